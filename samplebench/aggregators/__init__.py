@@ -1,0 +1,1 @@
+"""Measurements -> comparisons -> rankings with uncertainty and diagnostics. No I/O."""

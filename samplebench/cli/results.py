@@ -1,0 +1,74 @@
+"""`bench results list|export|import`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import SampleBenchError
+from ..results import ResultStore
+from ..results.importers import IMPORTERS
+from ..results.io import FORMATS, export
+from ._common import echo_json, format_table, json_option, split_csv, store_option
+
+
+@click.group("results")
+def results_group() -> None:
+    """Inspect, export and import sample-level results."""
+
+
+@results_group.command("list")
+@store_option
+@json_option
+def list_results(store: Path | None, as_json: bool) -> None:
+    """Runs, models, tasks and row counts in the store."""
+    rs = ResultStore(store)
+    summary = rs.summary()
+    runs = rs.runs()
+    if as_json:
+        summary["run_records"] = [r.model_dump(mode="json", exclude={"shards"}) for r in runs]
+        echo_json(summary)
+        return
+    click.echo(f"store: {summary['store']}  rows: {summary['rows']:,}  pairwise rows: {summary.get('pairwise_rows', 0):,}")
+    if runs:
+        rows = [(r.run_id, r.kind, r.status, r.n_rows, r.n_errors, len(r.models), len(r.tasks), r.source or "-") for r in runs]
+        click.echo(format_table(["run", "kind", "status", "rows", "errors", "models", "tasks", "source"], rows))
+    if summary["models"]:
+        click.echo(format_table(["model", "rows"], list(summary["models"].items())))
+        click.echo(format_table(["task", "rows"], list(summary["tasks"].items())))
+
+
+@results_group.command("export")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="parquet", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--model", "models", help="Only these models (comma-separated).")
+@click.option("--task", "tasks", help="Only these tasks (comma-separated).")
+@click.option("--pairwise", is_flag=True, help="Export the pairwise table instead of measurements.")
+@store_option
+def export_results(fmt: str, out: Path, models: str | None, tasks: str | None, pairwise: bool, store: Path | None) -> None:
+    """Write the latest row of every selected cell to OUT."""
+    n = export(ResultStore(store), out, fmt, models=split_csv(models), tasks=split_csv(tasks),
+               kind="pairwise" if pairwise else "measurements")
+    click.echo(f"wrote {n:,} rows to {out}")
+
+
+@results_group.command("import")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", required=True, help=f"One of: {', '.join(sorted(IMPORTERS))}.")
+@click.option("--pairwise", is_flag=True, help="PATH holds pairwise judgements (canonical formats only).")
+@store_option
+@json_option
+def import_results(path: Path, fmt: str, pairwise: bool, store: Path | None, as_json: bool) -> None:
+    """Import results from PATH; atomic (all or nothing) and idempotent."""
+    if fmt not in IMPORTERS:
+        raise SampleBenchError(f"unknown import format '{fmt}'; choose one of {', '.join(sorted(IMPORTERS))}")
+    kwargs = {"kind": "pairwise"} if pairwise else {}
+    summary = IMPORTERS[fmt](ResultStore(store), path, **kwargs)
+    if as_json:
+        echo_json(summary)
+    else:
+        click.echo("\n".join(summary.lines()))
+
+
+COMMANDS = [results_group]

@@ -1,0 +1,44 @@
+"""What an import reports: rows, models, tasks, metrics, skipped rows with reasons, notes."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from ..manifest import RunRecord
+
+
+class ImportSummary(BaseModel):
+    source: str
+    format: str
+    run_id: str | None = None
+    already_imported: bool = False
+    rows: int = 0
+    pairwise_rows: int = 0
+    models: list[str] = Field(default_factory=list)
+    tasks: list[str] = Field(default_factory=list)
+    metrics: list[str] = Field(default_factory=list)
+    skipped: dict[str, int] = Field(default_factory=dict, description="reason -> number of rows skipped")
+    notes: list[str] = Field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        if self.already_imported:
+            return [f"{self.source}: already imported (same content); nothing added"]
+        out = [
+            f"imported {self.rows:,} measurement rows"
+            + (f" and {self.pairwise_rows:,} pairwise rows" if self.pairwise_rows else "")
+            + f" from {self.source} (format {self.format}, run {self.run_id})",
+            f"  models: {len(self.models)}  tasks: {len(self.tasks)}  metrics: {len(self.metrics)}",
+        ]
+        out += [f"  skipped {n:,} row(s): {reason}" for reason, n in sorted(self.skipped.items())]
+        out += [f"  note: {note}" for note in self.notes]
+        return out
+
+
+def summarise(record: RunRecord | None, **fields) -> ImportSummary:
+    """Build a summary from the import's run record (None means the content was already imported)."""
+    if record is None:
+        return ImportSummary(already_imported=True, **fields)
+    return ImportSummary(
+        run_id=record.run_id, rows=record.n_rows, pairwise_rows=record.n_pairwise,
+        models=record.models, tasks=record.tasks, metrics=record.metrics, **fields,
+    )

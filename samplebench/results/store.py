@@ -1,0 +1,290 @@
+"""The sample-level results store: append-only Parquet shards published by atomic rename.
+
+Layout under the store root::
+
+    measurements/<run_id>/part-000001.parquet   one shard per written batch
+    pairwise/<run_id>/part-000001.parquet       explicit pairwise judgements
+    runs/<run_id>.json                          the manifest: one record per run
+    _staging/<run_id>/                          imports being assembled (never read)
+
+Guarantees:
+
+* A shard becomes visible only by `os.link`/`os.replace` of a fully written, fsynced file, so a
+  crash or SIGKILL loses at most the batch in flight and never leaves a half-visible shard.
+* Shard names are unique per run and runs are unique per writer, so concurrent writers never
+  touch each other's files: nothing is lost or duplicated.
+* An import is assembled in `_staging/` and published as a whole by renaming its directory:
+  either all of it is visible or none.
+* Reading returns the latest row per cell (MEASUREMENT_KEY, plus `group` when present), where
+  later means a later run (run ids sort by start time) and, within a run, a later shard and row.
+  Filters are pushed down to the Parquet scan, so only matching rows are materialised.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from .. import config
+from .._atomic import fsync_dir, publish
+from ..errors import SampleBenchError
+from .manifest import RunRecord
+from .schema import MEASUREMENT_SCHEMA, PAIRWISE_SCHEMA, key_columns, new_run_id, normalise
+
+KINDS = ("measurements", "pairwise")
+_DICT_COLUMNS = ["model", "model_revision", "task", "task_revision", "metric", "error", "run_id", "group",
+                 "model_a", "model_b", "winner", "judge"]
+_ORDINAL = "__ordinal"
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+class RunWriter:
+    """Writes the shards of one run; every `write` publishes one shard atomically."""
+
+    def __init__(self, store: ResultStore, record: RunRecord, root: Path | None = None) -> None:
+        self.store = store
+        self.record = record
+        self._root = root or store.root
+        self._seq = 0
+        self._models: set[str] = set(record.models)
+        self._tasks: set[str] = set(record.tasks)
+        self._metrics: set[str] = set(record.metrics)
+
+    @property
+    def run_id(self) -> str:
+        return self.record.run_id
+
+    def write(self, data, *, kind: str = "measurements", where: str = "input", validated: bool = False) -> int:
+        """Validate and publish one batch as a shard; return the number of rows written."""
+        table = data if validated else normalise(data, kind=kind, run_id=self.run_id, where=where)
+        if table.num_rows == 0:
+            return 0
+        self._seq += 1
+        target = self._root / kind / self.run_id / f"part-{self._seq:06d}.parquet"
+        publish(target, lambda tmp: pq.write_table(table, tmp), overwrite=False)
+        rec = self.record
+        rec.shards.append(str(target.relative_to(self._root)))
+        if kind == "measurements":
+            rec.n_rows += table.num_rows
+            rec.n_errors += table.num_rows - pc.count(table["error"], mode="only_null").as_py()
+            self._models.update(pc.unique(table["model"]).to_pylist())
+            self._tasks.update(pc.unique(table["task"]).to_pylist())
+            self._metrics.update(pc.unique(table["metric"]).to_pylist())
+        else:
+            rec.n_pairwise += table.num_rows
+            self._models.update(pc.unique(table["model_a"]).to_pylist())
+            self._models.update(pc.unique(table["model_b"]).to_pylist())
+            self._tasks.update(pc.unique(table["task"]).to_pylist())
+        rec.models, rec.tasks, rec.metrics = sorted(self._models), sorted(self._tasks), sorted(self._metrics)
+        return table.num_rows
+
+    def save(self, root: Path | None = None) -> None:
+        self.record.save((root or self._root) / "runs")
+
+
+class ResultStore:
+    """A results store rooted at `root` (default: `$SAMPLEBENCH_HOME/store`)."""
+
+    def __init__(self, root: str | Path | None = None) -> None:
+        self.root = Path(root).expanduser() if root else config.default_store()
+
+    # -- writing -----------------------------------------------------------------------------
+    @contextmanager
+    def run(self, kind: str = "write", **meta) -> Iterator[RunWriter]:
+        """Open a run: shards written inside are visible as they land; the manifest says how it ended."""
+        record = RunRecord(run_id=new_run_id(), kind=kind, samplebench_version=_version(), **meta)
+        writer = RunWriter(self, record)
+        writer.save()
+        try:
+            yield writer
+        except BaseException:
+            record.status = "failed"
+            record.finished_at = _now()
+            writer.save()
+            raise
+        record.status = "finished"
+        record.finished_at = _now()
+        writer.save()
+
+    def append(self, data, *, kind: str = "measurements", where: str = "input", **meta) -> RunRecord:
+        """Write `data` as one run of one shard."""
+        with self.run(**meta) as w:
+            w.write(data, kind=kind, where=where)
+        return w.record
+
+    def import_tables(
+        self, tables: Iterable[tuple[str, object]], *, source: str, source_hash: str | None = None, **meta
+    ) -> RunRecord | None:
+        """Atomically import `(kind, table)` pairs: all become visible together, or none does.
+
+        Returns None (and writes nothing) when a finished import with the same `source_hash`
+        exists: importing the same content twice adds nothing.
+        """
+        if source_hash and any(r.source_hash == source_hash and r.status == "finished" for r in self.runs()):
+            return None
+        record = RunRecord(
+            run_id=new_run_id(), kind="import", source=source, source_hash=source_hash,
+            samplebench_version=_version(), **meta,
+        )
+        staging = self.root / "_staging" / record.run_id
+        writer = RunWriter(self, record, root=staging)
+        try:
+            for kind, table in tables:
+                writer.write(table, kind=kind, where=source)
+            record.status, record.finished_at = "finished", _now()
+            for kind in KINDS:
+                src = staging / kind / record.run_id
+                if src.exists():
+                    (self.root / kind).mkdir(parents=True, exist_ok=True)
+            # Publish: each kind's run directory is renamed into place, then the manifest.
+            for kind in KINDS:
+                src = staging / kind / record.run_id
+                if src.exists():
+                    os.rename(src, self.root / kind / record.run_id)
+                    fsync_dir(self.root / kind)
+            writer.save(self.root)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return record
+
+    # -- reading -----------------------------------------------------------------------------
+    def runs(self) -> list[RunRecord]:
+        d = self.root / "runs"
+        if not d.is_dir():
+            return []
+        out = []
+        for p in sorted(d.glob("*.json")):
+            try:
+                out.append(RunRecord.load(p))
+            except (OSError, ValueError):
+                continue  # a manifest is advisory; shards are the data
+        return out
+
+    def shard_paths(self, kind: str = "measurements") -> list[Path]:
+        """Published shards in write order (run id, then part number)."""
+        base = self.root / kind
+        if not base.is_dir():
+            return []
+        paths: list[Path] = []
+        for run_dir in sorted(e.path for e in os.scandir(base) if e.is_dir() and not e.name.startswith((".", "_"))):
+            paths.extend(
+                Path(run_dir, name)
+                for name in sorted(os.listdir(run_dir))
+                if name.endswith(".parquet") and not name.startswith(".")
+            )
+        return paths
+
+    def dataset(self, kind: str = "measurements") -> ds.Dataset | None:
+        """A pyarrow dataset over all shards (string keys dictionary-encoded), or None when empty."""
+        paths = self.shard_paths(kind)
+        if not paths:
+            return None
+        base = PAIRWISE_SCHEMA if kind == "pairwise" else MEASUREMENT_SCHEMA
+        fields = {f.name: f for f in base}
+        for p in paths:  # footers only: collect detail columns some shards carry
+            for f in pq.read_schema(p):
+                fields.setdefault(f.name, f)
+        dict_cols = [c for c in _DICT_COLUMNS if c in fields]
+        schema = pa.schema(
+            [pa.field(n, pa.dictionary(pa.int32(), f.type)) if n in dict_cols else f for n, f in fields.items()]
+        )
+        fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=dict_cols))
+        return ds.dataset([str(p) for p in paths], format=fmt, schema=schema)
+
+    def scan(
+        self,
+        *,
+        kind: str = "measurements",
+        models: Iterable[str] | None = None,
+        tasks: Iterable[str] | None = None,
+        metrics: Iterable[str] | None = None,
+        columns: list[str] | None = None,
+        latest: bool = True,
+        filter: ds.Expression | None = None,
+    ) -> pa.Table:
+        """Rows matching the filters; with `latest`, only the newest row of each cell."""
+        dataset = self.dataset(kind)
+        base = PAIRWISE_SCHEMA if kind == "pairwise" else MEASUREMENT_SCHEMA
+        if dataset is None:
+            schema = base if columns is None else pa.schema([base.field(c) for c in columns])
+            return schema.empty_table()
+        expr = filter
+        for col, values in (("model", models), ("task", tasks), ("metric", metrics)):
+            if values is None:
+                continue
+            if kind == "pairwise" and col == "model":
+                vals = pa.array(list(values), pa.string())
+                cond = ds.field("model_a").isin(vals) | ds.field("model_b").isin(vals)
+            elif kind == "pairwise" and col == "metric":
+                continue
+            else:
+                cond = ds.field(col).isin(pa.array(list(values), pa.string()))
+            expr = cond if expr is None else expr & cond
+        keys = key_columns(dataset.schema, kind)
+        wanted = columns or dataset.schema.names
+        unknown = [c for c in wanted if c not in dataset.schema.names]
+        if unknown:
+            raise SampleBenchError(f"unknown column(s) {', '.join(unknown)}; the store has {', '.join(dataset.schema.names)}")
+        read_cols = list(dict.fromkeys([*wanted, *keys])) if latest else wanted
+        table = dataset.to_table(columns=read_cols, filter=expr)
+        if latest:
+            table = latest_per_cell(table, keys)
+        return table.select(wanted)
+
+    def iter_batches(self, *, kind: str = "measurements", columns: list[str] | None = None,
+                     filter: ds.Expression | None = None, batch_size: int = 1 << 20) -> Iterator[pa.RecordBatch]:
+        """Stream raw rows (no de-duplication) in bounded memory."""
+        dataset = self.dataset(kind)
+        if dataset is None:
+            return
+        yield from dataset.to_batches(columns=columns, filter=filter, batch_size=batch_size)
+
+    def summary(self) -> dict:
+        """Counts for `bench results list`: runs, rows, models, tasks (computed from the shards)."""
+        out: dict = {"store": str(self.root), "runs": len(self.runs())}
+        dataset = self.dataset()
+        if dataset is None:
+            out.update(rows=0, models={}, tasks={})
+            return out
+        t = dataset.to_table(columns=["model", "task"])
+        per_model = t.group_by("model").aggregate([([], "count_all")])
+        per_task = t.group_by("task").aggregate([([], "count_all")])
+        out["rows"] = t.num_rows
+        out["models"] = dict(sorted(zip(per_model["model"].to_pylist(), per_model["count_all"].to_pylist(), strict=True)))
+        out["tasks"] = dict(sorted(zip(per_task["task"].to_pylist(), per_task["count_all"].to_pylist(), strict=True)))
+        pw = self.dataset("pairwise")
+        out["pairwise_rows"] = pw.count_rows() if pw is not None else 0
+        return out
+
+
+def latest_per_cell(table: pa.Table, keys: list[str]) -> pa.Table:
+    """Keep the last row (in table order) of each cell identified by `keys`."""
+    n = table.num_rows
+    if n == 0:
+        return table
+    keyed = table.select(keys).append_column(_ORDINAL, pa.array(np.arange(n, dtype=np.int64)))
+    winners = keyed.group_by(keys, use_threads=False).aggregate([(_ORDINAL, "max")])
+    if winners.num_rows == n:
+        return table
+    order = pc.sort_indices(winners[f"{_ORDINAL}_max"])
+    return table.take(pc.take(winners[f"{_ORDINAL}_max"], order))
+
+
+def _now():
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC)

@@ -1,0 +1,1 @@
+"""Model adapters, batching, caching, resume and executors: tasks x models -> results store."""
