@@ -11,6 +11,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from .._atomic import write_text_atomic
 
 
+class MetricInfo(BaseModel):
+    """What a run knows about one (task, metric): direction, kind, and whether it is the main score."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    higher_is_better: bool = True
+    kind: str | None = None
+    main: bool = False
+
+
 class RunRecord(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -30,6 +40,9 @@ class RunRecord(BaseModel):
     n_pairwise: int = 0
     n_errors: int = 0
     shards: list[str] = Field(default_factory=list)
+    metric_info: dict[str, dict[str, MetricInfo]] = Field(
+        default_factory=dict, description="task -> metric -> MetricInfo, as declared by the writer"
+    )
     meta: dict[str, Any] = Field(default_factory=dict)
 
     def save(self, runs_dir: Path) -> None:

@@ -37,7 +37,7 @@ import pyarrow.parquet as pq
 from .. import config
 from .._atomic import fsync_dir, publish
 from ..errors import SampleBenchError
-from .manifest import RunRecord
+from .manifest import MetricInfo, RunRecord
 from .schema import MEASUREMENT_SCHEMA, PAIRWISE_SCHEMA, key_columns, new_run_id, normalise
 
 KINDS = ("measurements", "pairwise")
@@ -173,6 +173,14 @@ class ResultStore:
             except (OSError, ValueError):
                 continue  # a manifest is advisory; shards are the data
         return out
+
+    def metric_info(self) -> dict[str, dict[str, MetricInfo]]:
+        """task -> metric -> MetricInfo merged over all finished runs (later runs win)."""
+        merged: dict[str, dict[str, MetricInfo]] = {}
+        for r in self.runs():
+            for task, metrics in r.metric_info.items():
+                merged.setdefault(task, {}).update(metrics)
+        return merged
 
     def shard_paths(self, kind: str = "measurements") -> list[Path]:
         """Published shards in write order (run id, then part number)."""
