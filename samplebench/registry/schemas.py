@@ -204,24 +204,13 @@ class TaskSpec(StrictModel):
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-AdapterName = Literal[
-    "sentence-transformers",
-    "openai",
-    "transformers-lm",
-    "callable",
-    "tfidf",
-    "bm25",
-    "random",
-    "diffusers",
-    "images",
-]
 
 
 class ModelSpec(StrictModel):
     """A registered model: which adapter loads it and with what arguments."""
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    adapter: AdapterName
+    adapter: Name = Field(description="adapter name, validated by samplebench.runners when the model loads")
     revision: str | None = None
     args: dict[str, Any] = Field(default_factory=dict)
     description: str | None = None
