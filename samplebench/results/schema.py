@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -109,7 +110,6 @@ def normalise(
             f"{where}: missing column(s) {', '.join(missing)}; "
             f"the {kind} table needs: {', '.join(schema.names)}"
         )
-    now = pa.scalar(dt.datetime.now(dt.UTC), TIMESTAMP)
     columns: dict[str, pa.Array | pa.ChunkedArray] = {}
     for field in schema:
         if field.name in table.column_names:
@@ -125,11 +125,11 @@ def normalise(
                     f"{where}: column '{field.name}' has type {col.type}, which cannot be read as {field.type}"
                 ) from None
         elif field.name == "run_id":
-            col = pa.array([run_id] * n, pa.string()) if run_id else None
-            if col is None:
+            if not run_id:
                 raise SampleBenchError(f"{where}: missing column run_id")
+            col = _constant(run_id, n, pa.string())
         elif field.name == "created_at":
-            col = pa.array([now.as_py()] * n, TIMESTAMP)
+            col = _constant(dt.datetime.now(dt.UTC), n, TIMESTAMP)
         else:
             col = pa.nulls(n, field.type)
         if not field.nullable and col.null_count:
@@ -163,6 +163,11 @@ def normalise(
     if check_duplicates:
         _refuse_duplicates(out, key_columns(out.schema, kind), where)
     return out
+
+
+def _constant(value, n: int, type_: pa.DataType) -> pa.Array:
+    """`n` copies of `value`, built in C++ rather than from a Python list."""
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([value], type_)).cast(type_)
 
 
 def _refuse_duplicates(table: pa.Table, keys: list[str], where: str) -> None:
