@@ -1,0 +1,109 @@
+"""Seeded simulated measurements: a sparse, heterogeneous store with a known true order.
+
+Model `m` has latent strength `theta_m` (sorted, so `model-000` is the strongest). Task `t` has
+samples with difficulty `d_s`; a binary task records `correct ~ Bernoulli(sigmoid(theta_m - d_s))`,
+a continuous one records `sigmoid(theta_m - d_s) + noise` on its own scale. Each model is measured
+on a random subset of tasks (coverage), and a small fraction of samples carry an `error` instead
+of a value. The same arguments always write the same values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+
+from ..results import MetricInfo, ResultStore
+from ..results.schema import MEASUREMENT_SCHEMA, TIMESTAMP
+
+
+@dataclass
+class Simulation:
+    """What was written: the true strengths (best first) and which tasks each model ran."""
+
+    models: list[str]
+    strengths: dict[str, float]
+    tasks: list[str]
+    measured: dict[str, list[str]] = field(default_factory=dict)
+    n_rows: int = 0
+    run_ids: list[str] = field(default_factory=list)
+
+
+def simulate_store(
+    store: ResultStore,
+    *,
+    n_models: int = 8,
+    n_tasks: int = 4,
+    n_samples: int = 50,
+    task_coverage: float = 0.8,
+    error_rate: float = 0.01,
+    seed: int = 0,
+    spread: float = 2.0,
+    groups: list[str] | None = None,
+    model_prefix: str = "model",
+    task_prefix: str = "task",
+) -> Simulation:
+    """Write one run of simulated measurements into `store`; return the ground truth.
+
+    Every task is measured by at least two models and every model runs at least one task, so the
+    comparison graph is connected. With `groups`, each sample is recorded once per group
+    (a `group` detail column, as in multi-rater safety data) with a group-specific shift.
+    """
+    rng = np.random.default_rng(seed)
+    theta = np.sort(rng.normal(0.0, spread / 2, n_models))[::-1]
+    models = [f"{model_prefix}-{i:0{max(3, len(str(n_models - 1)))}d}" for i in range(n_models)]
+    tasks = [f"{task_prefix}-{j:03d}" for j in range(n_tasks)]
+    ran = rng.random((n_models, n_tasks)) < task_coverage
+    for j in range(n_tasks):  # every task has at least two models
+        if ran[:, j].sum() < 2:
+            ran[rng.choice(n_models, 2, replace=False), j] = True
+    for i in range(n_models):  # every model runs at least one task
+        if not ran[i].any():
+            ran[i, rng.integers(n_tasks)] = True
+    binary = [j % 2 == 0 for j in range(n_tasks)]
+    metric_info = {
+        t: {("accuracy" if binary[j] else "score"): MetricInfo(higher_is_better=True, kind="binary" if binary[j] else "continuous", main=True)}
+        for j, t in enumerate(tasks)
+    }
+    sim = Simulation(models=models, strengths=dict(zip(models, theta.tolist(), strict=True)), tasks=tasks)
+    for i, m in enumerate(models):
+        sim.measured[m] = [t for j, t in enumerate(tasks) if ran[i, j]]
+    stamp = np.datetime64("2026-01-01T00:00:00", "us")
+    group_names = groups or [None]
+    parts: list[pa.Table] = []
+    with store.run(kind="write", command=f"simulate seed={seed}", metric_info=metric_info) as w:
+        for j, task in enumerate(tasks):
+            difficulty = rng.normal(0.0, 1.0, n_samples)
+            who = np.flatnonzero(ran[:, j])
+            for g_i, g in enumerate(group_names):
+                shift = 0.0 if g is None else rng.normal(0.0, 0.5)
+                logits = theta[who, None] - difficulty[None, :] + shift
+                p = 1.0 / (1.0 + np.exp(-logits))
+                if binary[j]:
+                    values = (rng.random(p.shape) < p).astype(np.float64)
+                else:
+                    values = np.clip(p + rng.normal(0.0, 0.1, p.shape), 0.0, 1.0)
+                errored = rng.random(p.shape) < error_rate
+                n = values.size
+                sample_ids = np.char.add("s", np.arange(n_samples).astype(str))
+                cols = {
+                    "model": pa.array(np.repeat(np.array(models, dtype=object)[who], n_samples), pa.string()),
+                    "model_revision": pa.nulls(n, pa.string()),
+                    "task": pa.array([task] * n, pa.string()),
+                    "task_revision": pa.array([f"sim{seed}"] * n, pa.string()),
+                    "sample_id": pa.array(np.tile(sample_ids, len(who)).astype(object), pa.string()),
+                    "metric": pa.array([("accuracy" if binary[j] else "score")] * n, pa.string()),
+                    "value": pa.array(values.ravel(), pa.float64(), mask=errored.ravel()),
+                    "error": pa.array(np.where(errored.ravel(), "simulated failure", None), pa.string()),
+                    "run_id": pa.array([w.run_id] * n, pa.string()),
+                    "created_at": pa.array(np.full(n, stamp), TIMESTAMP),
+                }
+                table = pa.table(cols, schema=MEASUREMENT_SCHEMA)
+                if g is not None:
+                    table = table.append_column("group", pa.array([g] * n, pa.string()))
+                parts.append(table)
+        # One shard per run: readers see it whole (and shards' dictionaries never need unifying).
+        sim.n_rows = w.write(pa.concat_tables(parts, promote_options="default"), validated=True)
+        sim.run_ids.append(w.run_id)
+    return sim

@@ -1,0 +1,156 @@
+"""LeaderboardSpec: what a leaderboard shows, as a strict pydantic model loaded from YAML.
+
+A spec plus a results store fully determines a leaderboard: the selection picks measurements,
+the aggregator (default Plackett-Luce) ranks the models, `also_show` adds other methods' ranks
+beside it, and `bootstrap` fixes the size and seed of resampled intervals (0 = the method's
+bootstrap-free, information-matrix intervals). Method names are checked against the aggregator
+registry when the leaderboard is built (the registry package does not import aggregators).
+
+The minimal spec::
+
+    name: sim-board
+    title: Simulated board
+    description: Every model and task in the store.
+    selection: {tasks: all}
+    aggregator: {method: plackett-luce}
+    also_show: [mean, borda]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from .loading import build_spec, load_spec
+from .schemas import Name
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _all_or_list(v: Any, field: str) -> Any:
+    """Accept `all`, a single name, or a list of names (a comma-separated string is split)."""
+    if v is None or v == "all":
+        return "all"
+    if isinstance(v, str):
+        return [p.strip() for p in v.split(",") if p.strip()]
+    if isinstance(v, list | tuple):
+        if not v:
+            raise ValueError(f"{field}: an empty list selects nothing; write `all` or name at least one")
+        return list(v)
+    return v
+
+
+class Selection(_Strict):
+    """Which measurements the leaderboard uses.
+
+    `tasks`, `models`: `all` or a list of names. `task_types` and `tags` narrow the tasks through
+    the task registry (a task must match every criterion given). `metrics`: `main` (each task's main
+    metric, the default), `all`, or a list of metric names. `min_coverage`: a model measured on
+    fewer than this fraction of the selected samples is left out (and listed in the card).
+    """
+
+    tasks: Literal["all"] | list[str] = "all"
+    task_types: list[str] | None = None
+    tags: list[str] | None = None
+    metrics: Literal["main", "all"] | list[str] = "main"
+    models: Literal["all"] | list[str] = "all"
+    exclude_models: list[str] = Field(default_factory=list)
+    min_coverage: float = Field(default=0.0, ge=0.0, le=1.0)
+
+    @field_validator("tasks", "models", mode="before")
+    @classmethod
+    def _names(cls, v: Any, info) -> Any:
+        return _all_or_list(v, info.field_name)
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _metrics(cls, v: Any) -> Any:
+        if v in (None, "main"):
+            return "main"
+        return _all_or_list(v, "metrics")
+
+
+class AggregatorChoice(_Strict):
+    """The method that makes the ranking and its parameters (passed to `aggregators.fit`)."""
+
+    method: str = Field(default="plackett-luce", min_length=1)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class Bootstrap(_Strict):
+    """`n` resamples with `seed`; `n: 0` uses the method's bootstrap-free intervals."""
+
+    n: int = Field(default=0, ge=0, le=100_000)
+    seed: int = 0
+
+
+class GroupView(_Strict):
+    """A per-group view (DICES-style): one ranking per value of the detail column `column`."""
+
+    column: str = "group"
+    min_samples: int = Field(default=1, ge=1)
+
+
+class LeaderboardSpec(_Strict):
+    """A leaderboard: the selection, the ranking method, and how it is published."""
+
+    name: Name
+    title: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    selection: Selection = Field(default_factory=Selection)
+    aggregator: AggregatorChoice = Field(default_factory=AggregatorChoice)
+    also_show: list[str] = Field(default_factory=list)
+    bootstrap: Bootstrap = Field(default_factory=Bootstrap)
+    groups: GroupView | None = None
+    license: str = Field(default="cc-by-4.0", min_length=1)
+    tags: list[str] = Field(default_factory=list)
+    top_n_plot: int = Field(default=40, ge=1, le=10_000, description="models shown in the CI plot")
+
+    _source: Path | None = PrivateAttr(default=None)
+
+    @field_validator("aggregator", mode="before")
+    @classmethod
+    def _method_shorthand(cls, v: Any) -> Any:
+        return {"method": v} if isinstance(v, str) else v
+
+    @field_validator("also_show", mode="before")
+    @classmethod
+    def _also_show_list(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return [p.strip() for p in v.split(",") if p.strip()]
+        return v
+
+    @model_validator(mode="after")
+    def _distinct_methods(self) -> LeaderboardSpec:
+        seen = [self.aggregator.method, *self.also_show]
+        dup = sorted({m for m in seen if seen.count(m) > 1})
+        if dup:
+            raise ValueError(f"also_show: {', '.join(dup)} listed twice (or repeats the aggregator method)")
+        return self
+
+    @property
+    def source(self) -> Path | None:
+        return self._source
+
+    def canonical_json(self) -> str:
+        """The spec as canonical JSON (sorted keys, defaults included): what the hash covers."""
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+    def spec_hash(self) -> str:
+        """sha256 of `canonical_json()`, hex: names this exact spec in commits and cards."""
+        return hashlib.sha256(self.canonical_json().encode()).hexdigest()
+
+
+def load_leaderboard_spec(path: str | Path) -> LeaderboardSpec:
+    """Load a YAML leaderboard spec; errors name the file and the field (SampleBenchError)."""
+    return load_spec(LeaderboardSpec, path)
+
+
+def leaderboard_spec_from_dict(data: dict[str, Any], where: str = "leaderboard spec") -> LeaderboardSpec:
+    return build_spec(LeaderboardSpec, data, where)
