@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from ..manifest import RunRecord
@@ -19,6 +21,7 @@ class ImportSummary(BaseModel):
     metrics: list[str] = Field(default_factory=list)
     skipped: dict[str, int] = Field(default_factory=dict, description="reason -> number of rows skipped")
     notes: list[str] = Field(default_factory=list)
+    details: dict[str, Any] = Field(default_factory=dict, description="format-specific facts (e.g. missing main scores)")
 
     def lines(self) -> list[str]:
         if self.already_imported:

@@ -1,0 +1,188 @@
+"""Helpers every importer shares: content hashing, column buffers, metric metadata, the import call."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pyarrow as pa
+
+from ...errors import SampleBenchError
+from ..manifest import MetricInfo, RunRecord
+from ..store import ResultStore
+from .summary import ImportSummary, summarise
+
+MEASUREMENT_COLUMNS = ("model", "model_revision", "task", "task_revision", "sample_id", "metric", "value", "error")
+
+
+def content_hash(files: Iterable[Path], root: Path | None = None, *, salt: str = "") -> str:
+    """sha256 over the sorted relative file names and their bytes (a directory import's identity).
+
+    `salt` folds in options that change what the import writes (e.g. the alias table), so the
+    same files imported with different options are not mistaken for a repeat.
+    """
+    h = hashlib.sha256(salt.encode())
+    items = sorted((str(p.relative_to(root)) if root else str(p), p) for p in files)
+    for rel, p in items:
+        h.update(rel.encode("utf-8", "surrogateescape"))
+        h.update(b"\0")
+        with open(p, "rb") as fh:
+            h.update(hashlib.sha256(fh.read()).digest())
+    return h.hexdigest()
+
+
+def walk_files(root: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    """Files under `root` (or `root` itself) ending in one of `suffixes`, hidden entries skipped."""
+    root = Path(root)
+    if not root.exists():
+        raise SampleBenchError(f"{root}: no such file or directory")
+    if root.is_file():
+        return [root]
+    out: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        out.extend(Path(dirpath, f) for f in sorted(filenames) if f.endswith(suffixes) and not f.startswith("."))
+    return out
+
+
+def as_float(value) -> tuple[float | None, str | None]:
+    """A source value -> (value, error): numbers pass, NaN/None become an error naming why."""
+    if value is None:
+        return None, "null in source"
+    if isinstance(value, bool):
+        return float(value), None
+    if isinstance(value, int | float):
+        v = float(value)
+        if math.isnan(v):
+            return None, "NaN in source"
+        return v, None
+    raise TypeError(value)
+
+
+class Columns:
+    """Column buffers for measurement rows, flushed as Arrow tables of at most `chunk` rows."""
+
+    def __init__(self, detail: tuple[str, ...] = (), chunk: int = 500_000) -> None:
+        self.names = MEASUREMENT_COLUMNS + tuple(detail)
+        self.chunk = chunk
+        self._cols: dict[str, list] = {n: [] for n in self.names}
+        self.models: set[str] = set()
+
+    def __len__(self) -> int:
+        return len(self._cols["model"])
+
+    def add(self, model, model_revision, task, task_revision, sample_id, metric, value, error, *detail) -> None:
+        c = self._cols
+        c["model"].append(model)
+        c["model_revision"].append(model_revision)
+        c["task"].append(task)
+        c["task_revision"].append(task_revision)
+        c["sample_id"].append(sample_id)
+        c["metric"].append(metric)
+        c["value"].append(value)
+        c["error"].append(error)
+        for name, v in zip(self.names[len(MEASUREMENT_COLUMNS):], detail, strict=True):
+            c[name].append(v)
+
+    def full(self) -> bool:
+        return len(self) >= self.chunk
+
+    def take(self) -> pa.Table:
+        """The buffered rows as a table (string columns dictionary-free), and an empty buffer."""
+        cols = self._cols
+        self._cols = {n: [] for n in self.names}
+        arrays = {}
+        for n in self.names:
+            typ = pa.float64() if n == "value" else pa.string()
+            arrays[n] = pa.array(cols[n], typ)
+        return pa.table(arrays)
+
+
+class MetricInfos:
+    """task -> metric -> MetricInfo, filled while reading; conflicting declarations are an error."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, dict[str, MetricInfo]] = {}
+
+    def set(self, task: str, metric: str, *, higher_is_better: bool = True, kind: str | None = None,
+            main: bool = False) -> None:
+        per_task = self.data.setdefault(task, {})
+        if metric not in per_task:
+            per_task[metric] = MetricInfo(higher_is_better=higher_is_better, kind=kind, main=main)
+        elif main and not per_task[metric].main:
+            per_task[metric] = per_task[metric].model_copy(update={"main": True})
+
+
+class Skips:
+    """reason -> count of rows (or entries) left out, plus a few examples for the notes."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.examples: dict[str, list[str]] = {}
+
+    def add(self, reason: str, n: int = 1, example: str | None = None) -> None:
+        if n <= 0:
+            return
+        self.counts[reason] += n
+        if example is not None:
+            ex = self.examples.setdefault(reason, [])
+            if len(ex) < 3:
+                ex.append(example)
+
+
+def run_import(
+    store: ResultStore,
+    tables: Iterable[tuple[str, pa.Table]] | Iterator[tuple[str, pa.Table]],
+    *,
+    source: str,
+    source_hash: str,
+    fmt: str,
+    metric_info: MetricInfos | None = None,
+    skips: Skips | None = None,
+    notes: list[str] | None = None,
+    meta: dict | None = None,
+) -> ImportSummary:
+    """Import `(kind, table)` pairs atomically and build the summary.
+
+    `metric_info` may still be filling while `tables` streams (a generator): the manifest is
+    written once more, atomically, with the complete metric metadata once the import is published.
+    """
+    streamed = not isinstance(tables, list | tuple)
+    extra = {"meta": meta or {}}
+    if metric_info is not None and not streamed:
+        extra["metric_info"] = metric_info.data
+    record: RunRecord | None = store.import_tables(tables, source=source, source_hash=source_hash, **extra)
+    if record is not None and metric_info is not None and streamed:
+        record.metric_info = {t: dict(m) for t, m in metric_info.data.items()}
+        record.meta = dict(meta or {})
+        record.save(store.root / "runs")
+    summary = summarise(record, source=source, format=fmt)
+    if record is None:
+        return summary
+    if skips is not None:
+        summary.skipped = dict(sorted(skips.counts.items()))
+        for reason, ex in sorted(skips.examples.items()):
+            summary.notes.append(f"e.g. skipped ({reason}): " + "; ".join(ex))
+    summary.notes = list(notes or []) + summary.notes
+    return summary
+
+
+def rename_models(table: pa.Table, names, columns: tuple[str, ...]) -> pa.Table:
+    """Map the model-name columns of `table` through `names` (a ModelNames), one lookup per distinct name."""
+    import pyarrow.compute as pc
+
+    for col in columns:
+        if col not in table.column_names:
+            continue
+        arr = table[col]
+        if pa.types.is_dictionary(arr.type):
+            arr = arr.cast(arr.type.value_type)
+        uniq = pc.unique(arr).to_pylist()
+        mapped = [names(u) if u is not None else None for u in uniq]
+        idx = pc.index_in(arr, value_set=pa.array(uniq, arr.type))
+        table = table.set_column(table.column_names.index(col), col, pc.take(pa.array(mapped, pa.string()), idx))
+    return table

@@ -1,0 +1,428 @@
+"""MTEB results: the on-disk layout `org__model/revision/Task.json` (+ `model_meta.json`), and the
+leaderboard's long table of main scores (`task, model, model_revision, split, subset, main_score`).
+
+MTEB files hold task-level scores per split and subset, not per example, so each
+(split, subset) becomes one "sample" of the task: `sample_id = "<split>/<subset>"`, one row per
+score key (`metric`), `task_revision` = the dataset revision, `model_revision` = the revision
+folder, and a detail column `source_version` = `mteb <version>` of the file.
+
+Main score. Every MTEB file format since 1.11 stores the task's main score in each split/subset
+entry under `main_score`; it is imported as the metric `main_score` and marked `main=True` in
+the run's metric metadata (the name of the score it copies, e.g. `ndcg_at_10`, is kept in the
+run's `meta.main_score_names`). Older files (before mteb 1.11: `{split: {metric: v}}` or
+`{split: {subset: {metric: v}}}`, task named `mteb_dataset_name`) carry no `main_score`; it is
+taken from the named score when mteb's task metadata is available, and otherwise reported as
+missing — never invented.
+
+Several revisions of one model on one task: one is kept, by mteb's own rule (`join_revisions`):
+the model's main revision as mteb's model registry declares it, else a file with an mteb version,
+else a real revision (not `external`/none), else the newest mteb version. The others are reported
+as skipped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from ...errors import SampleBenchError
+from ..store import ResultStore
+from ._common import Columns, MetricInfos, Skips, as_float, content_hash, run_import, walk_files
+from .aliases import AliasSource, ModelNames
+from .summary import ImportSummary
+
+# Keys of a split/subset entry that are not scores.
+_NOT_SCORES = {"hf_subset", "languages", "main_score", "evaluation_time", "kg_co2_emissions", "mteb_version"}
+# Top-level keys of a pre-1.11 file that are not splits.
+_OLD_TOP = {"dataset_revision", "mteb_dataset_name", "mteb_version", "task_name", "evaluation_time",
+            "kg_co2_emissions", "date", "evaluation_phases", "scores"}
+# Pre-1.11 names of nested similarity blocks -> the prefix mteb uses now.
+_OLD_PREFIX = {"cos_sim": "cosine", "manhattan": "manhattan", "euclidean": "euclidean", "dot": "dot",
+               "max": "max", "similarity": "similarity"}
+# Score names whose lower value is better (MTEB reports almost only higher-is-better scores).
+_LOWER_IS_BETTER = ("evaluation_time", "loss", "_stderr", "stderr")
+SOURCE_VERSION = "source_version"
+_MISSING = object()
+
+
+@dataclass
+class _TaskFile:
+    path: Path
+    model: str
+    revision: str | None
+    data: dict = field(default_factory=dict)
+
+    @property
+    def mteb_version(self) -> str | None:
+        v = self.data.get("mteb_version")
+        return v if isinstance(v, str) and v and "not available" not in v else None
+
+
+def _parse_version(v: str | None):
+    if not v:
+        return None
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(v)
+    except InvalidVersion:
+        return None
+
+
+class _MtebMetadata:
+    """mteb's own task metadata and model registry, loaded only when needed (importing mteb is slow)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._mteb = None
+        self._main_score: dict[str, str | None] = {}
+        self._revision: dict[str, str | None] = {}
+
+    def _load(self):
+        if self._mteb is None and self.enabled:
+            try:
+                import mteb
+
+                self._mteb = mteb
+            except Exception:  # pragma: no cover - mteb absent or broken: JSON-only import
+                self.enabled = False
+        return self._mteb
+
+    def main_score(self, task: str) -> str | None:
+        if task not in self._main_score:
+            mteb = self._load()
+            name = None
+            if mteb is not None:
+                try:
+                    name = mteb.get_task(task).metadata.main_score
+                except Exception:
+                    name = None
+            self._main_score[task] = name
+        return self._main_score[task]
+
+    def main_revision(self, model: str) -> str | None:
+        if model not in self._revision:
+            mteb = self._load()
+            rev = None
+            if mteb is not None:
+                try:
+                    rev = mteb.get_model_meta(model, fetch_from_hf=False).revision
+                except TypeError:
+                    try:
+                        rev = mteb.get_model_meta(model).revision
+                    except Exception:
+                        rev = None
+                except Exception:
+                    rev = None
+            self._revision[model] = rev
+        return self._revision[model]
+
+
+def _discover(root: Path, names: ModelNames) -> tuple[list[_TaskFile], list[Path]]:
+    """Task files (with model and revision from the layout) and every file that makes the import's identity."""
+    files = walk_files(root, (".json",))
+    if not files:
+        raise SampleBenchError(f"{root}: no MTEB result files (*.json) found", hint="pass a folder laid out as org__model/revision/Task.json")
+    meta_cache: dict[Path, dict] = {}
+    tasks: list[_TaskFile] = []
+    for p in files:
+        if p.name == "model_meta.json":
+            continue
+        folder = p.parent
+        meta_path = folder / "model_meta.json"
+        if meta_path not in meta_cache:
+            meta_cache[meta_path] = _read_json(meta_path) if meta_path.is_file() else {}
+        meta = meta_cache[meta_path]
+        raw_name = meta.get("name") if isinstance(meta.get("name"), str) else None
+        revision = meta.get("revision") if isinstance(meta.get("revision"), str) else None
+        if "__" in folder.name:
+            # old layout without a revision level: results/org__model/Task.json
+            model_dir, rev_dir = folder, None
+        else:
+            model_dir, rev_dir = folder.parent, folder
+        if raw_name is None:
+            raw_name = model_dir.name
+        if revision is None and rev_dir is not None:
+            revision = rev_dir.name
+        tasks.append(_TaskFile(p, names(raw_name), revision))
+    return tasks, files
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            data = json.loads(fh.read())
+    except json.JSONDecodeError as exc:
+        raise SampleBenchError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg}); nothing was imported") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SampleBenchError(f"{path}: cannot read ({exc}); nothing was imported") from None
+    if not isinstance(data, dict):
+        raise SampleBenchError(f"{path}: expected a JSON object at the top level; nothing was imported")
+    return data
+
+
+def _flatten(entry: dict, prefix: str = "") -> dict:
+    """Scalar scores of one split/subset entry; nested blocks become `<block>_<score>` (mteb's naming)."""
+    out = {}
+    for key, value in entry.items():
+        if not prefix and key in _NOT_SCORES:
+            continue
+        if isinstance(value, dict):
+            block = _OLD_PREFIX.get(key, key) if not prefix else f"{prefix}{key}"
+            out.update(_flatten(value, f"{block}_"))
+        elif value is None or isinstance(value, int | float):
+            out[f"{prefix}{key}"] = value
+        # lists (scores_per_experiment, per-class arrays) and strings are not scores: left out
+    return out
+
+
+def _entries(tf: _TaskFile) -> tuple[str, list[tuple[str, str, dict]]]:
+    """(task name, [(split, subset, entry)]) for both the current and the pre-1.11 file formats."""
+    d = tf.data
+    where = tf.path
+    task = d.get("task_name") or d.get("mteb_dataset_name") or tf.path.stem
+    if not isinstance(task, str):
+        raise SampleBenchError(f"{where}: field 'task_name' must be a string")
+    out: list[tuple[str, str, dict]] = []
+    scores = d.get("scores")
+    if isinstance(scores, dict):  # mteb >= 1.11
+        for split, entries in scores.items():
+            if not isinstance(entries, list):
+                raise SampleBenchError(f"{where}: field 'scores.{split}' must be a list of per-subset score objects")
+            for i, entry in enumerate(entries):
+                if not isinstance(entry, dict):
+                    raise SampleBenchError(f"{where}: field 'scores.{split}[{i}]' must be an object")
+                subset = entry.get("hf_subset", "default")
+                if not isinstance(subset, str):
+                    raise SampleBenchError(f"{where}: field 'scores.{split}[{i}].hf_subset' must be a string")
+                out.append((split, subset, entry))
+        return task, out
+    if scores is not None:
+        raise SampleBenchError(f"{where}: field 'scores' must be an object {{split: [entries]}}")
+    if "mteb_dataset_name" not in d:
+        raise SampleBenchError(
+            f"{where}: not an MTEB result file: neither 'scores' (mteb >= 1.11) nor 'mteb_dataset_name' (older)"
+        )
+    for split, block in d.items():  # pre-1.11: {split: {metric: v}} or {split: {subset: {metric: v}}}
+        if split in _OLD_TOP or not isinstance(block, dict):
+            continue
+        nested = {k: v for k, v in block.items() if isinstance(v, dict) and k not in _OLD_PREFIX and k != "v_measures"}
+        if nested:
+            out.extend((split, subset, entry) for subset, entry in nested.items())
+        else:
+            out.append((split, "default", block))
+    return task, out
+
+
+def _preference(tf: _TaskFile, main_revision: str | None):
+    """Sort key, larger is preferred: mteb's join_revisions priority, then the newest mteb version."""
+    version = _parse_version(tf.mteb_version)
+    real_revision = tf.revision not in (None, "", "external", "na", "NA")
+    priority = (1000 if main_revision is not None and tf.revision == main_revision else 0) + \
+        (100 if version is not None else 0) + (10 if real_revision else 0)
+    return (priority, version is not None, version or _parse_version("0"), tf.revision or "")
+
+
+def import_mteb(
+    store: ResultStore,
+    path: Path,
+    *,
+    aliases: AliasSource = None,
+    use_mteb: bool = True,
+    kind: str = "measurements",
+    **_ignored,
+) -> ImportSummary:
+    """Import an MTEB results folder (or one result file) as task-level measurements.
+
+    Atomic and idempotent: the import's identity is the sha256 of the sorted file names and
+    their contents (plus the alias table), and a malformed file anywhere aborts with its path.
+    `use_mteb=False` reads the JSON alone (no task metadata, no model registry).
+    """
+    if kind != "measurements":
+        raise SampleBenchError("--pairwise applies to the canonical formats only; MTEB files hold measurements")
+    root = Path(path)
+    names = ModelNames(aliases)
+    task_files, all_files = _discover(root, names)
+    salt = json.dumps(sorted(names.table.items()))
+    source_hash = content_hash(all_files, root if root.is_dir() else root.parent, salt=f"mteb:{salt}")
+
+    info = MetricInfos()
+    skips = Skips()
+    versions: dict[str, int] = defaultdict(int)
+    main_names: dict[str, str] = {}
+    missing_main: list[str] = []
+    kept_revisions: dict[str, set[str]] = defaultdict(set)
+    mt = _MtebMetadata(use_mteb)
+
+    by_model: dict[str, list[_TaskFile]] = defaultdict(list)
+    for tf in task_files:
+        by_model[tf.model].append(tf)
+
+    def generate():
+        cols = Columns(detail=(SOURCE_VERSION,))
+        for model in sorted(by_model):
+            per_task: dict[str, list[tuple[_TaskFile, list]]] = defaultdict(list)
+            for tf in by_model[model]:
+                tf.data = _read_json(tf.path)
+                task, entries = _entries(tf)
+                per_task[task].append((tf, entries))
+            for task in sorted(per_task):
+                candidates = [c for c in per_task[task] if c[1]]
+                for tf, _ in per_task[task]:
+                    if not _:
+                        skips.add("file has no scores", 1, str(tf.path))
+                if not candidates:
+                    continue
+                if len(candidates) > 1:
+                    main_rev = mt.main_revision(model) if len({c[0].revision for c in candidates}) > 1 else None
+                    candidates.sort(key=lambda c: _preference(c[0], main_rev), reverse=True)
+                    for tf, entries in candidates[1:]:
+                        skips.add(
+                            "superseded revision of the same model and task (mteb's join_revisions rule)",
+                            len(entries), f"{model} {task} revision {tf.revision}",
+                        )
+                tf, entries = candidates[0]
+                kept_revisions[model].add(tf.revision or "")
+                _emit(cols, model, task, tf, entries)
+                versions[tf.mteb_version or "unknown"] += 1
+                if cols.full():
+                    yield "measurements", cols.take()
+            for tf in by_model[model]:
+                tf.data = {}  # free memory as we go
+        if len(cols):
+            yield "measurements", cols.take()
+
+    def _emit(cols: Columns, model: str, task: str, tf: _TaskFile, entries) -> None:
+        revision = tf.revision
+        task_revision = tf.data.get("dataset_revision")
+        if not isinstance(task_revision, str) or "not available" in task_revision:
+            task_revision = None
+        source_version = f"mteb {tf.mteb_version}" if tf.mteb_version else None
+        for split, subset, entry in entries:
+            sample = f"{split}/{subset}"
+            scores = _flatten(entry)
+            for metric, raw in scores.items():
+                value, error = as_float(raw)
+                cols.add(model, revision, task, task_revision, sample, metric, value, error, source_version)
+                if metric not in info.data.get(task, {}):
+                    info.set(task, metric, higher_is_better=not metric.endswith(_LOWER_IS_BETTER), kind="continuous")
+            main = entry.get("main_score", _MISSING)
+            if main is _MISSING:
+                name = mt.main_score(task)
+                main = scores.get(name, _MISSING) if name else _MISSING
+                if name:
+                    main_names.setdefault(task, name)
+            if main is _MISSING:
+                missing_main.append(f"{model} {task} {sample}")
+                skips.add("main score absent from the file (not invented)", 1, f"{tf.path} {sample}")
+                continue
+            value, error = as_float(main) if not isinstance(main, dict | list | str) else (None, "main score not a number")
+            cols.add(model, revision, task, task_revision, sample, "main_score", value, error, source_version)
+            info.set(task, "main_score", higher_is_better=True, kind="continuous", main=True)
+            if task not in main_names and value is not None:
+                named = [m for m, v in scores.items() if v == main and m != "main_score"]
+                mname = mt.main_score(task) if mt.enabled else None
+                main_names[task] = mname if mname in scores else (named[0] if len(named) == 1 else "?")
+
+    notes = [
+        "MTEB results are task-level: each sample is a (split, subset) of the task (sample_id 'split/subset'), "
+        "not an individual example",
+        "model revisions are kept (column model_revision) and mteb versions (column source_version)",
+    ]
+    summary = run_import(
+        store, generate(), source=str(root), source_hash=source_hash, fmt="mteb", metric_info=info, skips=skips,
+        notes=notes, meta={"format": "mteb", "main_score_names": main_names},
+    )
+    if not summary.already_imported:
+        summary.notes.append(
+            "mteb versions (task files kept): " + ", ".join(f"{v} x{n}" for v, n in sorted(versions.items()))
+        )
+        summary.details = {
+            "missing_main_scores": missing_main,
+            "main_score_names": dict(sorted(main_names.items())),
+            "mteb_versions": dict(sorted(versions.items())),
+        }
+        if missing_main:
+            summary.notes.append(f"{len(missing_main)} (model, task, split/subset) entries have no main score")
+    return summary
+
+
+
+# -- the leaderboard's long table of main scores --------------------------------------------------
+
+_SCORES_COLUMNS = ("task", "model", "split", "subset", "main_score")
+
+
+def mteb_scores_table(csv_path: str | Path, *, aliases: AliasSource = None) -> tuple[pa.Table, dict[str, int]]:
+    """Read MTEB's long main-score table (`task, model, model_revision, split, subset, language,
+    main_score`) into canonical measurement rows: `sample_id = split/subset`, `metric = main_score`.
+
+    Returns (table, skipped) where `skipped` counts rows left out by reason: an empty main score
+    is a cell the leaderboard lists without a value, and is not invented.
+    """
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    csv_path = Path(csv_path)
+    if not csv_path.is_file():
+        raise SampleBenchError(f"{csv_path}: no such file")
+    try:
+        t = pacsv.read_csv(csv_path, convert_options=pacsv.ConvertOptions(
+            column_types={"main_score": pa.float64(), "model_revision": pa.string(), "subset": pa.string(),
+                          "split": pa.string(), "task": pa.string(), "model": pa.string()},
+            strings_can_be_null=False))
+    except pa.ArrowInvalid as exc:
+        raise SampleBenchError(f"{csv_path}: cannot read as an MTEB scores table: {str(exc).splitlines()[0]}") from None
+    missing = [c for c in _SCORES_COLUMNS if c not in t.column_names]
+    if missing:
+        raise SampleBenchError(f"{csv_path}: missing column(s) {', '.join(missing)}; expected {', '.join(_SCORES_COLUMNS)}")
+    for c in ("task", "model", "split", "subset"):
+        empty = pc.equal(pc.utf8_length(t[c]), 0)
+        if pc.any(empty).as_py():
+            row = pc.index(empty, True).as_py()
+            raise SampleBenchError(f"{csv_path}:{row + 2}: column '{c}' is empty")
+    names = ModelNames(aliases)
+    models = [names(m) for m in t["model"].to_pylist()]
+    has = pc.is_valid(t["main_score"])
+    skipped = {"main score empty in the table (the cell has no main score; not invented)": t.num_rows - pc.sum(has).as_py()}
+    rev = t["model_revision"] if "model_revision" in t.column_names else pa.nulls(t.num_rows, pa.string())
+    out = pa.table({
+        "model": pa.array(models, pa.string()),
+        "model_revision": rev,
+        "task": t["task"],
+        "task_revision": pa.nulls(t.num_rows, pa.string()),
+        "sample_id": pc.binary_join_element_wise(t["split"], t["subset"], "/"),
+        "metric": pa.array(["main_score"] * t.num_rows, pa.string()),
+        "value": t["main_score"],
+        "error": pa.nulls(t.num_rows, pa.string()),
+    }).filter(has)
+    return out, {k: v for k, v in skipped.items() if v}
+
+
+def import_mteb_scores(store: ResultStore, path: Path, *, aliases: AliasSource = None, kind: str = "measurements",
+                       **_ignored) -> ImportSummary:
+    """Import an MTEB leaderboard main-score table (CSV) through the canonical path."""
+    if kind != "measurements":
+        raise SampleBenchError("--pairwise applies to the canonical formats only")
+    path = Path(path)
+    names = ModelNames(aliases)
+    table, skipped = mteb_scores_table(path, aliases=names.table)
+    info = MetricInfos()
+    for task in set(table["task"].to_pylist()):
+        info.set(task, "main_score", higher_is_better=True, kind="continuous", main=True)
+    skips = Skips()
+    for reason, n in skipped.items():
+        skips.add(reason, n)
+    salt = json.dumps(sorted(names.table.items()))
+    h = content_hash([path], path.parent, salt=f"mteb-scores:{salt}")
+    return run_import(
+        store, [("measurements", table)], source=str(path), source_hash=h, fmt="mteb-scores", metric_info=info,
+        skips=skips, notes=["one row per (model, task, split/subset) with the task's main score (metric main_score)"],
+    )
+
+
+__all__ = ["import_mteb", "import_mteb_scores", "mteb_scores_table"]
