@@ -94,7 +94,12 @@ def renyi_entropy(lam: np.ndarray, q: float | str = 1.0) -> float:
 
 
 def vendi_from_eigenvalues(lam: np.ndarray, q: float | str = 1.0) -> float:
-    """exp(H_q(lam)) for eigenvalues already cleaned of round-off (see `vendi_score`)."""
+    """exp(H_q(lam)) for eigenvalues already cleaned of round-off (see `vendi_score`).
+
+    Order 0 returns the count of positive eigenvalues exactly (exp(log r) can round to r - 1 ulp).
+    """
+    if _order(q) == 0:
+        return float(np.count_nonzero(np.asarray(lam) > 0)) or float(math.exp(renyi_entropy(lam, 0)))
     return float(math.exp(renyi_entropy(lam, q)))
 
 
