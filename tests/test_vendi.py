@@ -155,7 +155,7 @@ def test_renyi_orders_monotone_and_bounded():
     X = rng.standard_normal((30, 10))
     vals = [vendi_score(X=X, q=q, normalize=True) for q in (0, 0.25, 0.5, 1, 2, 5, math.inf)]
     assert all(a >= b - 1e-12 for a, b in zip(vals, vals[1:], strict=False))
-    assert 1 - 1e-12 <= vals[-1] and vals[0] <= 10 + 1e-12
+    assert vals[-1] >= 1 - 1e-12 and vals[0] <= 10 + 1e-12
 
 
 @settings(max_examples=40, deadline=None)
