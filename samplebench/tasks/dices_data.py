@@ -98,10 +98,13 @@ def options_for(spec: TaskSpec) -> SafetyRatingOptions:
     try:
         opts = SafetyRatingOptions.model_validate(spec.options)
     except ValidationError as err:
-        from ..registry.loading import describe_validation_error
-
-        where = f"task '{spec.name}' options" + (f" ({spec.source})" if spec.source else "")
-        raise SampleBenchError(describe_validation_error(err, where)) from None
+        where = str(spec.source) if spec.source else f"task '{spec.name}'"
+        lines = []
+        for e in err.errors()[:3]:
+            loc = ".".join(["options", *(str(p) for p in e["loc"])])
+            msg = "unknown field (remove it or check its spelling)" if e["type"] == "extra_forbidden" else e["msg"]
+            lines.append(f"{where}: {loc}: {msg.removeprefix('Value error, ')}")
+        raise SampleBenchError("\n".join(lines)) from None
     raters = spec.raters
     if opts.group_majority_column and raters and opts.group_majority_column not in raters.demographics:
         raise SampleBenchError(
