@@ -61,18 +61,19 @@ class ModelNames:
             table.update({str(k): str(v) for k, v in aliases.items()})
         elif aliases is not None:
             table.update(load_aliases(aliases))
-        self.table = table
+        # keys are compared in their normalised spelling, so `org__x` and `org/x` are one key
+        # (a later table's entry wins over an earlier one's whichever spelling either used)
+        self.table = {}
+        for k, v in table.items():
+            self.table[normalise_model_name(k)] = v
         self._cache: dict[str, str] = {}
 
     def __call__(self, name: str) -> str:
         hit = self._cache.get(name)
         if hit is not None:
             return hit
-        raw = name.strip()
-        out = self.table.get(raw)
-        if out is None:
-            norm = normalise_model_name(raw)
-            out = self.table.get(norm) or self.table.get(norm.replace("/", "__", 1)) or norm
+        norm = normalise_model_name(name)
+        out = self.table.get(norm, norm)
         self._cache[name] = out
         return out
 

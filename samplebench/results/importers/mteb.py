@@ -221,7 +221,7 @@ def _entries(tf: _TaskFile) -> tuple[str, list[tuple[str, str, dict]]]:
 def _preference(tf: _TaskFile, main_revision: str | None):
     """Sort key, larger is preferred: mteb's join_revisions priority, then the newest mteb version."""
     version = _parse_version(tf.mteb_version)
-    real_revision = tf.revision not in (None, "", "external", "na", "NA")
+    real_revision = tf.revision not in (None, "", "external", "na", "NA", "no_revision_available")
     priority = (1000 if main_revision is not None and tf.revision == main_revision else 0) + \
         (100 if version is not None else 0) + (10 if real_revision else 0)
     return (priority, version is not None, version or _parse_version("0"), tf.revision or "")
@@ -234,6 +234,7 @@ def import_mteb(
     aliases: AliasSource = None,
     use_mteb: bool = True,
     kind: str = "measurements",
+    chunk_rows: int = 500_000,
     **_ignored,
 ) -> ImportSummary:
     """Import an MTEB results folder (or one result file) as task-level measurements.
@@ -263,7 +264,7 @@ def import_mteb(
         by_model[tf.model].append(tf)
 
     def generate():
-        cols = Columns(detail=(SOURCE_VERSION,))
+        cols = Columns(detail=(SOURCE_VERSION,), chunk=chunk_rows)
         for model in sorted(by_model):
             per_task: dict[str, list[tuple[_TaskFile, list]]] = defaultdict(list)
             for tf in by_model[model]:
@@ -425,4 +426,48 @@ def import_mteb_scores(store: ResultStore, path: Path, *, aliases: AliasSource =
     )
 
 
-__all__ = ["import_mteb", "import_mteb_scores", "mteb_scores_table"]
+def check_main_scores(store: ResultStore, csv_path: str | Path, *, models: list[str] | None = None,
+                      tol: float = 1e-9, aliases: AliasSource = None) -> dict:
+    """Compare the store's `main_score` rows with a main-score table, cell by cell.
+
+    For every (model, task, split/subset) the table names (restricted to `models`, default: the
+    models the store has main scores for), returns counts and lists: `matched` (|diff| <= tol),
+    `mismatched` [(cell, store, table)], `absent` (the table has a score, the store none),
+    `missing_in_table` (the table lists the cell with an empty main score) split into
+    `missing_and_absent` (the store has none either: nothing was invented) and `invented`.
+    """
+    import pyarrow.compute as pc
+
+    table, _ = mteb_scores_table(csv_path, aliases=aliases)
+    raw = _raw_cells(csv_path, aliases)
+    got = store.scan(metrics=["main_score"], columns=["model", "task", "sample_id", "value"], latest=False)
+    have = {(m, t, s): v for m, t, s, v in zip(*(got[c].to_pylist() for c in ("model", "task", "sample_id", "value")),
+                                               strict=True)}
+    wanted = set(models) if models is not None else {k[0] for k in have}
+    out = {"matched": 0, "mismatched": [], "absent": [], "missing_and_absent": [], "invented": []}
+    table = table.filter(pc.is_in(table["model"], value_set=pa.array(sorted(wanted), pa.string())))
+    for m, t, s, v in zip(*(table[c].to_pylist() for c in ("model", "task", "sample_id", "value")), strict=True):
+        g = have.get((m, t, s))
+        if g is None:
+            out["absent"].append((m, t, s))
+        elif abs(g - v) <= tol:
+            out["matched"] += 1
+        else:
+            out["mismatched"].append(((m, t, s), g, v))
+    for cell in raw:
+        if cell[0] in wanted:
+            (out["invented"] if have.get(cell) is not None else out["missing_and_absent"]).append(cell)
+    return out
+
+
+def _raw_cells(csv_path, aliases) -> list[tuple[str, str, str]]:
+    """Cells the table lists with an empty main score."""
+    import csv
+
+    names = ModelNames(aliases)
+    with open(csv_path, newline="", encoding="utf-8") as fh:
+        return [(names(r["model"]), r["task"], f"{r['split']}/{r['subset']}")
+                for r in csv.DictReader(fh) if not (r.get("main_score") or "").strip()]
+
+
+__all__ = ["check_main_scores", "import_mteb", "import_mteb_scores", "mteb_scores_table"]
