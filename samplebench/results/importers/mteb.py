@@ -420,10 +420,16 @@ def import_mteb_scores(store: ResultStore, path: Path, *, aliases: AliasSource =
         skips.add(reason, n)
     salt = json.dumps(sorted(names.table.items()))
     h = content_hash([path], path.parent, salt=f"mteb-scores:{salt}")
-    return run_import(
+    summary = run_import(
         store, [("measurements", table)], source=str(path), source_hash=h, fmt="mteb-scores", metric_info=info,
         skips=skips, notes=["one row per (model, task, split/subset) with the task's main score (metric main_score)"],
     )
+    if not summary.already_imported:
+        empty = sorted({m for m, _, _ in _raw_cells(path, names.table)} - set(table["model"].to_pylist()))
+        summary.details["models_without_any_main_score"] = empty
+        if empty:
+            summary.notes.append(f"{len(empty)} model(s) listed only with empty main scores: nothing imported for them")
+    return summary
 
 
 def check_main_scores(store: ResultStore, csv_path: str | Path, *, models: list[str] | None = None,
