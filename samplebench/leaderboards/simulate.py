@@ -76,7 +76,7 @@ def simulate_store(
         for j, task in enumerate(tasks):
             difficulty = rng.normal(0.0, 1.0, n_samples)
             who = np.flatnonzero(ran[:, j])
-            for g_i, g in enumerate(group_names):
+            for g in group_names:
                 shift = 0.0 if g is None else rng.normal(0.0, 0.5)
                 logits = theta[who, None] - difficulty[None, :] + shift
                 p = 1.0 / (1.0 + np.exp(-logits))

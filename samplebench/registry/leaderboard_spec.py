@@ -91,10 +91,15 @@ class Bootstrap(_Strict):
 
 
 class GroupView(_Strict):
-    """A per-group view (DICES-style): one ranking per value of the detail column `column`."""
+    """A per-group view (DICES-style): one ranking per rater group.
 
-    column: str = "group"
-    min_samples: int = Field(default=1, ge=1)
+    `column`: `group` takes every value of the `group` detail column as a group; a demographic
+    name (e.g. `rater_age`) takes the values written `rater_age=VALUE`. `rule` combines the groups'
+    rankings into one (`copeland` or `schulze`); a maximin view (worst group first) is added too.
+    """
+
+    column: str = Field(default="group", min_length=1)
+    rule: Literal["copeland", "schulze"] = "copeland"
 
 
 class LeaderboardSpec(_Strict):
