@@ -1,1 +1,38 @@
-"""Measurements -> comparisons -> rankings with uncertainty and diagnostics. No I/O."""
+"""Measurements -> comparisons -> rankings with uncertainty and diagnostics. No I/O beyond reading a store.
+
+    from samplebench.aggregators import select_evidence, fit, METHODS
+    ev = select_evidence(ResultStore(), tasks=["STS12"])        # ballots from the store
+    ranking = fit(ev, "plackett-luce", bootstrap=200)          # Ranking with CIs and diagnostics
+
+`METHODS` maps each method name to its `Method` (callable on Evidence, with defaults and a
+description); `fit` adds levels (`level="sample"|"task"|"two"`), intervals (`ci="fisher"|
+"bootstrap"`), connectivity checks and diagnostics.
+"""
+
+from .api import LEVELS, comparison_components, fit, task_level_evidence
+from .evidence import Evidence, EvidenceBuilder, evidence_from_file, evidence_from_matrix, select_evidence
+from .methods import METHODS, Method, MethodOutput
+from .plural import PluralisticResult, compare, fit_by_group, kendall_tau
+from .ranking import Diagnostics, RankedModel, Ranking
+
+__all__ = [
+    "LEVELS",
+    "METHODS",
+    "Diagnostics",
+    "Evidence",
+    "EvidenceBuilder",
+    "Method",
+    "MethodOutput",
+    "PluralisticResult",
+    "RankedModel",
+    "Ranking",
+    "compare",
+    "comparison_components",
+    "evidence_from_file",
+    "evidence_from_matrix",
+    "fit",
+    "fit_by_group",
+    "kendall_tau",
+    "select_evidence",
+    "task_level_evidence",
+]

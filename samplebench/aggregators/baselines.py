@@ -1,0 +1,92 @@
+"""Score baselines: mean, normalised mean, mean rank, win rate — and the task-score table.
+
+These average numbers, so unlike the ordinal methods they are only as meaningful as the scales
+they average; they are here as the reference every leaderboard already shows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .evidence import Evidence
+
+
+def task_score_table(ev: Evidence) -> tuple[list[tuple[str, str]], np.ndarray, np.ndarray]:
+    """Per (task, metric) column and model: the mean raw value over the model's measured samples.
+
+    Returns (column labels, table (columns x models) with NaN where the model has no sample,
+    sign per column: +1 higher-is-better, -1 lower-is-better).
+    """
+    n_m = max(len(ev.metrics), 1)
+    col = ev.sample_task.astype(np.int64) * n_m + ev.sample_metric
+    used, col_dense = np.unique(col, return_inverse=True)
+    n_c, n = used.size, ev.n_models
+    member_col = np.repeat(col_dense, ev.sizes())
+    key = member_col * n + ev.member_model
+    total = np.bincount(key, weights=ev.member_value, minlength=n_c * n).reshape(n_c, n)
+    count = np.bincount(key, minlength=n_c * n).reshape(n_c, n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    labels = [(ev.tasks[int(c) // n_m], ev.metrics[int(c) % n_m]) for c in used]
+    sign = np.array([1.0 if ev.higher_is_better.get(lab, True) else -1.0 for lab in labels])
+    return labels, table, sign
+
+
+def mean_scores(ev: Evidence) -> np.ndarray:
+    """Mean over the tasks a model has of its task score (lower-is-better metrics negated)."""
+    _, table, sign = task_score_table(ev)
+    return np.nanmean(table * sign[:, None], axis=0) if table.size else np.full(ev.n_models, np.nan)
+
+
+def normalized_mean_scores(ev: Evidence, *, normalization: str = "minmax",
+                           baselines: dict[str, float] | None = None, upper: float = 1.0) -> np.ndarray:
+    """Mean of per-task normalised scores.
+
+    * `minmax`: (x - worst) / (best - worst) over the models that have the task, 1 = best.
+    * `baseline` (Open LLM Leaderboard): (x - b) / (upper - b), clipped at 0, with `b` the task's
+      random-guess score from `baselines` (task -> value, default 0) and `upper` the best possible.
+    """
+    labels, table, sign = task_score_table(ev)
+    if normalization == "minmax":
+        oriented = table * sign[:, None]
+        lo = np.nanmin(oriented, axis=1, keepdims=True)
+        hi = np.nanmax(oriented, axis=1, keepdims=True)
+        span = np.where(hi > lo, hi - lo, 1.0)
+        norm = np.where(hi > lo, (oriented - lo) / span, 1.0)
+        norm = np.where(np.isnan(oriented), np.nan, norm)
+    elif normalization == "baseline":
+        b = np.array([(baselines or {}).get(t, 0.0) for t, _ in labels])[:, None]
+        norm = np.clip((table - b) / (upper - b), 0.0, None)
+    else:
+        raise ValueError(f"normalization must be minmax or baseline, got {normalization!r}")
+    return np.nanmean(norm, axis=0) if norm.size else np.full(ev.n_models, np.nan)
+
+
+def mean_rank_scores(ev: Evidence) -> np.ndarray:
+    """Mean over a model's ballots of its rank there (1 = best, tied models share the average rank)."""
+    sizes = ev.sizes()
+    ms = ev.member_sample()
+    n_lev = ev.n_levels()
+    lev_key = np.repeat(ev.offsets[:-1], sizes) + ev.member_level  # unique per (ballot, level)
+    _, inv, cnt = np.unique(lev_key, return_inverse=True, return_counts=True)
+    at_level = cnt[inv]
+    # members strictly above: index of the level's first member inside the ballot
+    first_of_level = np.zeros(lev_key.size, np.int64)
+    pos = np.arange(lev_key.size) - np.repeat(ev.offsets[:-1], sizes)
+    new = np.r_[True, lev_key[1:] != lev_key[:-1]]
+    first_idx = np.flatnonzero(new)
+    first_of_level = pos[first_idx][np.cumsum(new) - 1]
+    rank = first_of_level + (at_level + 1) / 2.0
+    del n_lev, ms
+    total = np.bincount(ev.member_model, weights=rank, minlength=ev.n_models)
+    count = np.bincount(ev.member_model, minlength=ev.n_models)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def win_rate_scores(above: np.ndarray, tied: np.ndarray) -> np.ndarray:
+    """Pooled win rate: (wins + ties/2) / comparisons."""
+    wins = above.sum(axis=1) + 0.5 * tied.sum(axis=1)
+    total = above.sum(axis=1) + above.sum(axis=0) + tied.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, wins / np.maximum(total, 1e-300), np.nan)

@@ -1,0 +1,578 @@
+"""Evidence: per-sample partial orders (ballots) plus explicit pairwise judgements, as flat arrays.
+
+A *ballot* is one voter's partial order. By default each sample (one `(task, metric, sample_id,
+group)` cell set) is a voter: the models measured on it are ordered by value, best first, and
+models with equal values share a *level* (a tie). Direction comes from the metric's
+`higher_is_better`, so `-value` is used for lower-is-better metrics; scales of different metrics
+never mix (each ballot holds one metric of one task).
+
+Storage is CSR-like and vectorised (no Python object per sample):
+
+* `offsets[s]:offsets[s+1]` are the members of ballot `s`, sorted by level (0 = best);
+* `member_model[i]` the model index, `member_level[i]` its level inside the ballot (dense rank),
+  `member_value[i]` the raw measured value;
+* `sample_task`, `sample_metric`, `sample_group` index `tasks`, `metrics`, `groups` (-1 = none).
+
+Ballots are built chunk by chunk (one task of the store, one shard, one block of a simulation) by
+`EvidenceBuilder`, which keeps only these compact arrays: the sufficient statistics for every
+method here are functions of the ballots, so a store bigger than memory reduces to int32 arrays
+of one entry per measurement, and the chunks can be built in parallel (e.g. on Ray) and
+concatenated.
+
+Explicit pairwise judgements (arena battles, LLM-as-judge) live in `pair_a`, `pair_b`,
+`pair_outcome` (1 = a won, 0 = b won, 0.5 = tie) and `pair_task`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..errors import SampleBenchError
+
+_EMPTY_I = np.zeros(0, np.int32)
+_EMPTY_F = np.zeros(0, np.float64)
+
+
+@dataclass
+class Evidence:
+    """Ballots and pairwise judgements over `models` (see the module docstring for the layout)."""
+
+    models: list[str]
+    offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
+    member_model: np.ndarray = field(default_factory=lambda: _EMPTY_I)
+    member_level: np.ndarray = field(default_factory=lambda: _EMPTY_I)
+    member_value: np.ndarray = field(default_factory=lambda: _EMPTY_F)
+    sample_task: np.ndarray = field(default_factory=lambda: _EMPTY_I)
+    sample_metric: np.ndarray = field(default_factory=lambda: _EMPTY_I)
+    sample_group: np.ndarray = field(default_factory=lambda: _EMPTY_I)
+    tasks: list[str] = field(default_factory=list)
+    metrics: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+    higher_is_better: dict[tuple[str, str], bool] = field(default_factory=dict)
+    pair_a: np.ndarray = field(default_factory=lambda: _EMPTY_I)
+    pair_b: np.ndarray = field(default_factory=lambda: _EMPTY_I)
+    pair_outcome: np.ndarray = field(default_factory=lambda: _EMPTY_F)
+    pair_task: np.ndarray = field(default_factory=lambda: _EMPTY_I)
+    notes: list[str] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    # -- sizes -------------------------------------------------------------------------------
+    @property
+    def n_models(self) -> int:
+        return len(self.models)
+
+    @property
+    def n_samples(self) -> int:
+        return len(self.offsets) - 1
+
+    @property
+    def n_measurements(self) -> int:
+        return int(self.member_model.size)
+
+    @property
+    def n_pairs(self) -> int:
+        return int(self.pair_a.size)
+
+    def sizes(self) -> np.ndarray:
+        """Members per ballot."""
+        return np.diff(self.offsets)
+
+    def member_sample(self) -> np.ndarray:
+        """Ballot index of every member."""
+        return np.repeat(np.arange(self.n_samples, dtype=np.int64), self.sizes())
+
+    def n_levels(self) -> np.ndarray:
+        """Distinct levels per ballot (1 for an all-tied or single-member ballot)."""
+        if self.n_samples == 0:
+            return np.zeros(0, np.int64)
+        last = self.offsets[1:] - 1
+        out = np.zeros(self.n_samples, np.int64)
+        nonempty = self.sizes() > 0
+        out[nonempty] = self.member_level[last[nonempty]].astype(np.int64) + 1
+        return out
+
+    def oriented_values(self) -> np.ndarray:
+        """`member_value` flipped for lower-is-better metrics, so higher is always better."""
+        sign = self.sample_sign()
+        return self.member_value * np.repeat(sign, self.sizes())
+
+    def sample_sign(self) -> np.ndarray:
+        signs = np.array(
+            [1.0 if self.higher_is_better.get((t, m), True) else -1.0 for t in self.tasks for m in self.metrics]
+        ).reshape(max(len(self.tasks), 1), max(len(self.metrics), 1)) if self.tasks and self.metrics else None
+        if signs is None or self.n_samples == 0:
+            return np.ones(self.n_samples)
+        return signs[self.sample_task, self.sample_metric]
+
+    # -- per-model counts --------------------------------------------------------------------
+    def samples_per_model(self) -> np.ndarray:
+        """Ballots each model appears in plus explicit judgements it took part in."""
+        n = self.n_models
+        return (np.bincount(self.member_model, minlength=n) + np.bincount(self.pair_a, minlength=n)
+                + np.bincount(self.pair_b, minlength=n)).astype(np.int64)
+
+    def comparisons_per_model(self) -> np.ndarray:
+        """Pairs each model takes part in: co-members of its ballots plus explicit battles."""
+        sizes = self.sizes()
+        per_member = np.repeat(sizes - 1, sizes)
+        out = np.bincount(self.member_model, weights=per_member, minlength=self.n_models)
+        out += np.bincount(self.pair_a, minlength=self.n_models) + np.bincount(self.pair_b, minlength=self.n_models)
+        return out.astype(np.int64)
+
+    # -- subsets -----------------------------------------------------------------------------
+    def take_samples(self, idx: np.ndarray, *, keep_pairs: np.ndarray | None = None) -> Evidence:
+        """A new Evidence with ballots `idx` (repeats allowed: bootstrap) and pairs `keep_pairs`."""
+        idx = np.asarray(idx, np.int64)
+        sizes = self.sizes()[idx]
+        starts = self.offsets[:-1][idx]
+        offsets = np.zeros(idx.size + 1, np.int64)
+        np.cumsum(sizes, out=offsets[1:])
+        gather = np.repeat(starts - offsets[:-1], sizes) + np.arange(offsets[-1], dtype=np.int64)
+        pairs = np.arange(self.n_pairs) if keep_pairs is None else np.asarray(keep_pairs, np.int64)
+        return replace(
+            self,
+            offsets=offsets,
+            member_model=self.member_model[gather],
+            member_level=self.member_level[gather],
+            member_value=self.member_value[gather],
+            sample_task=self.sample_task[idx],
+            sample_metric=self.sample_metric[idx],
+            sample_group=self.sample_group[idx],
+            pair_a=self.pair_a[pairs],
+            pair_b=self.pair_b[pairs],
+            pair_outcome=self.pair_outcome[pairs],
+            pair_task=self.pair_task[pairs],
+            notes=list(self.notes),
+        )
+
+    def select_tasks(self, task_idx: Iterable[int]) -> Evidence:
+        keep = np.asarray(list(task_idx), np.int64)
+        return self.take_samples(
+            np.flatnonzero(np.isin(self.sample_task, keep)), keep_pairs=np.flatnonzero(np.isin(self.pair_task, keep))
+        )
+
+    def select_groups(self, group_idx: Iterable[int]) -> Evidence:
+        keep = np.asarray(list(group_idx), np.int64)
+        return self.take_samples(np.flatnonzero(np.isin(self.sample_group, keep)), keep_pairs=np.zeros(0, np.int64))
+
+    def restrict_models(self, keep: Sequence[str]) -> Evidence:
+        """Drop every model not in `keep` (ballots are re-levelled; empty ballots removed)."""
+        index = {m: i for i, m in enumerate(self.models)}
+        mask_models = np.zeros(self.n_models, bool)
+        mask_models[[index[m] for m in keep if m in index]] = True
+        new_index = np.full(self.n_models, -1, np.int64)
+        kept = np.flatnonzero(mask_models)
+        new_index[kept] = np.arange(kept.size)
+        b = EvidenceBuilder([self.models[i] for i in kept], tasks=self.tasks, metrics=self.metrics, groups=self.groups,
+                            higher_is_better=self.higher_is_better)
+        ms = self.member_sample()
+        sel = mask_models[self.member_model]
+        b.add_ballots(ms[sel], new_index[self.member_model[sel]], self.member_value[sel],
+                      oriented=self.oriented_values()[sel], sample_task=self.sample_task,
+                      sample_metric=self.sample_metric, sample_group=self.sample_group)
+        psel = mask_models[self.pair_a] & mask_models[self.pair_b]
+        b.add_pairs(new_index[self.pair_a[psel]], new_index[self.pair_b[psel]], self.pair_outcome[psel],
+                    self.pair_task[psel])
+        out = b.build()
+        out.notes = list(self.notes)
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "models": self.n_models,
+            "tasks": len(self.tasks),
+            "ballots": self.n_samples,
+            "measurements": self.n_measurements,
+            "pairwise_judgements": self.n_pairs,
+        }
+
+
+def rank_levels(sample_code: np.ndarray, oriented: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sort members by (sample, value desc) and give each its dense level inside the sample.
+
+    Returns `(order, sample_sorted, level)`; `order` is the permutation applied to the inputs.
+    Equal values share a level (a tie). Vectorised: one lexsort and a few cumulative sums.
+    """
+    order = np.lexsort((-oriented, sample_code))
+    s = sample_code[order]
+    v = oriented[order]
+    n = s.size
+    if n == 0:
+        return order, s, np.zeros(0, np.int32)
+    new_sample = np.empty(n, bool)
+    new_sample[0] = True
+    np.not_equal(s[1:], s[:-1], out=new_sample[1:])
+    new_level = new_sample.copy()
+    new_level[1:] |= v[1:] != v[:-1]
+    glob = np.cumsum(new_level) - 1
+    first = np.flatnonzero(new_sample)
+    sample_rank = np.cumsum(new_sample) - 1
+    level = (glob - glob[first][sample_rank]).astype(np.int32)
+    return order, s, level
+
+
+class EvidenceBuilder:
+    """Accumulates ballots chunk by chunk and concatenates them once in `build()`.
+
+    A chunk must contain every measurement of the samples it mentions (a sample never spans two
+    chunks): one task of a store, one block of samples of a simulation.
+    """
+
+    def __init__(self, models: Sequence[str] = (), *, tasks: Sequence[str] = (), metrics: Sequence[str] = (),
+                 groups: Sequence[str] = (), higher_is_better: dict[tuple[str, str], bool] | None = None) -> None:
+        self.models = list(models)
+        self.tasks = list(tasks)
+        self.metrics = list(metrics)
+        self.groups = list(groups)
+        self._mi = {m: i for i, m in enumerate(self.models)}
+        self._ti = {t: i for i, t in enumerate(self.tasks)}
+        self._ki = {m: i for i, m in enumerate(self.metrics)}
+        self._gi = {g: i for i, g in enumerate(self.groups)}
+        self.higher_is_better = dict(higher_is_better or {})
+        self._chunks: list[tuple[np.ndarray, ...]] = []
+        self._pairs: list[tuple[np.ndarray, ...]] = []
+        self._n_samples = 0
+        self.notes: list[str] = []
+
+    # -- vocabularies ------------------------------------------------------------------------
+    def model_index(self, name: str) -> int:
+        if name not in self._mi:
+            self._mi[name] = len(self.models)
+            self.models.append(name)
+        return self._mi[name]
+
+    def _index(self, vocab: dict[str, int], names: list[str], name: str) -> int:
+        if name not in vocab:
+            vocab[name] = len(names)
+            names.append(name)
+        return vocab[name]
+
+    def task_index(self, name: str) -> int:
+        return self._index(self._ti, self.tasks, name)
+
+    def metric_index(self, name: str) -> int:
+        return self._index(self._ki, self.metrics, name)
+
+    def group_index(self, name: str) -> int:
+        return self._index(self._gi, self.groups, name)
+
+    # -- adding data -------------------------------------------------------------------------
+    def add_ballots(
+        self,
+        sample_code: np.ndarray,
+        model_code: np.ndarray,
+        value: np.ndarray,
+        *,
+        oriented: np.ndarray | None = None,
+        sample_task: np.ndarray | int = 0,
+        sample_metric: np.ndarray | int = 0,
+        sample_group: np.ndarray | int = -1,
+    ) -> int:
+        """Add measurements given as parallel arrays; `sample_code` is local to this chunk.
+
+        `oriented` (default `value`) is what is ranked, higher = better. `sample_task` etc. are a
+        scalar or an array indexed by `sample_code`. Returns the number of ballots added.
+        """
+        sample_code = np.asarray(sample_code)
+        value = np.asarray(value, np.float64)
+        oriented = value if oriented is None else np.asarray(oriented, np.float64)
+        ok = ~np.isnan(oriented)
+        if not ok.all():
+            sample_code, model_code, value, oriented = sample_code[ok], np.asarray(model_code)[ok], value[ok], oriented[ok]
+        if sample_code.size == 0:
+            return 0
+        uniq, dense = np.unique(sample_code, return_inverse=True)
+        order, s, level = rank_levels(dense, oriented)
+        counts = np.bincount(s, minlength=uniq.size)
+        n = uniq.size
+
+        def per_sample(x: np.ndarray | int) -> np.ndarray:
+            if np.isscalar(x):
+                return np.full(n, x, np.int32)
+            return np.asarray(x, np.int32)[uniq]
+
+        self._chunks.append((
+            counts.astype(np.int64),
+            np.asarray(model_code, np.int32)[order],
+            level,
+            value[order],
+            per_sample(sample_task),
+            per_sample(sample_metric),
+            per_sample(sample_group),
+        ))
+        self._n_samples += n
+        return n
+
+    def add_pairs(self, a: np.ndarray, b: np.ndarray, outcome: np.ndarray, task: np.ndarray | int = 0) -> None:
+        a = np.asarray(a, np.int32)
+        if a.size == 0:
+            return
+        task_arr = np.full(a.size, task, np.int32) if np.isscalar(task) else np.asarray(task, np.int32)
+        self._pairs.append((a, np.asarray(b, np.int32), np.asarray(outcome, np.float64), task_arr))
+
+    def add_table(self, table: pa.Table, *, where: str = "input") -> int:
+        """Add canonical measurement rows (model, task, sample_id, metric, value[, group]).
+
+        Rows without a value (errors) are skipped and counted in `notes`. Directions come from
+        `higher_is_better[(task, metric)]` (default: higher is better).
+        """
+        for col in ("model", "task", "sample_id", "metric", "value"):
+            if col not in table.column_names:
+                raise SampleBenchError(f"{where}: missing column '{col}'; measurements need model, task, sample_id, "
+                                       "metric, value")
+        n_err = table["value"].null_count
+        if n_err:
+            self.notes.append(f"{where}: {n_err} measurement(s) without a value (errors) were left out")
+            table = table.filter(pc.is_valid(table["value"]))
+        if table.num_rows == 0:
+            return 0
+        model = _codes(table["model"], self.model_index)
+        task = _codes(table["task"], self.task_index)
+        metric = _codes(table["metric"], self.metric_index)
+        if "group" in table.column_names:
+            group = _codes(table["group"], self.group_index, null=-1)
+        else:
+            group = np.full(table.num_rows, -1, np.int64)
+        sid = pc.dictionary_encode(table["sample_id"].cast(pa.string())).combine_chunks().indices
+        sid = np.asarray(sid, np.int64)
+        n_t, n_k, n_g = len(self.tasks), len(self.metrics), len(self.groups) + 1
+        key = ((sid * n_t + task) * n_k + metric) * n_g + (group + 1)
+        uniq, dense = np.unique(key, return_inverse=True)
+        s_task = np.empty(uniq.size, np.int32)
+        s_metric = np.empty(uniq.size, np.int32)
+        s_group = np.empty(uniq.size, np.int32)
+        s_task[dense] = task
+        s_metric[dense] = metric
+        s_group[dense] = group
+        value = np.asarray(table["value"].to_numpy(zero_copy_only=False), np.float64)
+        sign_tk = np.array([[1.0 if self.higher_is_better.get((t, m), True) else -1.0 for m in self.metrics]
+                            for t in self.tasks])
+        oriented = value * sign_tk[task, metric]
+        return self.add_ballots(dense, model, value, oriented=oriented, sample_task=s_task,
+                                sample_metric=s_metric, sample_group=s_group)
+
+    def add_pairwise_table(self, table: pa.Table) -> int:
+        """Add canonical pairwise rows (task, model_a, model_b, winner in a|b|tie)."""
+        if table.num_rows == 0:
+            return 0
+        a = _codes(table["model_a"], self.model_index)
+        b = _codes(table["model_b"], self.model_index)
+        task = _codes(table["task"], self.task_index)
+        winner = np.asarray(table["winner"].cast(pa.string()).to_pylist(), dtype=object)
+        outcome = np.where(winner == "a", 1.0, np.where(winner == "b", 0.0, 0.5))
+        self.add_pairs(a, b, outcome, task)
+        return table.num_rows
+
+    def build(self) -> Evidence:
+        if self._chunks:
+            counts, mm, lv, vv, st, sm, sg = (np.concatenate(parts) for parts in zip(*self._chunks, strict=True))
+        else:
+            counts, mm, lv, vv = np.zeros(0, np.int64), _EMPTY_I, _EMPTY_I, _EMPTY_F
+            st = sm = sg = _EMPTY_I
+        offsets = np.zeros(counts.size + 1, np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        if self._pairs:
+            pa_, pb_, po_, pt_ = (np.concatenate(parts) for parts in zip(*self._pairs, strict=True))
+        else:
+            pa_, pb_, po_, pt_ = _EMPTY_I, _EMPTY_I, _EMPTY_F, _EMPTY_I
+        return Evidence(
+            models=list(self.models), offsets=offsets, member_model=mm, member_level=lv, member_value=vv,
+            sample_task=st, sample_metric=sm, sample_group=sg, tasks=list(self.tasks), metrics=list(self.metrics),
+            groups=list(self.groups), higher_is_better=dict(self.higher_is_better),
+            pair_a=pa_, pair_b=pb_, pair_outcome=po_, pair_task=pt_, notes=list(self.notes),
+        )
+
+
+def _codes(col: pa.ChunkedArray | pa.Array, index_of, null: int | None = None) -> np.ndarray:
+    """Map a (possibly dictionary-encoded) string column to integer codes via `index_of(name)`."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    if not pa.types.is_dictionary(col.type):
+        col = pc.dictionary_encode(col)
+    dictionary = col.dictionary.to_pylist()
+    lookup = np.array([index_of(str(v)) if v is not None else -1 for v in dictionary] + [-1], np.int64)
+    idx = col.indices
+    if idx.null_count:
+        if null is None:
+            raise SampleBenchError("a key column (model/task/metric) has an empty value")
+        idx = pc.fill_null(idx, len(dictionary))
+    return lookup[np.asarray(idx, np.int64)]
+
+
+def evidence_from_matrix(values: np.ndarray, models: Sequence[str] | None = None, *, task: str = "task",
+                         metric: str = "score", higher_is_better: bool = True) -> Evidence:
+    """Ballots from a (samples x models) array with NaN for missing measurements (simulations)."""
+    values = np.asarray(values, np.float64)
+    n_s, n_m = values.shape
+    models = list(models) if models is not None else [f"m{i:03d}" for i in range(n_m)]
+    b = EvidenceBuilder(models, tasks=[task], metrics=[metric], higher_is_better={(task, metric): higher_is_better})
+    s, m = np.nonzero(~np.isnan(values))
+    v = values[s, m]
+    b.add_ballots(s, m, v, oriented=v if higher_is_better else -v)
+    return b.build()
+
+
+# -- selection from a store ------------------------------------------------------------------
+def resolve_directions(
+    store_info: dict[str, dict[str, Any]], tasks: Iterable[str], metrics_by_task: dict[str, list[str]], registry=None
+) -> tuple[dict[tuple[str, str], bool], dict[str, str | None], list[str]]:
+    """`higher_is_better` per (task, metric), the main metric per task, and notes.
+
+    The registry's TaskSpec wins over what runs recorded; an unknown direction means higher is
+    better, with a note.
+    """
+    directions: dict[tuple[str, str], bool] = {}
+    main: dict[str, str | None] = {}
+    notes: list[str] = []
+    for task in tasks:
+        spec = None
+        if registry is not None and task in registry:
+            spec = registry.get(task)
+        info = store_info.get(task, {})
+        main[task] = spec.main_metric if spec is not None else next((m for m, i in info.items() if i.main), None)
+        for metric in metrics_by_task.get(task, []):
+            if spec is not None and metric in {m.name for m in spec.metrics}:
+                directions[(task, metric)] = spec.metric(metric).higher_is_better
+            elif metric in info:
+                directions[(task, metric)] = info[metric].higher_is_better
+            else:
+                directions[(task, metric)] = True
+                notes.append(f"direction of {task}/{metric} unknown (no run recorded it, task not registered): "
+                             "treated as higher is better")
+    return directions, main, notes
+
+
+def _open_registry(registry):
+    if registry is None:
+        from ..registry import TaskRegistry
+
+        return TaskRegistry()
+    if isinstance(registry, str | Path):
+        from ..registry import TaskRegistry
+
+        return TaskRegistry(Path(registry))
+    return registry
+
+
+def select_evidence(
+    store,
+    models: Sequence[str] | None = None,
+    tasks: Sequence[str] | None = None,
+    metrics: Sequence[str] | None = None,
+    tags: Sequence[str] | None = None,
+    registry=None,
+    *,
+    pairwise: bool = True,
+    all_metrics: bool = False,
+) -> Evidence:
+    """Read the selected measurements of `store` (a ResultStore) into ballots, task by task.
+
+    * `tasks` / `tags` (task tags from the registry) select tasks; `models`, `metrics` filter.
+    * Metric: the given `metrics`, else each task's main metric (registry `main_metric`, else
+      the metric a run marked `main`), else — when a task has one metric — that one; a task with
+      several metrics and no known main one uses all of them (each metric's ballots vote), with a
+      note. `all_metrics=True` always uses all.
+    * Direction: registry TaskSpec, else the store's `metric_info()`, else higher-is-better + note.
+    * Pairwise judgements of the selected tasks and models are added unless `pairwise=False`.
+
+    The store is read one task at a time, and each task is turned into compact ballot arrays
+    before the next is read, so peak memory is one task's rows plus the ballots so far.
+    """
+    reg = _open_registry(registry)
+    notes: list[str] = []
+    task_list = list(tasks) if tasks else None
+    if tags:
+        tagged = sorted({s.name for tag in tags for s in reg.filter(tag=tag)})
+        if not tagged:
+            raise SampleBenchError(f"no registered task has tag(s) {', '.join(tags)}",
+                                   hint="see `bench tasks list` for the tags in the registry")
+        task_list = [t for t in (task_list or tagged) if t in tagged]
+    runs = store.runs()
+    known_tasks = sorted({t for r in runs for t in r.tasks})
+    if not known_tasks:  # no manifest: find the tasks in the shards
+        t = store.scan(columns=["task"], latest=False)
+        known_tasks = sorted(set(pc.unique(t["task"]).cast(pa.string()).to_pylist())) if t.num_rows else []
+        pt = store.scan(kind="pairwise", columns=["task"], latest=False)
+        known_tasks = sorted(set(known_tasks) | set(pc.unique(pt["task"]).cast(pa.string()).to_pylist()
+                                                    if pt.num_rows else []))
+    if task_list is not None:
+        missing = [t for t in task_list if t not in known_tasks]
+        if missing:
+            from ..errors import closest_names
+
+            close = closest_names(missing[0], set(known_tasks))
+            raise SampleBenchError(f"task(s) {', '.join(missing)} have no results in store {store.root}",
+                                   hint=f"closest: {close}" if close else "see `bench results list`")
+    task_list = task_list if task_list is not None else known_tasks
+    store_info = store.metric_info()
+    model_list = list(models) if models else None
+    builder = EvidenceBuilder(model_list or [])
+    for task in task_list:
+        table = store.scan(models=model_list, tasks=[task], metrics=metrics)
+        present = sorted(set(pc.unique(table["metric"]).cast(pa.string()).to_pylist())) if table.num_rows else []
+        directions, main, dir_notes = resolve_directions(store_info, [task], {task: present}, reg)
+        notes.extend(dir_notes)
+        use = present
+        if not metrics and not all_metrics and present:
+            if main.get(task) in present:
+                use = [main[task]]
+            elif len(present) > 1:
+                notes.append(f"task {task}: no main metric known; all of {', '.join(present)} vote")
+        if use != present:
+            table = table.filter(pc.is_in(table["metric"].cast(pa.string()), value_set=pa.array(use)))
+        builder.higher_is_better.update(directions)
+        if table.num_rows:
+            builder.add_table(table, where=f"store task {task}")
+        if pairwise:
+            pt = store.scan(kind="pairwise", tasks=[task], models=model_list)
+            if model_list is not None and pt.num_rows:
+                keep = pa.array(model_list)
+                pt = pt.filter(pc.and_(pc.is_in(pt["model_a"].cast(pa.string()), value_set=keep),
+                                       pc.is_in(pt["model_b"].cast(pa.string()), value_set=keep)))
+            builder.add_pairwise_table(pt)
+    ev = builder.build()
+    ev.notes = notes + ev.notes
+    if model_list:
+        absent = [m for m in model_list if m not in ev.models[: len(model_list)] or
+                  not (np.any(ev.member_model == ev.models.index(m)) or np.any(ev.pair_a == ev.models.index(m))
+                       or np.any(ev.pair_b == ev.models.index(m)))]
+        if absent:
+            ev.notes.append(f"model(s) with no measurement in the selection: {', '.join(absent)}")
+    return ev
+
+
+def evidence_from_file(path: str | Path, *, models=None, tasks=None, metrics=None, registry=None,
+                       directions: dict[tuple[str, str], bool] | None = None) -> Evidence:
+    """Ballots from a Parquet/CSV file in the canonical measurement columns (`--input`)."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    p = Path(path)
+    if not p.is_file():
+        raise SampleBenchError(f"--input {p}: no such file")
+    table = pacsv.read_csv(p) if p.suffix.lower() in (".csv", ".tsv") else pq.read_table(p)
+    for col, values in (("model", models), ("task", tasks), ("metric", metrics)):
+        if values and col in table.column_names:
+            table = table.filter(pc.is_in(table[col].cast(pa.string()), value_set=pa.array(list(values))))
+    reg = _open_registry(registry) if registry is not None else None
+    present_tasks = sorted(set(table["task"].cast(pa.string()).to_pylist())) if "task" in table.column_names else []
+    by_task: dict[str, list[str]] = {}
+    if "metric" in table.column_names:
+        for t, m in set(zip(table["task"].cast(pa.string()).to_pylist(), table["metric"].cast(pa.string()).to_pylist(),
+                            strict=True)):
+            by_task.setdefault(t, []).append(m)
+    dirs, _, notes = resolve_directions({}, present_tasks, by_task, reg)
+    dirs.update(directions or {})
+    notes = [n for n in notes if tuple(n.split(" ")[2].split("/")) not in (directions or {})]
+    b = EvidenceBuilder(models or [], higher_is_better=dirs)
+    b.add_table(table, where=str(p))
+    ev = b.build()
+    ev.notes = notes + ev.notes
+    return ev

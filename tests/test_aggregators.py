@@ -1,0 +1,187 @@
+"""Aggregators: evidence from the store, the public API, the CLI, diagnostics, intervals."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from samplebench.aggregators import METHODS, evidence_from_matrix, fit, select_evidence
+from samplebench.aggregators.evidence import EvidenceBuilder
+from samplebench.errors import SampleBenchError
+from samplebench.results import MetricInfo, ResultStore
+
+
+def _rows(model: str, task: str, metric: str, values: dict[str, float | None]) -> list[dict]:
+    return [{"model": model, "task": task, "sample_id": s, "metric": metric, "value": v,
+             "error": None if v is not None else "timeout"} for s, v in values.items()]
+
+
+@pytest.fixture
+def store(tmp_path) -> ResultStore:
+    """Three models; 'good' best on acc (higher better) and on err (lower better); one error row."""
+    st = ResultStore(tmp_path / "store")
+    rows = []
+    acc = {"good": [1, 1, 1, 0, 1, 1], "mid": [1, 0, 1, 0, 1, 0], "bad": [0, 0, 1, 0, 0, 0]}
+    for m, vals in acc.items():
+        rows += _rows(m, "qa", "acc", {f"q{i}": float(v) for i, v in enumerate(vals)})
+    err = {"good": [0.1, 0.2, 0.1, 0.3], "mid": [0.3, 0.25, 0.4, 0.3], "bad": [0.9, 0.8, None, 0.7]}
+    for m, vals in err.items():
+        rows += _rows(m, "reg", "err", {f"r{i}": v for i, v in enumerate(vals)})
+    info = {"qa": {"acc": MetricInfo(higher_is_better=True, kind="binary", main=True)},
+            "reg": {"err": MetricInfo(higher_is_better=False, kind="continuous", main=True)}}
+    with st.run(kind="evaluate", metric_info=info) as w:
+        w.write(rows)
+    return st
+
+
+def test_select_evidence_builds_ballots_with_directions(store):
+    ev = select_evidence(store, registry=store.root / "no-registry")
+    assert ev.n_models == 3 and set(ev.tasks) == {"qa", "reg"}
+    assert ev.higher_is_better[("reg", "err")] is False
+    assert ev.n_samples == 10
+    assert ev.n_measurements == 18 + 11  # one error row left out
+    assert any("without a value" in n for n in ev.notes)
+    # in every reg ballot 'good' (lowest error) is at level 0
+    good = ev.models.index("good")
+    reg = ev.tasks.index("reg")
+    for s in np.flatnonzero(ev.sample_task == reg):
+        a = ev.offsets[s]
+        assert ev.member_model[a] == good and ev.member_level[a] == 0
+
+
+def test_unknown_direction_is_noted(tmp_path):
+    st = ResultStore(tmp_path / "s")
+    st.append(_rows("a", "t", "x", {"1": 1.0}) + _rows("b", "t", "x", {"1": 0.0}))
+    ev = select_evidence(st, registry=tmp_path / "reg")
+    assert any("direction of t/x unknown" in n for n in ev.notes)
+    assert ev.higher_is_better[("t", "x")] is True
+
+
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_every_method_ranks_the_planted_order(method):
+    rng = np.random.default_rng(1)
+    theta = np.linspace(2, -2, 6)
+    values = theta[None, :] + rng.gumbel(size=(400, 6))
+    values[rng.random(values.shape) < 0.3] = np.nan
+    r = fit(evidence_from_matrix(values), method)
+    assert r.order() == [f"m{i:03d}" for i in range(6)]
+    assert [m.rank for m in r.models] == sorted(m.rank for m in r.models)
+    assert all(m.n_samples > 0 for m in r.models)
+
+
+def test_plackett_luce_matches_choix_without_ties():
+    import choix
+
+    rng = np.random.default_rng(3)
+    values = rng.normal(size=(300, 7)) + np.arange(7)[None, :] * 0.3
+    values[rng.random(values.shape) < 0.4] = np.nan
+    r = fit(evidence_from_matrix(values), "plackett-luce", alpha=0.0, tol=1e-10, ci="none")
+    rankings = []
+    for row in values:
+        idx = np.flatnonzero(~np.isnan(row))
+        if idx.size >= 2:
+            rankings.append(list(idx[np.argsort(-row[idx])]))
+    ref = choix.ilsr_rankings(7, rankings, alpha=0.0, tol=1e-12)
+    ours = np.array([r.by_model()[f"m{i:03d}"].score for i in range(7)])
+    np.testing.assert_allclose(ours, ref - ref.mean(), atol=1e-5)
+
+
+def test_plackett_luce_tie_model_is_breslow():
+    """One ballot {a, b} > {c}: each of a, b is chosen from {a, b, c}; the gradient says so."""
+    from samplebench.aggregators.plackett_luce import Stages
+
+    b = EvidenceBuilder(["a", "b", "c"])
+    b.add_ballots(np.zeros(3, int), np.arange(3), np.array([1.0, 1.0, 0.0]))
+    st = Stages.from_evidence(b.build())
+    theta = np.array([0.3, -0.2, 0.1])
+    ll, grad, _ = st.loglik_grad(theta, 0.0)
+    w = np.exp(theta)
+    expected = theta[0] + theta[1] - 2 * np.log(w.sum())
+    assert ll == pytest.approx(expected)
+    np.testing.assert_allclose(grad, np.array([1, 1, 0]) - 2 * w / w.sum())
+
+
+def test_fisher_information_matches_numerical_hessian():
+    from samplebench.aggregators.plackett_luce import fisher_exact, fit_pl
+
+    values = np.round(np.random.default_rng(5).normal(size=(200, 5)) * 2) / 2  # many ties
+    values[np.random.default_rng(6).random(values.shape) < 0.3] = np.nan
+    f = fit_pl(evidence_from_matrix(values), alpha=0.0)
+    H = fisher_exact(f.stages, f.theta, 0.0)
+    eps = 1e-5
+    num = np.array([-(f.stages.loglik_grad(f.theta + eps * e, 0)[1] - f.stages.loglik_grad(f.theta - eps * e, 0)[1])
+                    / (2 * eps) for e in np.eye(5)])
+    np.testing.assert_allclose(H, num, atol=1e-4 * np.abs(H).max())
+
+
+def test_disconnected_graph_refused_or_fitted_per_component():
+    values = np.full((40, 4), np.nan)
+    rng = np.random.default_rng(0)
+    values[:20, :2] = rng.normal(size=(20, 2)) + [1, 0]
+    values[20:, 2:] = rng.normal(size=(20, 2)) + [1, 0]
+    ev = evidence_from_matrix(values)
+    with pytest.raises(SampleBenchError, match="disconnected"):
+        fit(ev, "plackett-luce")
+    r = fit(ev, "plackett-luce", on_disconnected="per-component")
+    assert not r.diagnostics.connected and len(r.diagnostics.components) == 2
+    comp = r.diagnostics.component_of
+    assert comp["m000"] == comp["m001"] != comp["m002"]
+    assert {m.rank for m in r.models} == {1, 2}
+    b = fit(ev, "borda")  # a rule runs, and says the graph was split
+    assert not b.diagnostics.connected and any("components" in n for n in b.diagnostics.notes)
+
+
+def test_bootstrap_is_seeded_and_independent_of_jobs():
+    values = np.random.default_rng(2).normal(size=(150, 5)) + np.arange(5)[None, :] * 0.2
+    ev = evidence_from_matrix(values)
+    a = fit(ev, "plackett-luce", bootstrap=30, seed=7)
+    b = fit(ev, "plackett-luce", bootstrap=30, seed=7, n_jobs=2)
+    assert a.model_dump() == b.model_dump()
+    assert all(m.ci_low <= m.score <= m.ci_high for m in a.models)
+    assert all(m.rank_ci[0] <= m.rank <= m.rank_ci[1] for m in a.models)
+
+
+def test_unknown_method_and_param_are_user_errors():
+    ev = evidence_from_matrix(np.eye(3))
+    with pytest.raises(SampleBenchError, match="unknown aggregation method"):
+        fit(ev, "plakett-luce")
+    with pytest.raises(SampleBenchError, match="no parameter"):
+        fit(ev, "borda", alpha=1)
+
+
+def test_levels_task_and_two(store):
+    ev = select_evidence(store, registry=store.root / "none")
+    for level in ("task", "two"):
+        r = fit(ev, "borda", level=level)
+        assert r.order()[0] == "good" and r.order()[-1] == "bad"
+    r = fit(ev, "plackett-luce", level="task", ci="none")
+    assert r.diagnostics.evidence["ballots"] == 2
+
+
+def test_cli_aggregate_table_and_json(bench, store):
+    res = bench("aggregate", "--store", store.root, "--method", "plackett-luce")
+    assert res.exit_code == 0, res.output
+    assert "good" in res.output.splitlines()[2]
+    assert "converged: True" in res.output
+    res = bench("aggregate", "--store", store.root, "--method", "borda", "--json")
+    data = json.loads(res.output)
+    assert data["method"] == "borda" and data["models"][0]["model"] == "good"
+    res = bench("aggregate", "--store", store.root, "--compare", "plackett-luce,borda,mean")
+    assert res.exit_code == 0 and "Kendall tau" in res.output
+    res = bench("aggregate", "--store", store.root, "--method", "nope")
+    assert res.exit_code == 2 and "unknown aggregation method" in res.output
+    res = bench("aggregate", "--store", store.root, "--tasks", "qa", "--bootstrap", "20", "--method", "win-rate")
+    assert res.exit_code == 0 and "rank ci" in res.output
+
+
+def test_cli_input_file(bench, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = _rows("a", "t", "x", {"1": 1.0, "2": 0.5}) + _rows("b", "t", "x", {"1": 0.0, "2": 0.1})
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "m.parquet")
+    res = bench("aggregate", "--input", tmp_path / "m.parquet", "--method", "mean", "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["models"][0]["model"] == "a"
