@@ -1,0 +1,484 @@
+"""`cultural_t2i`: CUBE-style cultural awareness and cultural diversity of text-to-image models.
+
+Data: one row per prompt, with roles `prompt` (required) and `id`, `concept`, `country`,
+`region`, `domain` (optional). The generator (an `ImageGenerator`: a diffusers pipeline, an
+endpoint, or a folder of your own images keyed by prompt id) makes `k` images per prompt.
+
+Samples and metrics:
+
+* awareness samples (option `awareness: true`): one per prompt, sample id = the prompt id.
+  `awareness` = mean over the prompt's images of a per-image score in [0, 1] from the scorer
+  (option `scorer`): `ratings` (per-image ratings the generator carries, e.g. human ratings in a
+  bring-your-own folder's ratings.csv, rescaled to [0, 1]), `clip:<folder or Hub id>`
+  (CLIPScore-style max(cos(image, prompt), 0) through transformers), `none`, or `auto` (ratings
+  when the generator has them, else `$SAMPLEBENCH_T2I_SCORER`, else none). Without a scorer the
+  awareness rows carry an error that says how to provide one.
+* diversity samples (option `diversity_group_by: [concept, country]`, any roles): one per group
+  of prompts sharing those values, sample id `div:<value>|<value>`. With exactly `k` images per
+  prompt, `diversity` = Vendi score VS_q over the group's images under the cosine kernel of the
+  image embedder (option `embedder`: `image-features`, the deterministic offline default below,
+  or `clip:<model>`), and `quality_weighted_diversity` = mean per-image score x VS_q (Nguyen &
+  Dieng's qVS; needs a scorer). `diversity_fraction: true` divides both by the group size
+  (CUBE's normalised Vendi score, in (0, 1]). Vendi scores of sets of different sizes are not
+  comparable, so a prompt with fewer than `k` images makes its groups error rows.
+
+The deterministic image features (`image_features`) need no weights: a joint RGB colour histogram
+(4x4x4 bins, square-rooted), a 4x4-cell histogram of gradient orientations (8 bins, magnitude
+weighted) and an 8x8 zero-mean grey thumbnail, each block scaled to unit length. They see colour,
+texture and layout — enough to tell a generator that paints the same picture every time from one
+that does not — but nothing semantic; use CLIP when it is available.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import SampleBenchError
+from ._data import load_split, require_columns, row_ids
+from .base import Evaluator, ImageGenerator, SampleResult, register_evaluator
+from .diversity import vendi_score
+
+GROUP_ROLES = ("concept", "country", "region", "domain")
+GROUP_PREFIX = "div:"
+SCORER_ENV = "SAMPLEBENCH_T2I_SCORER"
+
+# ------------------------------------------------------------------------------- image features
+
+FEATURE_SIZE = 64
+
+
+def to_pil(image: Any) -> Any:
+    """A PIL RGB image from a PIL image, an (H, W[, C]) array (uint8 or floats in [0, 1]) or a path."""
+    from PIL import Image
+
+    if isinstance(image, Image.Image):
+        return image.convert("RGB")
+    if isinstance(image, str | Path):
+        try:
+            with Image.open(image) as im:
+                return im.convert("RGB")
+        except (OSError, ValueError) as exc:
+            raise SampleBenchError(f"cannot read image {image}: {exc}") from None
+    arr = np.asarray(image)
+    if arr.ndim == 3 and arr.shape[0] in (1, 3, 4) and arr.shape[-1] not in (1, 3, 4):
+        arr = np.moveaxis(arr, 0, -1)  # CHW -> HWC
+    if arr.ndim not in (2, 3) or arr.size == 0:
+        raise SampleBenchError(f"an image must be a PIL image, a path or an (H, W[, C]) array, got shape {arr.shape}")
+    if arr.dtype != np.uint8:
+        arr = np.clip(np.nan_to_num(arr.astype(np.float64)) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    if arr.ndim == 3 and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    return Image.fromarray(arr).convert("RGB")
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    """v / |v|; a block whose norm is round-off (flat image: no texture, no layout) stays zero."""
+    n = float(np.linalg.norm(v))
+    return v / n if n > 1e-9 else np.zeros_like(v)
+
+
+def image_features(image: Any) -> np.ndarray:
+    """Deterministic 256-d features of one image (colour 64 + gradient orientation 128 + layout 64)."""
+    from PIL import Image
+
+    im = to_pil(image).resize((FEATURE_SIZE, FEATURE_SIZE), Image.Resampling.BILINEAR)
+    rgb = np.asarray(im, dtype=np.float64) / 255.0
+    # colour: joint 4x4x4 histogram, Hellinger (sqrt) so one dominant colour does not swamp the rest
+    q = np.minimum((rgb * 4).astype(np.int64), 3)
+    idx = q[..., 0] * 16 + q[..., 1] * 4 + q[..., 2]
+    colour = np.sqrt(np.bincount(idx.ravel(), minlength=64) / idx.size)
+    # texture: orientation histogram of grey-level gradients in a 4x4 grid of cells
+    grey = rgb @ np.array([0.299, 0.587, 0.114])
+    gx = np.zeros_like(grey)
+    gy = np.zeros_like(grey)
+    gx[:, 1:-1] = grey[:, 2:] - grey[:, :-2]
+    gy[1:-1, :] = grey[2:, :] - grey[:-2, :]
+    mag = np.hypot(gx, gy)
+    ang = np.mod(np.arctan2(gy, gx), np.pi)
+    obin = np.minimum((ang / np.pi * 8).astype(np.int64), 7)
+    cell = FEATURE_SIZE // 4
+    rows = np.arange(FEATURE_SIZE) // cell
+    cidx = (rows[:, None] * 4 + rows[None, :]) * 8 + obin
+    texture = np.sqrt(np.bincount(cidx.ravel(), weights=mag.ravel(), minlength=128))
+    # layout: 8x8 grey thumbnail, zero mean
+    thumb = grey.reshape(8, FEATURE_SIZE // 8, 8, FEATURE_SIZE // 8).mean(axis=(1, 3)).ravel()
+    layout = thumb - thumb.mean()
+    return np.concatenate([_unit(colour), _unit(texture), _unit(layout)]) / np.sqrt(3.0)
+
+
+class ImageFeatureEmbedder:
+    """The offline default image embedder: `embed_images(images) -> (n, 256)` array."""
+
+    name = "image-features"
+
+    def embed_images(self, images: Sequence[Any]) -> np.ndarray:
+        if len(images) == 0:
+            return np.zeros((0, 256))
+        return np.stack([image_features(im) for im in images])
+
+
+# ----------------------------------------------------------------------------------- CLIP scorer
+
+
+class ClipModel:
+    """CLIP through transformers: image embeddings, and per-image scores max(cos(image, prompt), 0)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.name = f"clip:{path}"
+        self._model: Any = None
+        self._processor: Any = None
+
+    def _load(self) -> None:
+        if self._model is not None:
+            return
+        try:
+            from transformers import CLIPModel, CLIPProcessor
+        except ImportError:
+            raise SampleBenchError("clip scorer needs transformers: pip install transformers torch") from None
+        try:
+            self._model = CLIPModel.from_pretrained(self.path).eval()
+            self._processor = CLIPProcessor.from_pretrained(self.path)
+        except (OSError, ValueError) as exc:
+            raise SampleBenchError(
+                f"cannot load CLIP model '{self.path}': {str(exc).splitlines()[0]}",
+                hint="give a local folder, or a Hub id that is in the HF cache when offline",
+            ) from None
+
+    def _features(self, out: Any) -> Any:
+        # transformers >= 5 may return a model output instead of a tensor
+        return out if hasattr(out, "norm") else out.pooler_output
+
+    def embed_images(self, images: Sequence[Any]) -> np.ndarray:
+        import torch
+
+        self._load()
+        with torch.no_grad():
+            px = self._processor(images=[to_pil(im) for im in images], return_tensors="pt")
+            f = self._features(self._model.get_image_features(**px))
+        return f.float().numpy().astype(np.float64)
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        import torch
+
+        self._load()
+        with torch.no_grad():
+            tok = self._processor(text=list(texts), return_tensors="pt", padding=True, truncation=True)
+            f = self._features(self._model.get_text_features(**tok))
+        return f.float().numpy().astype(np.float64)
+
+    def score_images(self, prompts: Sequence[str], images: Sequence[Sequence[Any]]) -> list[list[float]]:
+        out: list[list[float]] = []
+        t = self.embed_texts(prompts)
+        t /= np.linalg.norm(t, axis=1, keepdims=True)
+        for row, ims in zip(t, images, strict=True):
+            if not ims:
+                out.append([])
+                continue
+            e = self.embed_images(ims)
+            e /= np.linalg.norm(e, axis=1, keepdims=True)
+            out.append([max(float(c), 0.0) for c in e @ row])
+        return out
+
+
+@lru_cache(maxsize=4)
+def _clip(path: str) -> ClipModel:
+    return ClipModel(path)
+
+
+def resolve_embedder(name: str) -> Any:
+    if name == "image-features":
+        return ImageFeatureEmbedder()
+    if name.startswith("clip:") and len(name) > 5:
+        return _clip(name[5:])
+    raise SampleBenchError(f"options.embedder: unknown embedder '{name}'; use 'image-features' or 'clip:<model>'")
+
+
+# ---------------------------------------------------------------------------------------- data
+
+
+@dataclass
+class T2IData:
+    """Prompts (with their roles) and the samples built from them."""
+
+    ids: list[str]
+    prompts: list[str]
+    roles: dict[str, list[str]]
+    awareness_ids: list[str]
+    groups: dict[str, list[int]] = field(default_factory=dict)
+
+    def sample_ids(self) -> list[str]:
+        return self.awareness_ids + list(self.groups)
+
+
+def group_id(values: Sequence[str]) -> str:
+    """`div:` + the group's non-empty role values joined by '|' (e.g. `div:cuisine|Brazil`)."""
+    return GROUP_PREFIX + "|".join(v for v in values if v)
+
+
+@register_evaluator
+class CulturalT2IEvaluator(Evaluator):
+    """Awareness per prompt and (quality-weighted) Vendi diversity per group of prompts."""
+
+    type = "cultural_t2i"
+    known_metrics = ("awareness", "diversity", "quality_weighted_diversity")
+    options_defaults = {
+        "eval_split": "test",
+        "k": 4,
+        "awareness": True,
+        "diversity_group_by": None,
+        "embedder": "image-features",
+        "scorer": "auto",
+        "q": 1.0,
+        "diversity_fraction": False,
+        "batch_prompts": 16,
+    }
+
+    def __init__(self, spec: Any) -> None:
+        super().__init__(spec)
+        where = f"{spec.source or f'task {spec.name!r}'}: options"
+        k = self.option("k")
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise SampleBenchError(f"{where}.k: images per prompt must be an integer >= 1, got {k!r}")
+        self.k: int = k
+        by = self.option("diversity_group_by")
+        if by is not None:
+            if isinstance(by, str):
+                by = [by]
+            if not isinstance(by, list) or not by or any(r not in GROUP_ROLES for r in by):
+                raise SampleBenchError(
+                    f"{where}.diversity_group_by: give a list of roles among {', '.join(GROUP_ROLES)}, got {by!r}"
+                )
+            missing = [r for r in by if r not in spec.columns]
+            if missing:
+                raise SampleBenchError(
+                    f"{where}.diversity_group_by: role(s) {', '.join(missing)} are not bound in columns"
+                )
+        self.group_by: list[str] | None = by
+        self.do_awareness = bool(self.option("awareness"))
+        if not self.do_awareness and self.group_by is None:
+            raise SampleBenchError(f"{where}: nothing to measure; set awareness: true or diversity_group_by")
+        declared = {m.name for m in spec.metrics}
+        wanted = ({"awareness"} if self.do_awareness else set()) | (
+            {"diversity", "quality_weighted_diversity"} if self.group_by else set())
+        extra = declared - wanted
+        if extra:
+            raise SampleBenchError(
+                f"{spec.source or f'task {spec.name!r}'}: metrics {', '.join(sorted(extra))} are declared but "
+                "this task's options never record them (awareness needs awareness: true; diversity metrics "
+                "need diversity_group_by)"
+            )
+        from .diversity import _order
+
+        try:
+            self.q = _order(self.option("q"))
+        except SampleBenchError as exc:
+            raise SampleBenchError(f"{where}.q: {exc.message}") from None
+        emb = self.option("embedder")
+        if not isinstance(emb, str) or not (emb == "image-features" or (emb.startswith("clip:") and len(emb) > 5)):
+            raise SampleBenchError(f"{where}.embedder: use 'image-features' or 'clip:<model>', got {emb!r}")
+        sc = self.option("scorer")
+        if not isinstance(sc, str) or not (sc in ("auto", "ratings", "none") or (sc.startswith("clip:") and len(sc) > 5)):
+            raise SampleBenchError(f"{where}.scorer: use auto, ratings, none or clip:<model>, got {sc!r}")
+
+    # ------------------------------------------------------------------------------ data
+    def load(self) -> T2IData:
+        split = load_split(self.spec, self.option("eval_split"))
+        cols = require_columns(self.spec, split, ["prompt", *GROUP_ROLES])
+        ids = row_ids(self.spec, split, prefix="p")
+        prompts = [str(p) for p in split[cols["prompt"]]]
+        roles = {r: ["" if v is None else str(v) for v in split[c]] for r, c in cols.items() if r in GROUP_ROLES}
+        groups: dict[str, list[int]] = {}
+        if self.group_by:
+            keys: dict[str, tuple[str, ...]] = {}
+            for i in range(len(ids)):
+                vals = tuple(roles[r][i] for r in self.group_by)
+                gid = group_id(vals)
+                if keys.setdefault(gid, vals) != vals:
+                    raise SampleBenchError(
+                        f"task '{self.spec.name}': groups {keys[gid]} and {vals} both get the id '{gid}'; "
+                        "fill the empty role values"
+                    )
+                groups.setdefault(gid, []).append(i)
+        if len(set(ids) & set(groups)):
+            raise SampleBenchError(f"task '{self.spec.name}': prompt ids must not start with '{GROUP_PREFIX}'")
+        return T2IData(ids, prompts, roles, list(ids) if self.do_awareness else [], groups)
+
+    def sample_ids(self, data: T2IData) -> list[str]:
+        return data.sample_ids()
+
+    def restrict(self, data: T2IData, sample_ids: Sequence[str]) -> T2IData:
+        return data  # samples are selected in evaluate(); groups need all their prompts
+
+    # ------------------------------------------------------------------------- scoring
+    def _scorer(self, model: Any) -> tuple[str, Any]:
+        """('ratings', None) | ('clip', ClipModel) | ('none', reason)."""
+        sc = self.option("scorer")
+        if sc == "auto":
+            if callable(getattr(model, "image_ratings", None)) and getattr(model, "has_ratings", True):
+                return "ratings", None
+            sc = os.environ.get(SCORER_ENV, "none") or "none"
+            if not sc.startswith("clip:"):
+                return "none", (
+                    "no awareness scorer: put ratings.csv (prompt_id, file_name, awareness) beside your images, "
+                    f"or set options.scorer / ${SCORER_ENV} to clip:<model>"
+                )
+        if sc == "ratings":
+            if not callable(getattr(model, "image_ratings", None)):
+                return "none", "scorer 'ratings': this generator carries no ratings"
+            return "ratings", None
+        if sc == "none":
+            return "none", "scorer: none (no awareness measured for this task)"
+        return "clip", _clip(sc[5:])
+
+    def evaluate(self, model: Any, data: T2IData, sample_ids: Iterable[str] | None = None) -> Iterator[SampleResult]:
+        if not isinstance(model, ImageGenerator):
+            raise SampleBenchError(
+                f"task '{self.spec.name}' needs an image generator (generate_images); "
+                f"model '{getattr(getattr(model, 'spec', None), 'name', model)}' is not one",
+                hint="use the `images` adapter (a folder of your images keyed by prompt id) or a diffusers pipeline",
+            )
+        wanted = data.sample_ids() if sample_ids is None else list(sample_ids)
+        index = {pid: i for i, pid in enumerate(data.ids)}
+        units: list[tuple[str, list[int]]] = []
+        for sid in wanted:
+            if sid in data.groups:
+                units.append((sid, data.groups[sid]))
+            elif sid in index and self.do_awareness:
+                units.append((sid, [index[sid]]))
+            else:
+                raise SampleBenchError(f"task '{self.spec.name}': unknown sample id '{sid}'")
+        declared = {m.name for m in self.spec.metrics}
+        kind, scorer = self._scorer(model)
+        embedder = resolve_embedder(self.option("embedder"))
+        cache: dict[int, _PromptOut] = {}
+        batch = max(1, int(self.option("batch_prompts")))
+        pos = 0
+        while pos < len(units):
+            # gather the next `batch` prompts that are not cached yet, with the units they complete
+            need: list[int] = []
+            end = pos
+            while end < len(units) and (len(need) < batch or not need):
+                for i in units[end][1]:
+                    if i not in cache and i not in need:
+                        need.append(i)
+                end += 1
+            if need:
+                self._run_prompts(model, data, need, kind, scorer, embedder, cache)
+            for sid, rows in units[pos:end]:
+                made = (self._diversity(sid, rows, cache, kind, scorer) if sid in data.groups
+                        else self._awareness(sid, cache[rows[0]], kind, scorer))
+                yield from (r for r in made if r.metric in declared)  # only what the spec records
+            pos = end
+            # free prompts no later unit needs
+            later = {i for _, rows in units[end:] for i in rows}
+            for i in [i for i in cache if i not in later]:
+                del cache[i]
+
+    def _run_prompts(self, model: Any, data: T2IData, rows: list[int], kind: str, scorer: Any,
+                     embedder: Any, cache: dict[int, _PromptOut]) -> None:
+        ids = [data.ids[i] for i in rows]
+        prompts = [data.prompts[i] for i in rows]
+        try:
+            images = model.generate_images(prompts, k=self.k, prompt_ids=ids)
+            if len(images) != len(rows):
+                raise SampleBenchError(f"generator returned {len(images)} image lists for {len(rows)} prompts")
+        except SampleBenchError as exc:
+            for i in rows:
+                cache[i] = _PromptOut(error=exc.message)
+            return
+        except Exception as exc:  # a failing generator becomes error rows, the run goes on
+            for i in rows:
+                cache[i] = _PromptOut(error=f"{type(exc).__name__}: {exc}")
+            return
+        ratings: list[Any] | None = None
+        if kind == "ratings":
+            try:
+                ratings = model.image_ratings(ids, k=self.k)
+            except SampleBenchError as exc:
+                ratings = [exc.message] * len(rows)
+        clip_scores: list[Any] | None = None
+        if kind == "clip":
+            clip_scores = scorer.score_images(prompts, [list(ims or [])[: self.k] for ims in images])
+        for j, (i, ims) in enumerate(zip(rows, images, strict=True)):
+            ims = list(ims or [])[: self.k]
+            if not ims:
+                cache[i] = _PromptOut(error=f"no images for prompt id '{data.ids[i]}'")
+                continue
+            try:
+                emb = np.asarray(embedder.embed_images(ims), dtype=np.float64)
+            except SampleBenchError as exc:
+                cache[i] = _PromptOut(error=exc.message)
+                continue
+            out = _PromptOut(n=len(ims), embeddings=emb)
+            if ratings is not None:
+                r = ratings[j]
+                if isinstance(r, str):
+                    out.quality_error = r
+                elif r is None or len(r) != len(ims) or any(x is None for x in r):
+                    out.quality_error = f"missing ratings for some images of prompt id '{data.ids[i]}'"
+                else:
+                    out.quality = np.asarray(r, dtype=np.float64)
+            elif clip_scores is not None:
+                out.quality = np.asarray(clip_scores[j], dtype=np.float64)
+            else:
+                out.quality_error = scorer if isinstance(scorer, str) else "no awareness scorer"
+            cache[i] = out
+
+    def _awareness(self, sid: str, out: _PromptOut, kind: str, scorer: Any) -> Iterator[SampleResult]:
+        if out.error:
+            yield SampleResult(sid, "awareness", None, error=out.error)
+        elif out.quality is None:
+            yield SampleResult(sid, "awareness", None, error=out.quality_error or "no awareness score")
+        else:
+            yield SampleResult(sid, "awareness", float(np.mean(out.quality)), prediction=f"n_images={out.n}")
+
+    def _diversity(self, sid: str, rows: list[int], cache: dict[int, _PromptOut], kind: str,
+                   scorer: Any) -> Iterator[SampleResult]:
+        outs = [cache[i] for i in rows]
+        err = next((o.error for o in outs if o.error), None)
+        if err is None:
+            short = [o.n for o in outs if o.n != self.k]
+            if short:
+                err = f"expected k={self.k} images per prompt, a prompt of this group has {short[0]}"
+        if err is not None:
+            for m in ("diversity", "quality_weighted_diversity"):
+                yield SampleResult(sid, m, None, error=err)
+            return
+        E = np.concatenate([o.embeddings for o in outs])
+        n = E.shape[0]
+        scale = 1.0 / n if self.option("diversity_fraction") else 1.0
+        try:
+            vs = vendi_score(X=E, q=self.q, normalize=True)
+        except SampleBenchError as exc:
+            for m in ("diversity", "quality_weighted_diversity"):
+                yield SampleResult(sid, m, None, error=exc.message)
+            return
+        yield SampleResult(sid, "diversity", vs * scale, prediction=f"n_images={n}")
+        qerr = next((o.quality_error or "no awareness score" for o in outs if o.quality is None), None)
+        if qerr is not None:
+            yield SampleResult(sid, "quality_weighted_diversity", None, error=qerr)
+        else:
+            quality = np.concatenate([o.quality for o in outs])
+            yield SampleResult(sid, "quality_weighted_diversity", float(quality.mean()) * vs * scale,
+                               prediction=f"mean_quality={quality.mean():.4f}")
+
+    def main_score(self, results: Sequence[SampleResult]) -> float:
+        vals = [r.value for r in results if r.metric == self.spec.main_metric and r.value is not None]
+        return float(np.mean(vals)) if vals else float("nan")
+
+
+@dataclass
+class _PromptOut:
+    n: int = 0
+    embeddings: np.ndarray | None = None
+    quality: np.ndarray | None = None
+    quality_error: str | None = None
+    error: str | None = None
