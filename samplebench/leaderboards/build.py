@@ -186,7 +186,10 @@ def select(spec: LeaderboardSpec, store: ResultStore, registry=None):
         if m in sel.exclude_models:
             excluded[m] = "excluded by selection.exclude_models"
         elif per_model[i] == 0 and not (np.any(ev.pair_a == i) or np.any(ev.pair_b == i)):
-            excluded[m] = "no measurement with a value in the selection"
+            # Evidence vocabularies can hold names that have no ballot; only a model the spec
+            # asked for by name is worth reporting.
+            if models is not None and m in models:
+                excluded[m] = "no measurement with a value in the selection"
         elif cov < sel.min_coverage:
             excluded[m] = f"coverage {cov:.1%} is below selection.min_coverage {sel.min_coverage:.1%}"
         else:
@@ -212,8 +215,8 @@ def _scan_samples(store: ResultStore, ev, models: list[str]) -> tuple[dict[str, 
     model_set = pa.array(models, pa.string())
     used_metrics = {ev.tasks[t]: sorted({ev.metrics[k] for k in np.unique(ev.sample_metric[ev.sample_task == t])})
                     for t in range(len(ev.tasks))}
-    for task in sorted(used_metrics):
-        t = store.scan(tasks=[task], metrics=used_metrics[task] or None, columns=columns)
+    for task in sorted(t for t, ms in used_metrics.items() if ms):
+        t = store.scan(tasks=[task], metrics=used_metrics[task], columns=columns)
         t = t.filter(pc.is_in(t["model"].cast(pa.string()), value_set=model_set))
         t = pa.table({name: _plain(t[name]) for name in columns})
         out[task] = t
@@ -260,7 +263,8 @@ def assemble(spec: LeaderboardSpec, store: ResultStore, registry=None, *, with_s
         "samples_selected": pa.array(np.full(len(rows), n_ballots), pa.int64()),
         "coverage": pa.array(per_model[idx] / n_ballots if n_ballots else np.full(len(rows), np.nan), pa.float64(),
                              from_pandas=True),
-        "tasks_measured": pa.array((per_mt[idx] > 0).sum(axis=1) if per_mt.size else np.zeros(len(rows)), pa.int32()),
+        "tasks_measured": pa.array((per_mt[idx] > 0).sum(axis=1) if per_mt.size else np.zeros(len(rows), np.int32),
+                                   pa.int32()),
         "n_comparisons": pa.array([r.n_comparisons for r in rows], pa.int64()),
     }
     for t, task in enumerate(ev.tasks):
@@ -304,9 +308,11 @@ def assemble(spec: LeaderboardSpec, store: ResultStore, registry=None, *, with_s
         notes = [n for n in notes if "without a value (errors) were left out" not in n]
         notes.append(f"{n_errors:,} selected measurement(s) carry an error instead of a value; they count as not measured.")
     cov = np.where(per_task[None, :] > 0, per_mt / np.maximum(per_task[None, :], 1), 0.0) if per_mt.size else per_mt
+    has_task = [t for t in range(len(ev.tasks)) if per_task[t] > 0 or np.any(ev.pair_task == t)]
+    cov = cov[:, has_task] if cov.size else cov
     return LeaderboardBuild(
         spec=spec, table=table, ranking=ranking, others=others, group_table=group_table,
-        coverage=cov[idx] if cov.size else cov, coverage_models=names, coverage_tasks=list(ev.tasks),
+        coverage=cov[idx] if cov.size else cov, coverage_models=names, coverage_tasks=[ev.tasks[t] for t in has_task],
         task_metrics=task_metrics, run_ids=run_ids, n_measurements=ev.n_measurements, n_ballots=n_ballots,
         n_pairwise=ev.n_pairs, excluded=excluded, warnings=warnings, notes=notes, samples=samples,
     )

@@ -75,9 +75,7 @@ def ranking_png(build: LeaderboardBuild, *, dpi: int = 100) -> bytes:
 def _cmap():
     from matplotlib import colormaps
 
-    cmap = colormaps["viridis"].copy()
-    cmap.set_bad("white")
-    return cmap
+    return colormaps["viridis"].with_extremes(bad="white")
 
 
 def _short(name: str, n: int = 32) -> str:
