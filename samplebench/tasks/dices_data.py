@@ -184,6 +184,8 @@ class DicesData:
 
 def _clean(value: Any) -> str | None:
     """Cell -> stripped text, or None for an empty/NaN cell."""
+    if type(value) is str:
+        return value.strip() or None
     if value is None:
         return None
     if isinstance(value, float):
@@ -195,8 +197,8 @@ def _clean(value: Any) -> str | None:
     return text or None
 
 
-def _csv_records(path: Path, wanted: list[str]) -> Iterable[tuple[int, dict[str, str]]]:
-    """(start line, {column: cell}) for every record of a CSV file; quoted newlines are handled."""
+def _csv_records(path: Path, wanted: list[str]) -> Iterable[tuple[int, list[Any]]]:
+    """(start line, cells of `wanted` in order) for every record of a CSV file; quoted newlines are handled."""
     try:
         fh = path.open(encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed by the `with` below
     except OSError as exc:
@@ -214,6 +216,7 @@ def _csv_records(path: Path, wanted: list[str]) -> Iterable[tuple[int, dict[str,
                 f"the file has: {', '.join(header)}"
             )
         index = [header.index(c) for c in wanted]
+        top = max(index)
         last = reader.line_num
         try:
             for row in reader:
@@ -221,12 +224,15 @@ def _csv_records(path: Path, wanted: list[str]) -> Iterable[tuple[int, dict[str,
                 last = reader.line_num
                 if not row:
                     continue
-                yield start, {c: (row[i] if i < len(row) else "") for c, i in zip(wanted, index, strict=True)}
+                if len(row) > top:
+                    yield start, [row[i] for i in index]
+                else:
+                    yield start, [row[i] if i < len(row) else "" for i in index]
         except csv.Error as exc:
             raise SampleBenchError(f"{path}: line {reader.line_num}: malformed CSV: {exc}") from None
 
 
-def _dataset_records(spec: TaskSpec, wanted: list[str], split: str | None) -> Iterable[tuple[int, dict[str, str]]]:
+def _dataset_records(spec: TaskSpec, wanted: list[str], split: str | None) -> Iterable[tuple[int, list[Any]]]:
     """Records of a non-CSV or Hub dataset through `datasets`, numbered like CSV lines (first record = 2)."""
     import datasets
 
@@ -255,7 +261,7 @@ def _dataset_records(spec: TaskSpec, wanted: list[str], split: str | None) -> It
         )
     dset = dset.select_columns(wanted)
     for i, row in enumerate(dset):
-        yield i + 2, {c: row[c] for c in wanted}
+        yield i + 2, [row[c] for c in wanted]
 
 
 def _local_csv_path(spec: TaskSpec) -> Path | None:
@@ -318,23 +324,26 @@ def load_dices(spec: TaskSpec, *, options: SafetyRatingOptions | None = None) ->
 
     answers = opts.answers
     report = MalformedReport(source=source)
+    pos = {c: i for i, c in enumerate(wanted)}
     item_col, rater_col, vote_col = cols["item_id"], cols["rater_id"], cols["vote"]
+    i_item, i_rater, i_vote = pos[item_col], pos[rater_col], pos[vote_col]
     gold_col = cols.get("safety_gold")
+    i_demo = [pos[d] for d in demographics]
     text_roles = [r for r in ("context", "response", "degree_of_harm", "harm_type") if r in cols]
     vote_rows: list[tuple] = []
     items: dict[str, dict[str, Any]] = {}
     n = 0
     for line, rec in records:
         n += 1
-        item = _clean(rec[item_col])
+        item = _clean(rec[i_item])
         if item is None:
             report.add(f"missing item_id ({item_col})", line)
             continue
-        rater = _clean(rec[rater_col])
+        rater = _clean(rec[i_rater])
         if rater is None:
             report.add(f"missing rater_id ({rater_col})", line)
             continue
-        raw = _clean(rec[vote_col])
+        raw = _clean(rec[i_vote])
         if raw is None:
             report.add(f"missing answer ({vote_col})", line)
             continue
@@ -344,7 +353,7 @@ def load_dices(spec: TaskSpec, *, options: SafetyRatingOptions | None = None) ->
             continue
         gold = None
         if gold_col is not None:
-            graw = _clean(rec[gold_col])
+            graw = _clean(rec[pos[gold_col]])
             if graw is not None:
                 gold = answers.get(graw)
                 if gold is None or gold == "unsure":
@@ -353,11 +362,11 @@ def load_dices(spec: TaskSpec, *, options: SafetyRatingOptions | None = None) ->
         if item not in items:
             entry = {"item_id": item, "gold": gold, "line": line}
             for role in text_roles:
-                entry[role] = _clean(rec[cols[role]]) or ""
+                entry[role] = _clean(rec[pos[cols[role]]]) or ""
             items[item] = entry
         elif gold is not None and items[item]["gold"] is None:
             items[item]["gold"] = gold
-        vote_rows.append((item, rater, vote, line, *(_clean(rec[d]) for d in demographics)))
+        vote_rows.append((item, rater, vote, line, *[_clean(rec[i]) for i in i_demo]))
     report.n_rows = n
     if report.n_malformed and opts.on_malformed == "error":
         raise SampleBenchError(

@@ -42,6 +42,13 @@ def soft_agreement(q: np.ndarray | float, label_unsafe: np.ndarray | bool) -> np
     return np.where(np.asarray(label_unsafe, dtype=bool), q, 1.0 - q)
 
 
+def _codes(x: np.ndarray) -> np.ndarray:
+    """Small non-negative integer codes: `x` itself when it already is, else its rank among its values."""
+    if x.min() >= 0 and x.max() < max(1024, 2 * x.size):
+        return x
+    return np.unique(x, return_inverse=True)[1].reshape(-1)
+
+
 def krippendorff_alpha_nominal(units: np.ndarray, values: np.ndarray) -> float:
     """Nominal Krippendorff's alpha from (unit index, value index) pairs, one pair per rating.
 
@@ -51,11 +58,9 @@ def krippendorff_alpha_nominal(units: np.ndarray, values: np.ndarray) -> float:
     values = np.asarray(values, dtype=np.int64)
     if units.size == 0:
         return float("nan")
-    _, u = np.unique(units, return_inverse=True)
-    _, v = np.unique(values, return_inverse=True)
+    u, v = _codes(units), _codes(values)
     n_units, n_vals = int(u.max()) + 1, int(v.max()) + 1
-    counts = np.zeros((n_units, n_vals), dtype=float)
-    np.add.at(counts, (u, v), 1.0)
+    counts = np.bincount(u * n_vals + v, minlength=n_units * n_vals).reshape(n_units, n_vals).astype(float)
     m = counts.sum(axis=1)
     counts = counts[m >= 2]
     m = m[m >= 2]

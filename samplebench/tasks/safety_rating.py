@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -112,6 +112,7 @@ class SafetyRatingEvaluator(Evaluator):
     """Multi-rater safety (DICES-style); see the module docstring for the metrics."""
 
     type = "safety_rating"
+    known_metrics: ClassVar[tuple[str, ...]] = METRICS
 
     def __init__(self, spec: TaskSpec) -> None:
         super().__init__(spec)
