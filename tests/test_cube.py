@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from samplebench import SampleBenchError
 from samplebench.registry import ModelSpec, TaskRegistry, TaskSpec
@@ -298,3 +299,65 @@ def test_generator_failure_becomes_error_rows():
     res = list(ev.evaluate(Broken(), ev.load(), ["div:cuisine|Africa"]))
     assert {r.metric for r in res} == {"diversity", "quality_weighted_diversity"}
     assert all(r.value is None and "out of memory" in r.error for r in res)
+
+
+# ------------------------------------------------------------------- end to end, from the CLI
+
+
+def _diversity_prompt_ids() -> list[str]:
+    ev = evaluator_for(TaskRegistry().get("cube-diversity"))
+    return ev.load().ids
+
+
+def _register_images_model(home, name: str, folder) -> None:
+    models = home / "models"
+    models.mkdir(parents=True, exist_ok=True)
+    spec = {"name": name, "adapter": "images", "args": {"path": str(folder), "ratings_range": [1, 5]},
+            "description": "generations made by the test"}
+    (models / f"{name}.yaml").write_text(yaml.safe_dump(spec))
+
+
+def test_cli_ranks_varied_generator_above_homogeneous(bench, home, tmp_path):
+    pytest.importorskip("samplebench.runners.runner", reason="the runner (`bench evaluate`) is not in this checkout")
+    ids = _diversity_prompt_ids()
+    # the homogeneous generator paints every image the same solid colour, and its raters like it more
+    write_generations(tmp_path / "solid", ids, "solid", ratings=5)
+    write_generations(tmp_path / "varied", ids, "varied", ratings=3)
+    _register_images_model(home, "gen-solid", tmp_path / "solid")
+    _register_images_model(home, "gen-varied", tmp_path / "varied")
+
+    for name in ("gen-solid", "gen-varied"):
+        res = bench("evaluate", name, "--tasks", "cube-diversity", "--quiet")
+        assert res.exit_code == 0, res.output
+        assert "cube-diversity" in res.output
+
+    # a rerun finds every (model, task, sample) cell and builds no model
+    again = bench("evaluate", "gen-varied", "--tasks", "cube-diversity", "--quiet")
+    assert again.exit_code == 0 and "nothing to compute" in again.output
+
+    for method in ("plackett-luce", "mean"):
+        out = bench("aggregate", "--tasks", "cube-diversity", "--metrics", "diversity", "--method", method, "--json")
+        assert out.exit_code == 0, out.output
+        ranking = json.loads(out.output)
+        order = [m["model"] for m in sorted(ranking["models"], key=lambda m: m["rank"])]
+        assert order == ["gen-varied", "gen-solid"], (method, ranking)
+
+    # the store holds one value per group and metric for each model, with the metric metadata
+    from samplebench.results import ResultStore
+
+    store = ResultStore(home / "store")
+    t = store.scan(tasks=["cube-diversity"], columns=["model", "sample_id", "metric", "value", "error"]).to_pylist()
+    assert len(t) == 2 * 60 * 2 and all(r["error"] is None for r in t)
+    info = store.metric_info()["cube-diversity"]
+    assert info["diversity"].higher_is_better and info["diversity"].kind == "set" and info["diversity"].main
+    qwd = {r["model"]: r["value"] for r in t if r["metric"] == "quality_weighted_diversity" and r["sample_id"] == "div:cuisine|Africa"}
+    assert qwd["gen-solid"] == pytest.approx(1.0)  # quality 1.0 x one distinct image
+    assert qwd["gen-varied"] > qwd["gen-solid"]
+
+
+def test_cli_missing_folder_is_a_clear_error(bench, home, tmp_path):
+    pytest.importorskip("samplebench.runners.runner", reason="the runner (`bench evaluate`) is not in this checkout")
+    _register_images_model(home, "gen-gone", tmp_path / "does-not-exist")
+    res = bench("evaluate", "gen-gone", "--tasks", "cube-diversity", "--quiet")
+    assert res.exit_code == 2
+    assert "not a folder" in res.output

@@ -269,6 +269,7 @@ def test_diversity_results_rows():
     assert empty[0].error == "no outputs to measure"
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the package imports scipy.sparse.csr
 def test_agrees_with_reference_package_where_it_is_right():
     """Cross-check against `vendi-score` (when installed) on random kernels at q=1, with weights."""
     vendi = pytest.importorskip("vendi_score.vendi")
