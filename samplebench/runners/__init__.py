@@ -1,1 +1,12 @@
-"""Model adapters, batching, caching, resume and executors: tasks x models -> results store."""
+"""Model adapters, batching, caching, resume and executors: tasks x models -> results store.
+
+    from samplebench.runners import load_model, evaluate
+    report = evaluate("sentence-transformers/all-MiniLM-L6-v2", ["bundled-sts"], store="./store")
+"""
+
+from __future__ import annotations
+
+from .models import load_model, resolve_spec
+from .runner import EvaluationReport, TaskReport, evaluate
+
+__all__ = ["EvaluationReport", "TaskReport", "evaluate", "load_model", "resolve_spec"]

@@ -62,14 +62,55 @@ class ImageGenerator(Protocol):
 
 
 class Evaluator(ABC):
-    """Scores models on one task of one type. Subclasses set `type` and are listed in EVALUATORS."""
+    """Scores models on one task of one type. Subclasses set `type` and are listed in EVALUATORS.
+
+    Optional extensions a subclass may provide (the runner uses them when present):
+
+    * `known_metrics`: the per-sample metric names it can record; a spec declaring another
+      metric is refused when the evaluator is built (empty: no check).
+    * `options_defaults`: type-specific `spec.options` and their defaults (unknown options refused).
+    * `restrict(data, sample_ids)`: the data cut down to those samples (`--limit`), so corpus-level
+      quantities are computed on what is evaluated.
+    * `task_scores`: task-level scores (e.g. MTEB's main score) of the last `evaluate` call.
+    * `batch_size`: encoder batch size set by the runner.
+    """
 
     type: ClassVar[str]
+    known_metrics: ClassVar[tuple[str, ...]] = ()
+    options_defaults: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, spec: TaskSpec) -> None:
         if spec.type != self.type:
             raise ValueError(f"{type(self).__name__} evaluates '{self.type}' tasks, not '{spec.type}'")
         self.spec = spec
+        self.batch_size: int = 32
+        self.task_scores: dict[str, float] = {}
+        if self.known_metrics:
+            unknown = [m.name for m in spec.metrics if m.name not in self.known_metrics]
+            if unknown:
+                raise SampleBenchError(
+                    f"task '{spec.name}': type '{spec.type}' cannot record metric(s) {', '.join(unknown)}; "
+                    f"it records: {', '.join(self.known_metrics)}"
+                )
+        if self.options_defaults:
+            bad = sorted(set(spec.options) - set(self.options_defaults))
+            if bad:
+                raise SampleBenchError(
+                    f"task '{spec.name}': options: unknown option(s) {', '.join(bad)} for type '{spec.type}'; "
+                    f"allowed: {', '.join(sorted(self.options_defaults))}"
+                )
+
+    def option(self, name: str) -> Any:
+        """`spec.options[name]`, else the type's default."""
+        return self.spec.options.get(name, self.options_defaults.get(name))
+
+    @property
+    def metric_names(self) -> list[str]:
+        return [m.name for m in self.spec.metrics]
+
+    def restrict(self, data: Any, sample_ids: Sequence[str]) -> Any:
+        """The data limited to `sample_ids` (default: unchanged)."""
+        return data
 
     @abstractmethod
     def load(self) -> Any:

@@ -1,0 +1,375 @@
+"""The runner: (model, tasks) -> one row per (sample, metric) in the results store, resumably.
+
+For each task: load its data (with `datasets`), list its sample ids (the first `limit` when
+given), and look up which (model, task, sample) cells the store already holds for this
+`task_revision` with every declared metric and no error. Only the missing samples are
+evaluated; a complete rerun builds no model at all. Embeddings go through an `EmbeddingCache`
+keyed by (model revision, text hash). A sample whose input fails (exception, NaN/inf output,
+timeout) gets rows with `error` set and the run goes on. Rows are published in shards of at most
+`shard_rows` as they are produced, with `metric_info` recorded for every task.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import SampleBenchError
+from ..registry import ModelRegistry, ModelSpec, TaskRegistry, TaskSpec
+from ..results import MetricInfo, ResultStore
+
+SHARD_ROWS = 50_000
+
+
+@dataclass
+class TaskReport:
+    """What happened on one task."""
+
+    task: str
+    n_samples: int
+    n_computed: int = 0
+    n_reused: int = 0
+    n_errors: int = 0
+    main_metric: str = ""
+    main_value: float | None = None
+    task_scores: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+    error: str | None = None
+
+
+@dataclass
+class EvaluationReport:
+    """The outcome of `evaluate`: per-task reports, where results went, and whether the model was built."""
+
+    model: str
+    model_revision: str | None
+    store: Path
+    tasks: list[TaskReport]
+    run_id: str | None = None
+    model_loaded: bool = False
+    seconds: float = 0.0
+
+    @property
+    def n_errors(self) -> int:
+        return sum(t.n_errors for t in self.tasks)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every sample has a value, 1 when some samples failed."""
+        return 1 if self.n_errors else 0
+
+    def table(self) -> tuple[list[str], list[list[Any]]]:
+        headers = ["task", "samples", "computed", "reused", "errors", "main metric", "mean", "task score", "seconds"]
+        rows = []
+        for t in self.tasks:
+            ts = next(iter(t.task_scores.items()), None)
+            rows.append([t.task, t.n_samples, t.n_computed, t.n_reused, t.n_errors, t.main_metric, t.main_value,
+                         f"{ts[0]}={ts[1]:.4f}" if ts else None, round(t.seconds, 2)])
+        return headers, rows
+
+
+def metric_info_for(spec: TaskSpec) -> dict[str, MetricInfo]:
+    return {m.name: MetricInfo(higher_is_better=m.higher_is_better, kind=m.kind, main=m.name == spec.main_metric)
+            for m in spec.metrics}
+
+
+def resolve_tasks(tasks: str | TaskSpec | Sequence[str | TaskSpec] | None, *, tag: str | None = None,
+                  registry: TaskRegistry | None = None) -> list[TaskSpec]:
+    """Task specs from names/specs and/or a tag; unknown names raise with the closest ones."""
+    reg = registry or TaskRegistry()
+    out: list[TaskSpec] = []
+    if isinstance(tasks, str | TaskSpec):
+        tasks = [tasks]
+    for t in tasks or []:
+        out.append(t if isinstance(t, TaskSpec) else reg.get(t))
+    if tag:
+        tagged = reg.filter(tag=tag)
+        if not tagged:
+            known = sorted({g for s in reg.all() for g in s.tags})
+            from ..errors import closest_names
+
+            close = closest_names(tag, known)
+            raise SampleBenchError(f"no task has tag '{tag}'", hint=f"closest: {close}" if close else f"tags: {', '.join(known)}")
+        out.extend(s for s in tagged if s.name not in {o.name for o in out})
+    if not out:
+        raise SampleBenchError("no tasks selected", hint="pass --tasks A,B or --tag X")
+    return out
+
+
+def completed_samples(store: ResultStore, model: str, spec: TaskSpec, task_rev: str) -> set[str]:
+    """Sample ids with a value (no error) for every declared metric, at this task revision."""
+    import pyarrow.compute as pc
+
+    if store.dataset() is None:
+        return set()
+    t = store.scan(models=[model], tasks=[spec.name], columns=["sample_id", "metric", "error", "task_revision"])
+    if t.num_rows == 0:
+        return set()
+    metrics = [m.name for m in spec.metrics]
+    ok = pc.and_(pc.is_null(t["error"]), pc.equal(t["task_revision"].cast("string"), task_rev))
+    ok = pc.and_(ok, pc.is_in(t["metric"].cast("string"), value_set=__import__("pyarrow").array(metrics)))
+    t = t.filter(ok)
+    if t.num_rows == 0:
+        return set()
+    counts = t.select(["sample_id"]).group_by("sample_id").aggregate([([], "count_all")])
+    full = pc.equal(counts["count_all"], len(metrics))
+    return set(pc.filter(counts["sample_id"], full).cast("string").to_pylist())
+
+
+def _store_means(store: ResultStore, model: str, spec: TaskSpec, ids: list[str]) -> float | None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = store.scan(models=[model], tasks=[spec.name], metrics=[spec.main_metric], columns=["sample_id", "value"])
+    if t.num_rows == 0:
+        return None
+    t = t.filter(pc.is_in(t["sample_id"].cast("string"), value_set=pa.array(ids)))
+    v = pc.mean(t["value"]).as_py()
+    return None if v is None else float(v)
+
+
+def _previous_task_scores(store: ResultStore, model: str, task: str, task_rev: str, limit: int | None) -> dict[str, float]:
+    for r in reversed(store.runs()):
+        if r.status != "finished" or model not in r.models:
+            continue
+        entry = (r.meta.get("task_scores") or {}).get(task)
+        if entry and entry.get("task_revision") == task_rev and entry.get("limit") == limit:
+            return dict(entry.get("scores") or {})
+    return {}
+
+
+class _Writer:
+    """Opens the store run on first use and buffers rows into shards."""
+
+    def __init__(self, store: ResultStore, command: str | None, metric_info: dict, meta: dict, shard_rows: int) -> None:
+        self.store, self.command, self.metric_info, self.meta = store, command, metric_info, meta
+        self.shard_rows = shard_rows
+        self._ctx = None
+        self.writer = None
+        self.rows: dict[str, list] = self._empty()
+
+    @staticmethod
+    def _empty() -> dict[str, list]:
+        return {k: [] for k in ("model", "model_revision", "task", "task_revision", "sample_id", "metric", "value",
+                                "error", "prediction", "group")}
+
+    def add(self, **row) -> None:
+        for k, v in row.items():
+            self.rows[k].append(v)
+        if len(self.rows["model"]) >= self.shard_rows:
+            self.publish()
+
+    def publish(self) -> None:
+        if not self.rows["model"]:
+            return
+        import pyarrow as pa
+
+        if self.writer is None:
+            self._ctx = self.store.run(kind="evaluate", command=self.command, metric_info=self.metric_info)
+            self.writer = self._ctx.__enter__()
+        rows = self.rows
+        if all(g is None for g in rows["group"]):
+            rows = {k: v for k, v in rows.items() if k != "group"}
+        table = pa.table({k: pa.array(v, pa.float64() if k == "value" else pa.string()) for k, v in rows.items()})
+        self.writer.write(table, where="evaluate")
+        self.rows = self._empty()
+
+    def close(self, exc: BaseException | None = None) -> str | None:
+        if exc is None:
+            self.publish()
+        if self.writer is None:
+            return None
+        self.writer.record.meta.update(self.meta)
+        if exc is None:
+            self._ctx.__exit__(None, None, None)
+        else:
+            self._ctx.__exit__(type(exc), exc, exc.__traceback__)
+        return self.writer.run_id
+
+
+def evaluate(
+    model: str | ModelSpec | Any,
+    tasks: str | TaskSpec | Sequence[str | TaskSpec] | None = None,
+    *,
+    store: ResultStore | str | Path | None = None,
+    limit: int | None = None,
+    batch_size: int = 32,
+    executor: str = "local",
+    tag: str | None = None,
+    cache: bool = True,
+    cache_dir: Path | None = None,
+    progress: bool = True,
+    command: str | None = None,
+    task_registry: TaskRegistry | None = None,
+    model_registry: ModelRegistry | None = None,
+    shard_rows: int = SHARD_ROWS,
+    log: Callable[[str], None] | None = None,
+) -> EvaluationReport:
+    """Evaluate `model` on `tasks` (names, specs, and/or every task tagged `tag`) into `store`.
+
+    `model` is a name (see `samplebench.runners.models`), a `ModelSpec`, or an already built
+    adapter/encoder (then its `spec.name` or `name` attribute names it in the results).
+    Returns an `EvaluationReport`; its `exit_code` is 1 when some samples failed.
+    """
+    if limit is not None and limit < 1:
+        raise SampleBenchError(f"--limit must be a positive number of samples, got {limit}")
+    if batch_size < 1:
+        raise SampleBenchError(f"--batch-size must be positive, got {batch_size}")
+    if executor not in ("local", "ray"):
+        raise SampleBenchError(f"unknown executor '{executor}'", hint="use local or ray")
+    specs = resolve_tasks(tasks, tag=tag, registry=task_registry)
+    store = store if isinstance(store, ResultStore) else ResultStore(store)
+    if executor == "ray":
+        from .executors import evaluate_ray
+
+        return evaluate_ray(model, specs, store=store, limit=limit, batch_size=batch_size, cache=cache,
+                            cache_dir=cache_dir, command=command, model_registry=model_registry)
+    return _evaluate_local(model, specs, store=store, limit=limit, batch_size=batch_size, cache=cache,
+                           cache_dir=cache_dir, progress=progress, command=command, model_registry=model_registry,
+                           shard_rows=shard_rows, log=log)
+
+
+def _model_name(model: Any) -> tuple[str, ModelSpec | None, Any]:
+    """(name recorded in results, spec to build lazily, adapter already built)."""
+    from .models import resolve_spec
+
+    if isinstance(model, str):
+        spec = resolve_spec(model)
+        return spec.name, spec, None
+    if isinstance(model, ModelSpec):
+        return model.name, model, None
+    spec = getattr(model, "spec", None)
+    name = getattr(spec, "name", None) or getattr(model, "name", None) or type(model).__name__
+    return str(name), None, model
+
+
+def _evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, batch_size, cache, cache_dir,
+                    progress, command, model_registry, shard_rows, log, sample_filter: dict[str, set[str]] | None = None) -> EvaluationReport:
+    from ..tasks import evaluator_for
+    from ..tasks._data import task_revision
+    from .cache import CachedEncoder, EmbeddingCache, default_cache_dir
+
+    say = log or (lambda msg: print(msg, file=sys.stderr))
+    t_start = time.perf_counter()
+    name, spec, adapter = _model_name(model) if not isinstance(model, str) else _resolve_named(model, model_registry)
+    built: dict[str, Any] = {"adapter": adapter}
+
+    def get_adapter():
+        if built["adapter"] is None:
+            from .models import load_model
+
+            built["adapter"] = load_model(spec)
+        return built["adapter"]
+
+    meta: dict[str, Any] = {"model": name, "limit": limit, "batch_size": batch_size, "task_scores": {}}
+    writer = _Writer(store, command, {s.name: metric_info_for(s) for s in specs}, meta, shard_rows)
+    reports: list[TaskReport] = []
+    revision: str | None = getattr(adapter, "revision", None)
+    try:
+        for spec_t in specs:
+            t0 = time.perf_counter()
+            ev = evaluator_for(spec_t)
+            ev.batch_size = batch_size
+            data = ev.load()
+            ids = ev.sample_ids(data)
+            if sample_filter is not None and spec_t.name in sample_filter:
+                ids = [i for i in ids if i in sample_filter[spec_t.name]]
+            elif limit is not None:
+                ids = ids[:limit]
+            if limit is not None or sample_filter is not None:
+                data = ev.restrict(data, ids)
+            trev = task_revision(spec_t)
+            done = completed_samples(store, name, spec_t, trev)
+            missing = [i for i in ids if i not in done]
+            rep = TaskReport(task=spec_t.name, n_samples=len(ids), n_reused=len(ids) - len(missing),
+                             main_metric=spec_t.main_metric)
+            if missing:
+                inner = get_adapter()
+                revision = getattr(inner, "revision", None)
+                emb_cache = EmbeddingCache(cache_dir or default_cache_dir(), name, revision) if cache and revision else None
+                bar = _bar(spec_t.name, len(missing), progress)
+                encoder = CachedEncoder(inner, emb_cache, on_encoded=lambda n, bar=bar: _bump_texts(bar, n))
+                seen: set[str] = set()
+                failed: set[str] = set()
+                try:
+                    for r in ev.evaluate(encoder, data, missing):
+                        value, error = r.value, r.error
+                        if value is not None and not math.isfinite(value):
+                            value, error = None, f"non-finite value {value}"
+                        if value is None and error is None:
+                            error = "no value"
+                        if error is not None:
+                            failed.add(r.sample_id)
+                        writer.add(model=name, model_revision=revision, task=spec_t.name, task_revision=trev,
+                                   sample_id=r.sample_id, metric=r.metric, value=value, error=error,
+                                   prediction=r.prediction, group=r.group)
+                        if r.sample_id not in seen:
+                            seen.add(r.sample_id)
+                            if bar is not None:
+                                bar.update(1)
+                except SampleBenchError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - a task-level failure becomes error rows
+                    msg = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ''}"
+                    rep.error = msg
+                    for sid in missing:
+                        if sid in seen:
+                            continue
+                        failed.add(sid)
+                        for m in ev.metric_names:
+                            writer.add(model=name, model_revision=revision, task=spec_t.name, task_revision=trev,
+                                       sample_id=sid, metric=m, value=None, error=msg, prediction=None, group=None)
+                finally:
+                    encoder.flush()
+                    if bar is not None:
+                        bar.close()
+                writer.publish()
+                rep.n_computed = len(missing)
+                rep.n_errors = len(failed)
+                rep.task_scores = dict(ev.task_scores)
+                meta["task_scores"][spec_t.name] = {"task_revision": trev, "limit": limit, "scores": rep.task_scores}
+            else:
+                rep.task_scores = _previous_task_scores(store, name, spec_t.name, trev, limit)
+            rep.main_value = _store_means(store, name, spec_t, ids)
+            rep.seconds = time.perf_counter() - t0
+            reports.append(rep)
+    except BaseException as exc:
+        writer.close(exc)
+        raise
+    run_id = writer.close()
+    report = EvaluationReport(model=name, model_revision=revision, store=store.root, tasks=reports, run_id=run_id,
+                              model_loaded=built["adapter"] is not None and adapter is None,
+                              seconds=time.perf_counter() - t_start)
+    if report.n_errors:
+        say(f"{report.n_errors} sample(s) failed; their rows carry the error")
+    return report
+
+
+def _resolve_named(model: str, registry: ModelRegistry | None):
+    from .models import resolve_spec
+
+    spec = resolve_spec(model, registry)
+    return spec.name, spec, None
+
+
+def _bar(task: str, total: int, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=task, unit="sample", file=sys.stderr, leave=True, dynamic_ncols=True)
+
+
+def _bump_texts(bar, n: int) -> None:
+    if bar is not None:
+        bar.n_texts = getattr(bar, "n_texts", 0) + n
+        bar.set_postfix(texts=bar.n_texts, refresh=True)
+
+
+def iter_task_names(specs: Iterable[TaskSpec]) -> list[str]:
+    return [s.name for s in specs]
