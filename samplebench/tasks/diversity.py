@@ -31,7 +31,7 @@ Shannon entropy of how often each attribute value occurs: H(p) / log m over the 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -41,6 +41,7 @@ from ..errors import SampleBenchError
 
 __all__ = [
     "diversity_results",
+    "generation_diversity_results",
     "grade_entropy",
     "mean_grade_entropy",
     "quality_weighted_vendi",
@@ -402,3 +403,61 @@ def text_diversity(texts: Sequence[str], encoder: Any = None, q: float | str = 1
     if E.ndim != 2 or E.shape[0] != len(texts):
         raise SampleBenchError(f"encoder returned shape {E.shape} for {len(texts)} texts; expected (n, d)")
     return vendi_score(X=E, q=q, normalize=True)
+
+
+def generation_diversity_results(
+    model: Any,
+    prompts: Sequence[str],
+    sample_ids: Sequence[str],
+    k: int,
+    *,
+    encoder: Any = None,
+    q: float | str = 1.0,
+    max_new_tokens: int = 64,
+    metric: str = "diversity",
+    batch_size: int = 32,
+) -> Iterator[Any]:
+    """Hook for `generation` tasks with `samples_per_prompt: k`: Vendi diversity of k outputs per prompt.
+
+    Calls `model.generate(prompts, max_new_tokens=..., n=k)` (the `LanguageModel` protocol), embeds
+    all outputs in one pass with `encoder` (default all-MiniLM-L6-v2) and yields one `SampleResult`
+    per prompt: `metric` = VS_q of its k outputs under cosine similarity (1 = all the same, k = all
+    unrelated). A failed generation call, or a prompt with other than k outputs, gives error rows.
+    """
+    from .base import SampleResult
+
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise SampleBenchError(f"samples_per_prompt must be an integer >= 1, got {k!r}")
+    if len(prompts) != len(sample_ids):
+        raise SampleBenchError(f"{len(prompts)} prompts for {len(sample_ids)} sample ids")
+    q = _order(q)
+    try:
+        outputs = model.generate(list(prompts), max_new_tokens=max_new_tokens, n=k)
+        if len(outputs) != len(prompts):
+            raise ValueError(f"the model returned {len(outputs)} output lists for {len(prompts)} prompts")
+    except Exception as exc:  # noqa: BLE001 - a failing model becomes error rows, the run goes on
+        msg = exc.message if isinstance(exc, SampleBenchError) else f"{type(exc).__name__}: {exc}"
+        for sid in sample_ids:
+            yield SampleResult(sid, metric, None, error=msg)
+        return
+    flat: list[str] = []
+    spans: list[tuple[int, int] | str] = []
+    for outs in outputs:
+        outs = list(outs or [])
+        if len(outs) != k:
+            spans.append(f"expected {k} outputs, the model returned {len(outs)}")
+        elif any(not isinstance(o, str) for o in outs):
+            spans.append("an output is not a string")
+        else:
+            spans.append((len(flat), len(flat) + k))
+            flat.extend(outs)
+    enc = encoder if encoder is not None else default_text_encoder()
+    E = np.asarray(enc.encode(flat, batch_size=batch_size), dtype=np.float64) if flat else np.zeros((0, 1))
+    for sid, span in zip(sample_ids, spans, strict=True):
+        if isinstance(span, str):
+            yield SampleResult(sid, metric, None, error=span)
+            continue
+        try:
+            yield SampleResult(sid, metric, vendi_score(X=E[span[0]:span[1]], q=q, normalize=True))
+        except SampleBenchError as exc:
+            yield SampleResult(sid, metric, None, error=exc.message)
