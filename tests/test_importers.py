@@ -264,12 +264,14 @@ def test_onebench_wide_and_pairwise(store, tmp_path):
 
 def test_colombo_instance_level(store):
     s = IMPORTERS["colombo"](store, FIX / "colombo")
-    assert s.models == ["M0", "M1", "M2"] and s.tasks == ["TOY_SUM"] and s.rows == 18
-    assert cell(store, "M1", "TOY_SUM", "1", "H:overall")["value"] == 5.0
-    r = cell(store, "M2", "TOY_SUM", "1", "ROUGE_1")
+    assert s.models == ["TOY_SUM/M0", "TOY_SUM/M1", "TOY_SUM/M2"] and s.tasks == ["TOY_SUM"] and s.rows == 18
+    assert cell(store, "TOY_SUM/M1", "TOY_SUM", "1", "H:overall")["value"] == 5.0
+    r = cell(store, "TOY_SUM/M2", "TOY_SUM", "1", "ROUGE_1")
     assert r["value"] is None and r["error"]
     info = store.metric_info()["TOY_SUM"]
     assert info["H:overall"].main and not info["ROUGE_1"].main
+    bare = IMPORTERS["colombo"](ResultStore(store.root.parent / "bare"), FIX / "colombo", prefix_systems=False)
+    assert bare.models == ["M0", "M1", "M2"]
 
 
 def test_colombo_bad_cell_is_named(store, tmp_path):

@@ -64,4 +64,50 @@ def test_colombo_instance_level_tables(store, shared_data):
     assert s.rows == expected and len(s.tasks) == 9
     assert any(m.startswith("H:") for m in s.metrics)
     t = store.scan(tasks=["SUM_EVAL"], metrics=["H:coherence"], latest=False)
-    assert t.num_rows == 1600 and len(set(t["model"].to_pylist())) == 16 and len(set(t["sample_id"].to_pylist())) == 100
+    assert t.num_rows == 1600 and len(set(t["model"].to_pylist())) == 16 and t["model"][0].as_py().startswith("SUM_EVAL/") and len(set(t["sample_id"].to_pylist())) == 100
+
+
+def _aggregators():
+    try:
+        from samplebench.aggregators import fit, select_evidence
+    except ImportError:
+        pytest.skip("samplebench.aggregators.fit/select_evidence are not available yet")
+    return fit, select_evidence
+
+
+def test_full_mteb_table_ranks_with_plackett_luce_and_borda_mteb(store, shared_data):
+    fit, select_evidence = _aggregators()
+    from scipy.stats import kendalltau
+
+    IMPORTERS["mteb-scores"](store, shared_data / "mteb" / "eng_v2_main_scores.csv")
+    ev = select_evidence(store)
+    pl = fit(ev, "plackett-luce")
+    borda = fit(ev, "borda-mteb")
+    assert pl.diagnostics.connected and len(pl.models) == len(borda.models) == 324
+    assert all(m.ci_low is not None and m.ci_low <= m.score <= m.ci_high for m in pl.models)
+    a, b = pl.by_model(), borda.by_model()
+    tau = kendalltau([a[m].score for m in a], [b[m].score for m in a]).statistic
+    assert tau > 0.5  # two different aggregations of the same sparse table broadly agree
+    # both put a model that ran every task among the best ten
+    full = {m.model for m in borda.models if m.n_samples == 41}
+    assert {m for m in pl.order()[:10]} & full and {m for m in borda.order()[:10]} & full
+
+
+def test_colombo_two_level_borda_pl_and_mean_agree(store, shared_data):
+    fit, select_evidence = _aggregators()
+    from scipy.stats import kendalltau
+
+    IMPORTERS["colombo"](store, shared_data / "colombo" / "instance_level", )
+    taus = []
+    for task in ("SUM_EVAL", "TAC_08"):
+        ev = select_evidence(store, tasks=[task], all_metrics=True)
+        rankings = {
+            "borda-two": fit(ev, "borda", level="two", ci="none"),
+            "plackett-luce": fit(ev, "plackett-luce", ci="none"),
+            "mean": fit(ev, "mean", ci="none"),
+        }
+        ref = rankings["borda-two"].by_model()
+        for name in ("plackett-luce", "mean"):
+            other = rankings[name].by_model()
+            taus.append(kendalltau([ref[m].score for m in ref], [other[m].score for m in ref]).statistic)
+    assert min(taus) > 0.3, taus

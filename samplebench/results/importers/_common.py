@@ -88,6 +88,22 @@ class Columns:
         for name, v in zip(self.names[len(MEASUREMENT_COLUMNS):], detail, strict=True):
             c[name].append(v)
 
+    def extend(self, model, model_revision, task, task_revision, sample_id, metrics: list[str],
+               values: list, errors: list, *detail) -> None:
+        """Rows that share everything but metric/value/error (one MTEB split/subset entry, say)."""
+        k = len(metrics)
+        c = self._cols
+        c["model"].extend([model] * k)
+        c["model_revision"].extend([model_revision] * k)
+        c["task"].extend([task] * k)
+        c["task_revision"].extend([task_revision] * k)
+        c["sample_id"].extend([sample_id] * k)
+        c["metric"].extend(metrics)
+        c["value"].extend(values)
+        c["error"].extend(errors)
+        for name, v in zip(self.names[len(MEASUREMENT_COLUMNS):], detail, strict=True):
+            c[name].extend([v] * k)
+
     def full(self) -> bool:
         return len(self) >= self.chunk
 

@@ -5,6 +5,9 @@ column per metric. NB the column names are swapped in the published files: `Syst
 instance id and `Utterance` the system id. Every other column is a metric, automatic (ROUGE,
 BERTScore, ...) or human (`H:*`); all are higher-is-better (the JS divergences are stored negated).
 One measurement row per (system, instance, metric); empty cells become rows with an error.
+
+System ids are local to each table (`M0` of SUM_EVAL is not `M0` of TAC_08), so by default the
+model is named `<task>/<system>` (`SUM_EVAL/M0`); `prefix_systems=False` keeps the bare id.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ INSTANCE_COLUMN = "System"  # sic: the instance id
 SYSTEM_COLUMN = "Utterance"  # sic: the system id
 
 
-def colombo_table(path: Path, names: ModelNames | None = None) -> tuple[pa.Table, list[str]]:
+def colombo_table(path: Path, names: ModelNames | None = None, *, prefix_systems: bool = True,
+                  ) -> tuple[pa.Table, list[str]]:
     """One instance-level CSV -> canonical rows (task = file stem) and its metric columns."""
     import pyarrow.csv as pacsv
 
@@ -62,6 +66,8 @@ def colombo_table(path: Path, names: ModelNames | None = None) -> tuple[pa.Table
                         break
                 raise SampleBenchError(f"{path}:{bad + 2}: column '{m}' holds {vals[bad]!r}, not a number") from None
     systems = t[SYSTEM_COLUMN]
+    if prefix_systems:
+        systems = pc.binary_join_element_wise(pa.scalar(path.stem), systems, "/")
     if names is not None:
         uniq = pc.unique(systems).to_pylist()
         systems = pc.take(pa.array([names(u) for u in uniq]), pc.index_in(systems, value_set=pa.array(uniq)))
@@ -82,7 +88,7 @@ def colombo_table(path: Path, names: ModelNames | None = None) -> tuple[pa.Table
 
 
 def import_colombo(store: ResultStore, path: Path, *, aliases: AliasSource = None, kind: str = "measurements",
-                   **_ignored) -> ImportSummary:
+                   prefix_systems: bool = True, **_ignored) -> ImportSummary:
     """Import one instance-level CSV or a folder of them (each file one task), atomically."""
     if kind != "measurements":
         raise SampleBenchError("--pairwise applies to the canonical formats only")
@@ -95,16 +101,17 @@ def import_colombo(store: ResultStore, path: Path, *, aliases: AliasSource = Non
     skips = Skips()
     tables = []
     for f in files:
-        table, metrics = colombo_table(f, names)
+        table, metrics = colombo_table(f, names, prefix_systems=prefix_systems)
         for m in metrics:
             info.set(f.stem, m, higher_is_better=True, kind="continuous", main=(m == "H:overall"))
         tables.append(("measurements", table))
         errors = table.num_rows - pc.count(table["error"], mode="only_null").as_py()
         if errors:
             skips.add("empty metric cell (kept as a row with an error)", errors, f.name)
-    h = content_hash(files, root if root.is_dir() else root.parent, salt="colombo:" + json.dumps(sorted(names.table.items())))
+    h = content_hash(files, root if root.is_dir() else root.parent, salt=f"colombo:{prefix_systems}:" + json.dumps(sorted(names.table.items())))
     return run_import(
         store, tables, source=str(root), source_hash=h, fmt="colombo", metric_info=info, skips=skips,
         notes=["columns swapped in the source: 'System' = instance id, 'Utterance' = system id; "
-               "human metrics are the 'H:*' columns"],
+               "human metrics are the 'H:*' columns"]
+        + (["system ids are local to each table: models are named '<task>/<system>'"] if prefix_systems else []),
     )

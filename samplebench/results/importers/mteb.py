@@ -306,10 +306,20 @@ def import_mteb(
         for split, subset, entry in entries:
             sample = f"{split}/{subset}"
             scores = _flatten(entry)
-            for metric, raw in scores.items():
-                value, error = as_float(raw)
-                cols.add(model, revision, task, task_revision, sample, metric, value, error, source_version)
-                if metric not in info.data.get(task, {}):
+            metrics = list(scores)
+            values, errors = [], []
+            for raw in scores.values():
+                if type(raw) is float and raw == raw:  # the common case: a finite float
+                    values.append(raw)
+                    errors.append(None)
+                else:
+                    v, e = as_float(raw)
+                    values.append(v)
+                    errors.append(e)
+            cols.extend(model, revision, task, task_revision, sample, metrics, values, errors, source_version)
+            known = info.data.get(task)
+            if known is None or any(m not in known for m in metrics):
+                for metric in metrics:
                     info.set(task, metric, higher_is_better=not metric.endswith(_LOWER_IS_BETTER), kind="continuous")
             main = entry.get("main_score", _MISSING)
             if main is _MISSING:

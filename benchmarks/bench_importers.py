@@ -1,0 +1,165 @@
+"""Importer speed: MTEB result trees generated in MTEB's own layout from real result files.
+
+    pytest benchmarks/bench_importers.py                       # 2,000 files, side by side with peers
+    pytest benchmarks/bench_importers.py -m slow -s            # 100,000 files: must import in <= 120 s
+
+The files are copies of the real MTEB result JSON files in ../shared/data/mteb/results-sample
+(or of the hand-made fixtures when that folder is absent), cycled over generated model folders
+`genorg__model-<i>/<revision>/<Task>.json` with a `model_meta.json` each, so sizes, versions and
+shapes follow the real distribution. Peers on the same files in the same run: mteb's own reader
+(`TaskResult.from_disk`, parse + validate only, nothing stored) and bare `json.loads` (a floor).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from samplebench.results import ResultStore
+from samplebench.results.importers import IMPORTERS
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("SAMPLEBENCH_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+def _templates() -> list[list[tuple[str, bytes]]]:
+    """Per real model revision: [(file name, bytes)] of its task files."""
+    root = SHARED / "mteb" / "results-sample"
+    if not root.is_dir():
+        root = REPO / "tests" / "importers_fixtures" / "mteb"
+    out = []
+    for rev in sorted(p for p in root.glob("*/*") if p.is_dir()):
+        files = [(f.name, f.read_bytes()) for f in sorted(rev.glob("*.json")) if f.name != "model_meta.json"]
+        if files:
+            out.append(files)
+    return out
+
+
+def generate_mteb_tree(out: Path, n_files: int) -> Path:
+    """Write `n_files` task result files in MTEB's layout under `out`; return `out`."""
+    templates = _templates()
+    written, i = 0, 0
+    while written < n_files:
+        files = templates[i % len(templates)][: n_files - written]
+        name, rev = f"genorg__model-{i:06d}", f"{i:040x}"
+        d = out / name / rev
+        d.mkdir(parents=True)
+        (d / "model_meta.json").write_text(json.dumps({"name": f"genorg/model-{i:06d}", "revision": rev}))
+        for fname, data in files:
+            (d / fname).write_bytes(data)
+        written += len(files)
+        i += 1
+    return out
+
+
+def _import(tree: Path, store_dir: Path) -> int:
+    summary = IMPORTERS["mteb"](ResultStore(store_dir), tree, use_mteb=False)
+    return summary.rows
+
+
+def _mteb_reader(tree: Path) -> int:
+    from mteb.results import TaskResult
+
+    n = 0
+    for f in tree.glob("*/*/*.json"):
+        if f.name != "model_meta.json":
+            TaskResult.from_disk(f)
+            n += 1
+    return n
+
+
+def _json_floor(tree: Path) -> int:
+    n = 0
+    for f in tree.glob("*/*/*.json"):
+        json.loads(f.read_bytes())
+        n += 1
+    return n
+
+
+@pytest.fixture(scope="module")
+def tree_2k(tmp_path_factory) -> Path:
+    return generate_mteb_tree(tmp_path_factory.mktemp("mteb2k"), 2_000)
+
+
+def test_bench_mteb_import_2k(benchmark, tree_2k, tmp_path):
+    counter = iter(range(1_000_000))
+    rows = benchmark.pedantic(lambda: _import(tree_2k, tmp_path / f"s{next(counter)}"), rounds=3, iterations=1)
+    assert rows > 0
+
+
+def test_bench_mteb_reader_peer_2k(benchmark, tree_2k):
+    pytest.importorskip("mteb")
+    n = benchmark.pedantic(lambda: _mteb_reader(tree_2k), rounds=3, iterations=1)
+    assert n == 2_000
+
+
+def test_bench_json_floor_2k(benchmark, tree_2k):
+    assert benchmark.pedantic(lambda: _json_floor(tree_2k), rounds=3, iterations=1) > 2_000  # + model_meta.json
+
+
+@pytest.mark.slow
+def test_mteb_import_100k_files_under_two_minutes(tmp_path):
+    tree = generate_mteb_tree(tmp_path / "tree", 100_000)
+    t0 = time.perf_counter()
+    summary = IMPORTERS["mteb"](ResultStore(tmp_path / "store"), tree, use_mteb=False)
+    seconds = time.perf_counter() - t0
+    print(f"\nimported 100,000 MTEB files: {summary.rows:,} rows, {len(summary.models):,} models in {seconds:.1f} s")
+    assert summary.rows > 1_000_000
+    assert seconds <= 120, f"{seconds:.1f} s > 120 s"
+    t0 = time.perf_counter()
+    again = IMPORTERS["mteb"](ResultStore(tmp_path / "store"), tree, use_mteb=False)
+    print(f"re-import (idempotence check, nothing added): {time.perf_counter() - t0:.1f} s")
+    assert again.already_imported
+
+
+# -- the numbers quoted in the importers' closing note: `python benchmarks/bench_importers.py` ------
+
+def report(shared: Path = SHARED, bootstrap: int = 200) -> str:
+    """Rankings of the real imports: MTEB(eng, v2) main-score table (PL vs borda-mteb) and the
+    Colombo instance-level tables (two-level Borda vs PL vs mean), with Kendall tau."""
+    import tempfile
+
+    from scipy.stats import kendalltau
+
+    from samplebench.aggregators import fit, select_evidence
+
+    out: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        store = ResultStore(Path(tmp) / "store")
+        s = IMPORTERS["mteb-scores"](store, shared / "mteb" / "eng_v2_main_scores.csv")
+        out += s.lines()
+        ev = select_evidence(store)
+        pl = fit(ev, "plackett-luce")
+        borda = fit(ev, "borda-mteb", bootstrap=bootstrap, seed=0)
+        a, b = pl.by_model(), borda.by_model()
+        tau = kendalltau([a[m].score for m in a], [b[m].score for m in a]).statistic
+        out.append(f"MTEB(eng, v2) main scores, {len(a)} models: Kendall tau(PL, borda-mteb) = {tau:.3f}")
+        for r in (pl, borda):
+            out.append(f"top 10 by {r.method} ({r.score_scale}; CI {'Fisher' if r is pl else f'bootstrap B={bootstrap}'}):")
+            for m in sorted(r.models, key=lambda m: m.rank)[:10]:
+                ci = f"[{m.ci_low:.2f}, {m.ci_high:.2f}]" if m.ci_low is not None else "[-]"
+                out.append(f"  {m.rank:>3} {m.model:<45} {m.score:10.2f} {ci:>20} rank CI {m.rank_ci} tasks {m.n_samples}")
+        IMPORTERS["colombo"](store, shared / "colombo" / "instance_level")
+        out.append("Colombo instance-level tables, all metrics (human H:* included); Kendall tau vs two-level Borda:")
+        for task in sorted(p.stem for p in (shared / "colombo" / "instance_level").glob("*.csv")):
+            ev = select_evidence(store, tasks=[task], all_metrics=True)
+            rk = {"borda-two": fit(ev, "borda", level="two", ci="none"),
+                  "plackett-luce": fit(ev, "plackett-luce", ci="none"),
+                  "mean": fit(ev, "mean", ci="none")}
+            ref = rk["borda-two"].by_model()
+            taus = {n: kendalltau([ref[m].score for m in ref], [rk[n].by_model()[m].score for m in ref]).statistic
+                    for n in ("plackett-luce", "mean")}
+            pm = kendalltau([rk["plackett-luce"].by_model()[m].score for m in ref],
+                            [rk["mean"].by_model()[m].score for m in ref]).statistic
+            out.append(f"  {task:<10} systems {len(ref):>3}  tau(2-Borda, PL) {taus['plackett-luce']:.3f}  "
+                       f"tau(2-Borda, mean) {taus['mean']:.3f}  tau(PL, mean) {pm:.3f}  "
+                       f"top: {rk['borda-two'].order()[0]} / {rk['plackett-luce'].order()[0]} / {rk['mean'].order()[0]}")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(report())
