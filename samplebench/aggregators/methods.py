@@ -152,9 +152,10 @@ def _copeland(ev: Evidence) -> MethodOutput:
     return MethodOutput(copeland_scores(above), scale="Copeland score (majority wins + ties/2)")
 
 
-def _schulze(ev: Evidence) -> MethodOutput:
+def _schulze(ev: Evidence, *, strength: str) -> MethodOutput:
     above, _ = pair_counts(ev)
-    return MethodOutput(schulze_scores(above), scale="Schulze: models beaten by strongest path")
+    return MethodOutput(schulze_scores(above, strength),
+                        scale="Schulze: n-1 minus models that beat it by strongest path")
 
 
 def _ranked_pairs(ev: Evidence) -> MethodOutput:
@@ -211,7 +212,8 @@ METHODS: dict[str, Method] = {
                {"k": 4.0, "n_seeds": 10, "seed": 0}, needs_connected=True),
         Method("borda", _borda, "Borda count over ballots (truncated ballots, ties half)", {}),
         Method("copeland", _copeland, "pairwise majority wins", {}),
-        Method("schulze", _schulze, "Schulze beatpath (winning votes)", {}),
+        Method("schulze", _schulze, "Schulze beatpath (link strength: margin or winning votes)",
+               {"strength": "margin"}),
         Method("ranked-pairs", _ranked_pairs, "Tideman ranked pairs (margins)", {}),
         Method("kemeny", _kemeny, "Kemeny-Young, exact by integer programming (scipy milp) up to exact_limit",
                {"exact_limit": 30, "time_limit": 60.0}),

@@ -30,9 +30,17 @@ def copeland_scores(above: np.ndarray) -> np.ndarray:
     return win + 0.5 * tie if n else np.zeros(0)
 
 
-def schulze_paths(above: np.ndarray) -> np.ndarray:
-    """Strongest-path strengths p[i, j] (winning votes), by Floyd-Warshall on the widest path."""
-    d = np.where(above > above.T, above, 0.0).astype(np.float64)
+def schulze_paths(above: np.ndarray, strength: str = "margin") -> np.ndarray:
+    """Strongest-path strengths p[i, j] by Floyd-Warshall on the widest path.
+
+    A link i -> j exists when a majority prefers i; its strength is the margin N_ij - N_ji
+    (`strength="margin"`, as pref_voting's beat_path) or the winning votes N_ij (`"winning"`,
+    Schulze's own recommendation). They agree on complete strict ballots.
+    """
+    if strength not in ("margin", "winning"):
+        raise ValueError(f"strength must be margin or winning, got {strength!r}")
+    link = above - above.T if strength == "margin" else above
+    d = np.where(above > above.T, link, 0.0).astype(np.float64)
     np.fill_diagonal(d, 0.0)
     p = d.copy()
     n = p.shape[0]
@@ -42,21 +50,22 @@ def schulze_paths(above: np.ndarray) -> np.ndarray:
     return p
 
 
-def schulze_scores(above: np.ndarray) -> np.ndarray:
-    """Schulze: number of models each model beats by strongest path (p[i,j] > p[j,i]).
+def schulze_scores(above: np.ndarray, strength: str = "margin") -> np.ndarray:
+    """Schulze: (n - 1) minus the number of models that beat the model by strongest path.
 
-    The relation p[i,j] > p[j,i] is a strict weak order, so sorting by this count reproduces the
-    Schulze ranking; winners are the models beaten by nobody.
+    i beats j when p[i, j] > p[j, i] (a transitive relation); the Schulze winners — the models
+    nobody beats — get the top score n - 1, and a model beaten by more models ranks lower.
     """
-    p = schulze_paths(above)
-    return (p > p.T).sum(axis=1).astype(np.float64)
+    p = schulze_paths(above, strength)
+    n = p.shape[0]
+    return (n - 1 - (p < p.T).sum(axis=1)).astype(np.float64)
 
 
 def ranked_pairs_scores(above: np.ndarray) -> np.ndarray:
     """Ranked pairs (Tideman): lock majorities by decreasing margin unless they close a cycle.
 
-    Equal margins are taken in index order (a fixed tie-break). Score = number of models below
-    the model in the locked graph (its descendants), so the winner is the source of the graph.
+    Equal margins are taken in index order (a fixed tie-break). Score = (n - 1) minus the number
+    of models above the model in the locked graph (its ancestors): the winners are its sources.
     """
     n = above.shape[0]
     margin = above - above.T
@@ -69,7 +78,7 @@ def ranked_pairs_scores(above: np.ndarray) -> np.ndarray:
             continue  # would create a cycle
         # lock a -> b: everything reaching a now reaches everything b reaches
         reach |= np.outer(reach[:, a], reach[b, :])
-    return (reach.sum(axis=1) - 1).astype(np.float64)
+    return (n - reach.sum(axis=0)).astype(np.float64)
 
 
 @dataclass
