@@ -16,7 +16,8 @@ gives p = P(unsafe) per item. Per item it records, for every metric the spec dec
 Each metric is also recorded per demographic group with `group = "column=value"` (and
 intersections), where agreement is always with the group's own judgement: its soft label under
 `soft`, its 3-way majority under `majority`, its majority ignoring Unsure otherwise. The overall
-rows have `group = None`, so the default main score (mean over overall rows) is the task score.
+rows have `group = None`, so the default main score (mean over overall rows) is the task score;
+`task_scores` holds that mean for every metric after `evaluate`.
 """
 
 from __future__ import annotations
@@ -150,6 +151,7 @@ class SafetyRatingEvaluator(Evaluator):
         if missing:
             raise SampleBenchError(f"task '{self.spec.name}': unknown sample id(s) {', '.join(missing[:5])}")
         items = data.items.set_index("item_id", drop=False)
+        sums: dict[str, list[float]] = {}
         for start in range(0, len(ids), BATCH):
             chunk = ids[start : start + BATCH]
             rows = [items.loc[i].to_dict() for i in chunk]
@@ -159,7 +161,15 @@ class SafetyRatingEvaluator(Evaluator):
                 raise
             except Exception as exc:  # a failing model call becomes error rows, the run goes on
                 preds = [(None, f"{type(exc).__name__}: {exc}")] * len(chunk)
-            yield from self.score(data, dict(zip(chunk, preds, strict=True)))
+            for r in self.score(data, dict(zip(chunk, preds, strict=True))):
+                if r.group is None and r.value is not None:
+                    acc = sums.setdefault(r.metric, [0.0, 0])
+                    acc[0] += r.value
+                    acc[1] += 1
+                yield r
+        # task-level scores of this call: each metric's mean over the items' overall (all-rater) rows
+        order = [self.spec.main_metric] + [m for m in sums if m != self.spec.main_metric]
+        self.task_scores = {m: sums[m][0] / sums[m][1] for m in order if m in sums and sums[m][1]}
 
     # -- scoring -----------------------------------------------------------------------------
     def targets(self, data: DicesData, truth: Any) -> tuple[list[Any], list[str | None]]:
