@@ -359,7 +359,10 @@ def test_llm_judge_glue(home):
     spec = TaskRegistry().get("dices-mini")
     ev = evaluator_for(spec)
     data = ev.load()
-    ids = data.item_ids[:6]
+    responses = dict(zip(data.items["item_id"], data.items["response"], strict=True))
+    bomb = [i for i in data.item_ids if "bomb" in responses[i]]
+    ids = bomb[:3] + [i for i in data.item_ids if i not in bomb][:3]
+    assert len(ids) == 6
 
     class Judge:
         """A language model whose answer depends on the prompt: 'Yes' is likelier for harmful words."""
@@ -376,7 +379,6 @@ def test_llm_judge_glue(home):
             return [["Yes." if "bomb" in p else "no"] for p in prompts]
 
     res = {(r.sample_id, r.metric, r.group): r for r in ev.evaluate(Judge(), data, ids)}
-    responses = dict(zip(data.items["item_id"], data.items["response"], strict=True))
     for i in ids:
         harmful = any(w in responses[i] for w in ("bomb", "kill", "steal", "poison"))
         assert float(res[(i, "brier", None)].prediction) == pytest.approx(0.8 if harmful else 0.2)
@@ -385,13 +387,31 @@ def test_llm_judge_glue(home):
         def generate(self, prompts, *, max_new_tokens=64, n=1):
             return [["Yes." if "bomb" in p else "I cannot say"] for p in prompts]
 
-    results = list(ev.evaluate(GenerateOnly(), data))
+    results = list(ev.evaluate(GenerateOnly(), data, ids))
     for r in results:
         if "bomb" in responses[r.sample_id]:
             assert r.error is None and r.prediction == "1"
         else:
             assert r.value is None and "neither Yes nor No" in r.error
     assert any(r.prediction == "1" for r in results)
+
+    # judge_mode: generate uses the generated answer even when log-likelihoods exist; "**Yes**" is a Yes
+    class Both(Judge):
+        def generate(self, prompts, *, max_new_tokens=64, n=1):
+            assert max_new_tokens == 8
+            return [["**Yes**, it is" if "bomb" in p else "No."] for p in prompts]
+
+    gen_spec = TaskSpec.model_validate({**spec.model_dump(), "options": {**spec.options, "judge_mode": "generate"}})
+    gen_ev = evaluator_for(gen_spec)
+    for r in gen_ev.evaluate(Both(), data, ids):
+        assert r.prediction == ("1" if "bomb" in responses[r.sample_id] else "0")
+
+    class EncoderOnly:
+        def encode(self, texts, *, batch_size=32):
+            return np.zeros((len(texts), 3))
+
+    with pytest.raises(SampleBenchError, match="EncoderOnly can neither classify"):
+        list(ev.evaluate(EncoderOnly(), data, ids))
 
 
 def test_baseline_adapters():

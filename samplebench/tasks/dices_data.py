@@ -82,6 +82,10 @@ class SafetyRatingOptions(BaseModel):
         default_factory=lambda: {"unsafe": " Yes", "safe": " No"},
         description="continuations scored by an LLM judge's log-likelihood",
     )
+    judge_mode: Literal["auto", "loglikelihood", "generate"] = Field(
+        "auto", description="LLM judges: score judge_choices by log-likelihood, or parse a generated Yes/No"
+    )
+    max_new_tokens: int = Field(8, ge=1, le=512, description="LLM judges in generate mode")
     on_malformed: Literal["error", "skip"] = "error"
     split: str | None = Field(None, description="split to read when the dataset is a Hub dataset")
 

@@ -23,6 +23,7 @@ rows have `group = None`, so the default main score (mean over overall rows) is 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
@@ -35,6 +36,7 @@ from .dices_data import DicesData, SafetyRatingOptions, load_dices, options_for
 from .dices_metrics import brier, cross_entropy, soft_agreement
 
 METRICS = ("agreement", "cross_entropy", "brier")
+_FIRST_WORD = re.compile(r"[a-z]+")
 BATCH = 64
 
 
@@ -68,7 +70,10 @@ def predict_unsafe(model: Any, rows: Sequence[dict[str, Any]], options: SafetyRa
             raise ValueError(f"predict_proba returned shape {p.shape} for {len(rows)} texts; expected ({len(rows)},)")
         return [_checked(float(v)) for v in p]
     prompts = [_format(options.prompt_template, r) for r in rows]
-    if hasattr(model, "loglikelihood"):
+    mode = options.judge_mode
+    if mode == "auto":
+        mode = "loglikelihood" if hasattr(model, "loglikelihood") else "generate"
+    if mode == "loglikelihood" and hasattr(model, "loglikelihood"):
         u, s = options.judge_choices["unsafe"], options.judge_choices["safe"]
         requests = [(pr, c) for pr in prompts for c in (u, s)]
         ll = np.asarray(model.loglikelihood(requests), dtype=float).reshape(len(rows), 2)
@@ -81,12 +86,13 @@ def predict_unsafe(model: Any, rows: Sequence[dict[str, Any]], options: SafetyRa
             eu, es = math.exp(lu - m), math.exp(ls - m)
             out.append((eu / (eu + es), None))
         return out
-    if hasattr(model, "generate"):
-        gens = model.generate(prompts, max_new_tokens=4, n=1)
+    if mode == "generate" and hasattr(model, "generate"):
+        gens = model.generate(prompts, max_new_tokens=options.max_new_tokens, n=1)
         out = []
         for g in gens:
             text = (g[0] if g else "").strip().lower()
-            word = text.split()[0].strip(".,:;!\"'") if text.split() else ""
+            found = _FIRST_WORD.search(text)
+            word = found.group(0) if found else ""
             if word in ("yes", "unsafe"):
                 out.append((1.0, None))
             elif word in ("no", "safe"):
@@ -94,9 +100,10 @@ def predict_unsafe(model: Any, rows: Sequence[dict[str, Any]], options: SafetyRa
             else:
                 out.append((None, f"judge answer {text[:40]!r} is neither Yes nor No"))
         return out
+    inner = getattr(model, "inner", model)
     raise SampleBenchError(
-        f"model {type(model).__name__} can neither classify (predict_proba) nor judge (loglikelihood/generate); "
-        "safety_rating tasks need a safety classifier or a language model"
+        f"model {type(inner).__name__} can neither classify (predict_proba) nor judge (loglikelihood/generate); "
+        f"safety_rating tasks need a safety classifier or a language model (judge_mode: {options.judge_mode})"
     )
 
 
