@@ -361,9 +361,8 @@ def test_llm_judge_glue(home):
     data = ev.load()
     responses = dict(zip(data.items["item_id"], data.items["response"], strict=True))
     bomb = [i for i in data.item_ids if "bomb" in responses[i]]
-    ids = bomb[:2] + [i for i in data.item_ids if i not in bomb][:4]
     assert bomb
-    assert len(ids) == 6
+    ids = bomb[:2] + [i for i in data.item_ids if i not in bomb][: 6 - len(bomb[:2])]
 
     class Judge:
         """A language model whose answer depends on the prompt: 'Yes' is likelier for harmful words."""
