@@ -494,3 +494,56 @@ def test_builtin_dices_specs_point_at_pinned_published_files(home):
         assert opts.answers == ANSWER
     assert "rater_locale" in reg.get("dices-990").raters.demographics
     assert "safety_gold" in reg.get("dices-350").columns
+
+
+# -- other sources: a URL (served on 127.0.0.1) and non-CSV files through `datasets` ------------------
+
+
+@pytest.fixture
+def http_folder(tmp_path):
+    import functools
+    import http.server
+    import threading
+
+    folder = tmp_path / "served"
+    folder.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *a, **k: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield folder, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_url_dataset_is_downloaded_once_and_cached(tmp_path, home, http_folder, monkeypatch):
+    folder, base = http_folder
+    write_dices_csv(folder / "dices.csv", "990", n_items=6, n_raters=12, raters_per_item=10, seed=5)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf-datasets"))
+    spec = write_spec(tmp_path, "dices.csv", demographics=["rater_locale"], gold=False)
+    spec = TaskSpec.model_validate({**spec.model_dump(), "dataset": {"path": f"{base}/dices.csv", "revision": "v1"}})
+    data = load_dices(spec)
+    assert len(data.votes) == 60 and set(data.truth["group"].dropna()) <= {"rater_locale=US", "rater_locale=India"}
+    offline_spec = TaskSpec.model_validate({**spec.model_dump(), "dataset": {"path": f"{base}/other.csv"}})
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(SampleBenchError, match="offline mode is on"):
+        load_dices(offline_spec)
+    try:
+        import aiohttp  # noqa: F401 - with it, `datasets` downloads and caches the file itself
+    except ImportError:
+        (folder / "dices.csv").unlink()  # the cached copy is used from now on
+        assert len(load_dices(spec).votes) == 60
+
+
+def test_jsonl_dataset_through_datasets_reports_record_numbers(tmp_path, home):
+    frame = generate_dices("350", n_items=4, n_raters=6, seed=9)
+    frame.loc[4, "Q_overall"] = "Perhaps"
+    frame["item_id"] = frame["item_id"].astype(str)
+    frame.to_json(tmp_path / "d.jsonl", orient="records", lines=True)
+    spec = write_spec(tmp_path, "d.jsonl", demographics=["rater_age"], options={"on_malformed": "skip"})
+    data = load_dices(spec)
+    assert data.malformed.counts == {"unknown answer value 'Perhaps' in Q_overall (allowed: Yes, No, Unsure)": 1}
+    assert data.malformed.lines == {"unknown answer value 'Perhaps' in Q_overall (allowed: Yes, No, Unsure)": [6]}
+    assert len(data.votes) == 23

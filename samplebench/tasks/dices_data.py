@@ -274,16 +274,7 @@ def _local_csv_path(spec: TaskSpec) -> Path | None:
     if ds.is_url:
         if not ds.path.lower().split("?")[0].endswith((".csv", ".tsv")):
             return None
-        import datasets
-
-        try:
-            local = datasets.DownloadManager(dataset_name=spec.name).download(ds.path)
-        except Exception as exc:  # network errors surface as many types
-            raise SampleBenchError(
-                f"task '{spec.name}': cannot download {ds.path}: {type(exc).__name__}: {exc}",
-                hint="check the network, or download the file and point dataset.path at it",
-            ) from None
-        return Path(local)
+        return download_url(ds.path, spec.name)
     if not ds.is_local:
         return None
     base = Path(spec.resolved_dataset_path())
@@ -306,6 +297,65 @@ def _local_csv_path(spec: TaskSpec) -> Path | None:
     if not base.exists():
         raise SampleBenchError(f"dataset.path: {base} does not exist", hint="paths are relative to the spec file's folder")
     return base if base.suffix.lower() in (".csv", ".tsv") else None
+
+
+def _offline() -> bool:
+    import os
+
+    return any(os.environ.get(v, "").lower() in ("1", "true", "yes") for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
+
+
+def download_url(url: str, task: str = "") -> Path:
+    """A local copy of `url`: downloaded (and cached) by `datasets`, or — when its HTTP backend
+    (aiohttp) is not installed — by the standard library into `$SAMPLEBENCH_HOME/cache/downloads`.
+
+    Offline (`HF_HUB_OFFLINE=1` or `HF_DATASETS_OFFLINE=1`) only a cached copy is used.
+    """
+    import hashlib
+    import urllib.request
+
+    from .. import config
+    from .._atomic import publish
+
+    where = f"task '{task}'" if task else url
+    cached = config.home() / "cache" / "downloads" / (
+        hashlib.sha256(url.encode()).hexdigest()[:16] + "-" + url.split("?")[0].rsplit("/", 1)[-1]
+    )
+    if cached.exists():
+        return cached
+    offline = SampleBenchError(
+        f"{where}: cannot download {url}: offline mode is on (HF_HUB_OFFLINE / HF_DATASETS_OFFLINE)",
+        hint="unset it to download once (the copy is cached), or download the file and point dataset.path at it",
+    )
+    try:
+        import datasets
+
+        try:
+            return Path(datasets.DownloadManager(dataset_name=task or None).download(url))
+        except ImportError:
+            pass  # datasets' HTTP filesystem needs aiohttp; fall back to the standard library
+    except Exception as exc:  # network errors surface as many types
+        if _offline():
+            raise offline from None
+        raise SampleBenchError(
+            f"{where}: cannot download {url}: {type(exc).__name__}: {exc}",
+            hint="check the network, or download the file and point dataset.path at it",
+        ) from None
+    if _offline():
+        raise offline
+
+    def fetch(tmp: Path) -> None:
+        with urllib.request.urlopen(url, timeout=60) as resp, open(tmp, "wb") as out:  # noqa: S310 - URL from the spec
+            while chunk := resp.read(1 << 20):
+                out.write(chunk)
+
+    try:
+        return publish(cached, fetch)
+    except OSError as exc:  # URLError is an OSError
+        raise SampleBenchError(
+            f"{where}: cannot download {url}: {exc}",
+            hint="check the network, or download the file and point dataset.path at it",
+        ) from None
 
 
 def load_dices(spec: TaskSpec, *, options: SafetyRatingOptions | None = None) -> DicesData:
