@@ -476,7 +476,11 @@ def test_diagnostics_cli_on_bundled_task(bench):
 
     data = json.loads(result.output)
     assert data["n_items"] == 48 and data["contested"]
-    assert dataset_diagnostics("dices-mini").n_votes == 1440
+    diag = dataset_diagnostics("dices-mini")
+    assert diag.n_votes == 1440
+    md = diag.to_markdown(top=4)
+    assert "| rater_age=gen z |" in md and "Items where group majorities disagree" in md
+    assert md.count("\n| ") >= len(diag.reliability) + 4
     result = bench("dices", "diagnostics", "nope")
     assert result.exit_code == 2
 

@@ -78,6 +78,35 @@ class DicesDiagnostics(_M):
     def contested_ids(self) -> list[str]:
         return sorted({c.item_id for c in self.contested})
 
+    def to_markdown(self, top: int = 10) -> str:
+        """A dataset-card section: reliability per group, cross-group agreement, contested items."""
+
+        def num(x: float | None) -> str:
+            return "–" if x is None else f"{x:.3f}"
+
+        out = [f"### Rater diagnostics: {self.task}\n",
+               f"{self.n_items:,} items, {self.n_raters:,} raters, {self.n_votes:,} votes "
+               f"(unsafe {self.vote_shares['unsafe']:.1%}, safe {self.vote_shares['safe']:.1%}, "
+               f"unsure {self.vote_shares['unsure']:.1%}).\n"]
+        if self.malformed.n_malformed:
+            out.append(f"**Warning:** {self.malformed.summary()}\n")
+        out += ["Inter-rater reliability (nominal Krippendorff's alpha over Yes/No/Unsure):\n",
+                "| group | raters | items | alpha |", "|---|---:|---:|---:|"]
+        out += [f"| {r.group or 'all raters'} | {r.n_raters} | {r.n_items} | {num(r.alpha)} |" for r in self.reliability]
+        out += ["", "Cross-group agreement of majorities (Unsure ignored):\n",
+                "| column | group a | group b | items | agreement | mean abs. diff. P(unsafe) |",
+                "|---|---|---|---:|---:|---:|"]
+        for att in self.cross_group:
+            out += [f"| {att.attribute} | {p.group_a} | {p.group_b} | {p.n_items} | {num(p.majority_agreement)} | "
+                    f"{num(p.mean_abs_diff)} |" for p in att.pairs]
+        out += ["", f"Items where group majorities disagree: {len(self.contested_ids())} "
+                    f"(most divided {min(top, len(self.contested))} shown).\n",
+                "| item | column | spread | majorities (P(unsafe)) |", "|---|---|---:|---|"]
+        for c in self.contested[:top]:
+            parts = "; ".join(f"{g}: {m} ({c.p_unsafe.get(g, float('nan')):.2f})" for g, m in c.majorities.items())
+            out.append(f"| {c.item_id} | {c.attribute} | {c.spread:.2f} | {parts} |")
+        return "\n".join(out) + "\n"
+
 
 def _alpha(votes: pd.DataFrame) -> float | None:
     if votes.empty:
