@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from hub_server import HubServer
 
 from samplebench.errors import SampleBenchError
 from samplebench.leaderboards import build_leaderboard
 from samplebench.leaderboards.publish import PushFailed, push_folder
 from samplebench.leaderboards.simulate import simulate_store
 from samplebench.results import ResultStore
-
-from hub_server import HubServer
 
 TOKEN = "hf_test_token_alice"
 MINIMAL = """\
@@ -35,6 +34,16 @@ def store(tmp_path_factory):
     s = ResultStore(tmp_path_factory.mktemp("pushstore") / "store")
     simulate_store(s, n_models=6, n_tasks=3, n_samples=40, seed=11)
     return s
+
+
+@pytest.fixture(scope="module")
+def prebuilt(store, tmp_path_factory):
+    """One build shared by the library-level tests (push_folder)."""
+    root = tmp_path_factory.mktemp("prebuilt")
+    (root / "board.yaml").write_text(MINIMAL)
+    b = build_leaderboard(root / "board.yaml", store, root / "out")
+    kw = {"spec_name": b.spec.name, "spec_hash": b.spec_hash, "run_ids": b.run_ids}
+    return root / "out", kw
 
 
 @pytest.fixture
@@ -176,22 +185,21 @@ def test_private_revision_and_dry_run(bench, spec, store, hub):
         HfApi(endpoint=hub.url, token=False).repo_info("alice/board", repo_type="dataset")
 
 
-def test_server_errors_and_dropped_connections_are_retried(store, hub, tmp_path, spec):
-    b = build_leaderboard(spec, store, tmp_path / "out")
+def test_server_errors_and_dropped_connections_are_retried(prebuilt, hub):
+    out, kw = prebuilt
     hub.state.inject(r"POST /api/datasets/alice/board/commit/", times=2)  # HTTP 500 twice
     hub.state.inject(r"PUT /lfs-upload/", times=1, kind="drop")  # one LFS upload loses its connection
     hub.state.inject(r"GET /api/datasets/alice/board/tree/", times=1, kind="drop")
-    res = push_folder(tmp_path / "out", "alice/board", spec_name=b.spec.name, spec_hash=b.spec_hash,
-                      run_ids=b.run_ids, endpoint=hub.url, backoff=0.01)
+    res = push_folder(out, "alice/board", **kw, endpoint=hub.url, backoff=0.01)
     assert res.committed
     assert hub.state.commit_count("alice/board") == 2
-    assert hub.state.files("alice/board")["leaderboard.parquet"] == (tmp_path / "out" / "leaderboard.parquet").read_bytes()
+    assert hub.state.files("alice/board")["leaderboard.parquet"] == (out / "leaderboard.parquet").read_bytes()
     statuses = [s for m, p, s in hub.state.log if "/commit/" in p]
     assert statuses == [500, 500, 200]
     assert any(s == 0 for m, p, s in hub.state.log if m == "PUT")
 
 
-def test_final_failure_exits_1_and_publishes_nothing(bench, spec, store, hub, tmp_path):
+def test_final_failure_exits_1_and_publishes_nothing(bench, spec, store, hub, prebuilt):
     assert _push(bench, spec, store, hub).exit_code == 0
     before = hub.state.files("alice/board")
     spec.write_text(MINIMAL.replace("[mean, borda]", "[mean]"))  # a different build
@@ -203,21 +211,21 @@ def test_final_failure_exits_1_and_publishes_nothing(bench, spec, store, hub, tm
     assert hub.state.commit_count("alice/board") == 2
     # a dropped connection on every try ends the same way
     hub.state.faults.clear()
-    hub.state.inject(r"POST /api/datasets/alice/board/commit/", times=100, kind="drop")
-    b = build_leaderboard(spec, store, tmp_path / "out")
+    hub.state.inject(r"POST /api/datasets/alice/fresh/commit/", times=100, kind="drop")
+    out, kw = prebuilt
     with pytest.raises(PushFailed, match="nothing was published"):
-        push_folder(tmp_path / "out", "alice/board", spec_name=b.spec.name, spec_hash=b.spec_hash,
-                    run_ids=b.run_ids, endpoint=hub.url, retries=2, backoff=0.01)
-    assert hub.state.files("alice/board") == before
+        push_folder(out, "alice/fresh", **kw, endpoint=hub.url, retries=2, backoff=0.01)
+    assert set(hub.state.files("alice/fresh")) == {".gitattributes"}  # created, but no leaderboard in it
+    assert [s for m, p, s in hub.state.log if "/fresh/commit/" in p] == [0, 0, 0]
 
 
-def test_bad_repo_id_and_offline_mode(spec, store, hub, tmp_path, monkeypatch):
-    b = build_leaderboard(spec, store, tmp_path / "out")
-    kw = {"spec_name": b.spec.name, "spec_hash": b.spec_hash, "run_ids": b.run_ids, "endpoint": hub.url}
+def test_bad_repo_id_and_offline_mode(prebuilt, hub, monkeypatch):
+    out, kw = prebuilt
+    kw = {**kw, "endpoint": hub.url}
     with pytest.raises(SampleBenchError, match="ORG/NAME"):
-        push_folder(tmp_path / "out", "no-namespace", **kw)
+        push_folder(out, "no-namespace", **kw)
     from huggingface_hub import constants
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(SampleBenchError, match="HF_HUB_OFFLINE"):
-        push_folder(tmp_path / "out", "alice/board", **kw)
+        push_folder(out, "alice/board", **kw)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from samplebench.errors import SampleBenchError
-from samplebench.registry.leaderboard_spec import LeaderboardSpec, leaderboard_spec_from_dict, load_leaderboard_spec
+from samplebench.registry.leaderboard_spec import (
+    leaderboard_spec_from_dict,
+    load_leaderboard_spec,
+)
 
 MINIMAL = """\
 name: sim-board

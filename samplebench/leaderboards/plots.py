@@ -66,7 +66,7 @@ def ranking_png(build: LeaderboardBuild, *, dpi: int = 100) -> bytes:
     measured = float((cov > 0).mean()) if cov.size else 0.0
     ax2.set_title(f"measured (model x task): {measured:.0%} of cells", fontsize=11)
     fig.colorbar(im, ax=ax2, fraction=0.046, pad=0.02, label="fraction of samples measured")
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.13, right=0.97, bottom=max(0.12, 1.1 / height), top=1 - 0.45 / height, wspace=0.28)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     return buf.getvalue()
