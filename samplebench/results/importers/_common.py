@@ -64,58 +64,88 @@ def as_float(value) -> tuple[float | None, str | None]:
 
 
 class Columns:
-    """Column buffers for measurement rows, flushed as Arrow tables of at most `chunk` rows."""
+    """Column buffers for measurement rows, flushed as Arrow tables of about `chunk` rows.
+
+    Rows come in entries that share everything but (metric, value, error) — one MTEB
+    split/subset, one lm-eval document — so the shared columns are stored once per entry and
+    repeated in Arrow (`take`) when the table is built. A null value without an error gets the
+    error "missing (null or NaN) in source"; NaN values become null.
+    """
+
+    SHARED = ("model", "model_revision", "task", "task_revision", "sample_id")
 
     def __init__(self, detail: tuple[str, ...] = (), chunk: int = 500_000) -> None:
-        self.names = MEASUREMENT_COLUMNS + tuple(detail)
+        self.detail = tuple(detail)
+        self.names = MEASUREMENT_COLUMNS + self.detail
         self.chunk = chunk
-        self._cols: dict[str, list] = {n: [] for n in self.names}
-        self.models: set[str] = set()
+        self._reset()
+
+    def _reset(self) -> None:
+        self._entry: dict[str, list] = {n: [] for n in (*self.SHARED, *self.detail)}
+        self._counts: list[int] = []
+        self._metric: list[str] = []
+        self._value: list = []
+        self._error: list = []
 
     def __len__(self) -> int:
-        return len(self._cols["model"])
+        return len(self._metric)
 
     def add(self, model, model_revision, task, task_revision, sample_id, metric, value, error, *detail) -> None:
-        c = self._cols
-        c["model"].append(model)
-        c["model_revision"].append(model_revision)
-        c["task"].append(task)
-        c["task_revision"].append(task_revision)
-        c["sample_id"].append(sample_id)
-        c["metric"].append(metric)
-        c["value"].append(value)
-        c["error"].append(error)
-        for name, v in zip(self.names[len(MEASUREMENT_COLUMNS):], detail, strict=True):
-            c[name].append(v)
+        self.extend(model, model_revision, task, task_revision, sample_id, [metric], [value], [error], *detail)
 
     def extend(self, model, model_revision, task, task_revision, sample_id, metrics: list[str],
-               values: list, errors: list, *detail) -> None:
-        """Rows that share everything but metric/value/error (one MTEB split/subset entry, say)."""
-        k = len(metrics)
-        c = self._cols
-        c["model"].extend([model] * k)
-        c["model_revision"].extend([model_revision] * k)
-        c["task"].extend([task] * k)
-        c["task_revision"].extend([task_revision] * k)
-        c["sample_id"].extend([sample_id] * k)
-        c["metric"].extend(metrics)
-        c["value"].extend(values)
-        c["error"].extend(errors)
-        for name, v in zip(self.names[len(MEASUREMENT_COLUMNS):], detail, strict=True):
-            c[name].extend([v] * k)
+               values: list, errors: list | None, *detail) -> None:
+        """Rows that share everything but metric/value/error; `errors=None`: derive from null values."""
+        e = self._entry
+        e["model"].append(model)
+        e["model_revision"].append(model_revision)
+        e["task"].append(task)
+        e["task_revision"].append(task_revision)
+        e["sample_id"].append(sample_id)
+        for name, v in zip(self.detail, detail, strict=True):
+            e[name].append(v)
+        self._counts.append(len(metrics))
+        self._metric.extend(metrics)
+        self._value.extend(values)
+        if errors is None:
+            self._error.extend([None] * len(metrics))
+        else:
+            self._error.extend(errors)
 
     def full(self) -> bool:
         return len(self) >= self.chunk
 
     def take(self) -> pa.Table:
-        """The buffered rows as a table (string columns dictionary-free), and an empty buffer."""
-        cols = self._cols
-        self._cols = {n: [] for n in self.names}
-        arrays = {}
-        for n in self.names:
-            typ = pa.float64() if n == "value" else pa.string()
-            arrays[n] = pa.array(cols[n], typ)
-        return pa.table(arrays)
+        """The buffered rows as a table, and an empty buffer."""
+        import numpy as np
+        import pyarrow.compute as pc
+
+        counts = np.asarray(self._counts, np.int64)
+        cols: dict[str, pa.Array] = {}
+        for name in (*self.SHARED, *self.detail):
+            codes: dict = {None: -1}
+            per_entry = np.fromiter((codes.setdefault(v, len(codes) - 1) for v in self._entry[name]), np.int32,
+                                    count=len(counts))
+            rows = np.repeat(per_entry, counts)
+            if len(codes) == 1:  # all null
+                cols[name] = pa.nulls(len(rows), pa.string())
+                continue
+            null = rows < 0
+            cols[name] = pa.DictionaryArray.from_arrays(
+                pa.array(rows, mask=null) if null.any() else pa.array(rows),
+                pa.array([v for v in codes if v is not None], pa.string()))
+        cols["metric"] = pa.array(self._metric, pa.string())
+        value = pa.array(self._value, pa.float64(), from_pandas=True)  # NaN -> null
+        error = pa.array(self._error, pa.string())
+        if value.null_count:
+            error = pc.if_else(pc.and_(pc.is_null(value), pc.is_null(error)),
+                               pa.scalar("missing (null or NaN) in source"), error)
+        cols["value"], cols["error"] = value, error
+        for name in self.detail:  # detail columns are stored as written: keep them plain strings
+            if pa.types.is_dictionary(cols[name].type):
+                cols[name] = cols[name].cast(pa.string())
+        self._reset()
+        return pa.table({n: cols[n] for n in self.names})
 
 
 class MetricInfos:

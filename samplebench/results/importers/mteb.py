@@ -31,7 +31,7 @@ import pyarrow as pa
 
 from ...errors import SampleBenchError
 from ..store import ResultStore
-from ._common import Columns, MetricInfos, Skips, as_float, content_hash, run_import, walk_files
+from ._common import Columns, MetricInfos, Skips, content_hash, run_import, walk_files
 from .aliases import AliasSource, ModelNames
 from .summary import ImportSummary
 
@@ -152,10 +152,29 @@ def _discover(root: Path, names: ModelNames) -> tuple[list[_TaskFile], list[Path
     return tasks, files
 
 
+def _loads():
+    try:
+        import orjson
+
+        return orjson.loads
+    except ImportError:  # optional speed-up; the standard library reads the same files
+        return json.loads
+
+
+_LOADS = _loads()
+
+
 def _read_json(path: Path) -> dict:
     try:
         with open(path, "rb") as fh:
-            data = json.loads(fh.read())
+            raw = fh.read()
+        try:
+            data = _LOADS(raw)
+        except ValueError:
+            try:  # NaN/Infinity are not JSON but MTEB writes NaN: read them as null (imported as missing)
+                data = _LOADS(raw.replace(b"NaN", b"null"))
+            except ValueError:
+                data = json.loads(raw)  # the standard library names the line
     except json.JSONDecodeError as exc:
         raise SampleBenchError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg}); nothing was imported") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -166,7 +185,15 @@ def _read_json(path: Path) -> dict:
 
 
 def _flatten(entry: dict, prefix: str = "") -> dict:
-    """Scalar scores of one split/subset entry; nested blocks become `<block>_<score>` (mteb's naming)."""
+    """Scalar scores of one split/subset entry; nested blocks become `<block>_<score>` (mteb's naming).
+
+    Values are float/int/None (booleans as 0/1); lists (scores_per_experiment, per-class arrays)
+    and strings are not scores and are left out.
+    """
+    if not prefix:
+        out = {k: v for k, v in entry.items() if k not in _NOT_SCORES and (v is None or type(v) in _NUM)}
+        if len(out) + sum(k in entry for k in _NOT_SCORES) == len(entry):
+            return out  # the common case: a flat entry of numbers
     out = {}
     for key, value in entry.items():
         if not prefix and key in _NOT_SCORES:
@@ -174,10 +201,14 @@ def _flatten(entry: dict, prefix: str = "") -> dict:
         if isinstance(value, dict):
             block = _OLD_PREFIX.get(key, key) if not prefix else f"{prefix}{key}"
             out.update(_flatten(value, f"{block}_"))
+        elif isinstance(value, bool):
+            out[f"{prefix}{key}"] = float(value)
         elif value is None or isinstance(value, int | float):
             out[f"{prefix}{key}"] = value
-        # lists (scores_per_experiment, per-class arrays) and strings are not scores: left out
     return out
+
+
+_NUM = (float, int)
 
 
 def _entries(tf: _TaskFile) -> tuple[str, list[tuple[str, str, dict]]]:
@@ -307,16 +338,7 @@ def import_mteb(
             sample = f"{split}/{subset}"
             scores = _flatten(entry)
             metrics = list(scores)
-            values, errors = [], []
-            for raw in scores.values():
-                if type(raw) is float and raw == raw:  # the common case: a finite float
-                    values.append(raw)
-                    errors.append(None)
-                else:
-                    v, e = as_float(raw)
-                    values.append(v)
-                    errors.append(e)
-            cols.extend(model, revision, task, task_revision, sample, metrics, values, errors, source_version)
+            values = list(scores.values())
             known = info.data.get(task)
             if known is None or any(m not in known for m in metrics):
                 for metric in metrics:
@@ -330,14 +352,24 @@ def import_mteb(
             if main is _MISSING:
                 missing_main.append(f"{model} {task} {sample}")
                 skips.add("main score absent from the file (not invented)", 1, f"{tf.path} {sample}")
-                continue
-            value, error = as_float(main) if not isinstance(main, dict | list | str) else (None, "main score not a number")
-            cols.add(model, revision, task, task_revision, sample, "main_score", value, error, source_version)
-            info.set(task, "main_score", higher_is_better=True, kind="continuous", main=True)
-            if task not in main_names and value is not None:
-                named = [m for m, v in scores.items() if v == main and m != "main_score"]
-                mname = mt.main_score(task) if mt.enabled else None
-                main_names[task] = mname if mname in scores else (named[0] if len(named) == 1 else "?")
+            else:
+                if not (main is None or type(main) in _NUM):
+                    main = float(main) if isinstance(main, bool) else None
+                metrics.append("main_score")
+                values.append(main)
+                if task not in main_names and main is not None:
+                    main_names[task] = _main_name(task, scores, main)
+                if "main_score" not in info.data[task]:
+                    info.set(task, "main_score", higher_is_better=True, kind="continuous", main=True)
+            cols.extend(model, revision, task, task_revision, sample, metrics, values, None, source_version)
+
+    def _main_name(task: str, scores: dict, main: float) -> str:
+        """The score the main score copies: mteb's metadata when available, else the one equal key."""
+        mname = mt.main_score(task) if mt.enabled else None
+        if mname in scores:
+            return mname
+        named = [m for m, v in scores.items() if v == main]
+        return named[0] if len(named) == 1 else "?"
 
     notes = [
         "MTEB results are task-level: each sample is a (split, subset) of the task (sample_id 'split/subset'), "
