@@ -461,6 +461,7 @@ def test_diagnostics_find_the_constructed_disagreements(tmp_path):
     assert all(c.spread == 1.0 for c in diag.contested)
     gender = next(a for a in diag.cross_group if a.attribute == "rater_gender")
     assert gender.pairs[0].majority_agreement == 1.0
+    assert diag.n_repeated_ratings == 0
     rel = {r.group: r.alpha for r in diag.reliability}
     assert rel["rater_age=gen z"] == pytest.approx(1.0) and rel["rater_age=gen x+"] == pytest.approx(1.0)
     assert rel[None] < 1.0
@@ -551,3 +552,12 @@ def test_jsonl_dataset_through_datasets_reports_record_numbers(tmp_path, home):
     assert data.malformed.counts == {"unknown answer value 'Perhaps' in Q_overall (allowed: Yes, No, Unsure)": 1}
     assert data.malformed.lines == {"unknown answer value 'Perhaps' in Q_overall (allowed: Yes, No, Unsure)": [6]}
     assert len(data.votes) == 23
+
+
+def test_repeated_ratings_are_counted_and_reported(tmp_path):
+    rows = [{"item_id": 1, "rater_id": r, "Q_overall": "Yes"} for r in range(4)] + [{"item_id": 1, "rater_id": 0, "Q_overall": "No"}]
+    data = load_dices(write_spec(tmp_path, small_csv(tmp_path, rows)))
+    overall = data.truth[data.truth["group"].isna()].iloc[0]
+    assert (overall.n_unsafe, overall.n_safe) == (4, 1)
+    diag = diagnose(data)
+    assert diag.n_repeated_ratings == 1 and "1 repeated" in diag.to_markdown()

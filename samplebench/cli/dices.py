@@ -32,6 +32,8 @@ def diagnostics(task: str, top: int, registry: Path | None, as_json: bool) -> No
                f"unsure {diag.vote_shares['unsure']:.1%})")
     if diag.malformed.n_malformed:
         click.echo(f"warning: {diag.malformed.summary()}")
+    if diag.n_repeated_ratings:
+        click.echo(f"note: {diag.n_repeated_ratings} repeated (item, rater) rating(s); every one is counted")
     click.echo("\nInter-rater reliability (nominal Krippendorff's alpha over Yes/No/Unsure)")
     click.echo(format_table(
         ["group", "raters", "items", "votes", "alpha"],

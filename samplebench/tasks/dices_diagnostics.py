@@ -69,6 +69,7 @@ class DicesDiagnostics(_M):
     n_items: int
     n_raters: int
     n_votes: int
+    n_repeated_ratings: int = Field(0, description="ratings of an item by a rater who had already rated it (all are counted)")
     vote_shares: dict[str, float]
     malformed: MalformedReport
     reliability: list[GroupReliability]
@@ -90,6 +91,8 @@ class DicesDiagnostics(_M):
                f"unsure {self.vote_shares['unsure']:.1%}).\n"]
         if self.malformed.n_malformed:
             out.append(f"**Warning:** {self.malformed.summary()}\n")
+        if self.n_repeated_ratings:
+            out.append(f"**Note:** {self.n_repeated_ratings} repeated (item, rater) rating(s); every one is counted.\n")
         out += ["Inter-rater reliability (nominal Krippendorff's alpha over Yes/No/Unsure):\n",
                 "| group | raters | items | alpha |", "|---|---:|---:|---:|"]
         out += [f"| {r.group or 'all raters'} | {r.n_raters} | {r.n_items} | {num(r.alpha)} |" for r in self.reliability]
@@ -172,7 +175,8 @@ def diagnose(data: DicesData, task: str = "") -> DicesDiagnostics:
     contested.sort(key=lambda c: (-c.spread, c.attribute, c.item_id))
     return DicesDiagnostics(
         task=task, n_items=int(votes["item_id"].nunique()), n_raters=int(votes["rater_id"].nunique()),
-        n_votes=len(votes), vote_shares={v: float(shares.get(v, 0.0)) for v in VOTES},
+        n_votes=len(votes), n_repeated_ratings=int(votes.duplicated(["item_id", "rater_id"]).sum()),
+        vote_shares={v: float(shares.get(v, 0.0)) for v in VOTES},
         malformed=data.malformed, reliability=reliability, cross_group=cross, contested=contested,
     )
 
