@@ -77,7 +77,8 @@ def test_plackett_luce_matches_choix_without_ties():
     rng = np.random.default_rng(3)
     values = rng.normal(size=(300, 7)) + np.arange(7)[None, :] * 0.3
     values[rng.random(values.shape) < 0.4] = np.nan
-    r = fit(evidence_from_matrix(values), "plackett-luce", alpha=0.0, tol=1e-10, ci="none")
+    r = fit(evidence_from_matrix(values), "plackett-luce", alpha=0.0, tol=1e-10, ci="none",
+            direction="forward")
     rankings = []
     for row in values:
         idx = np.flatnonzero(~np.isnan(row))
@@ -108,7 +109,7 @@ def test_fisher_information_matches_numerical_hessian():
 
     values = np.round(np.random.default_rng(5).normal(size=(200, 5)) * 2) / 2  # many ties
     values[np.random.default_rng(6).random(values.shape) < 0.3] = np.nan
-    f = fit_pl(evidence_from_matrix(values), alpha=0.0)
+    f = fit_pl(evidence_from_matrix(values), alpha=0.0, direction="forward")
     H = fisher_exact(f.stages, f.theta, 0.0)
     eps = 1e-5
     num = np.array([-(f.stages.loglik_grad(f.theta + eps * e, 0)[1] - f.stages.loglik_grad(f.theta - eps * e, 0)[1])

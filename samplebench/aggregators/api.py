@@ -8,7 +8,8 @@ Who votes (`level`):
 
 Uncertainty (`ci`):
 * `fisher` (PL, BT): Wald intervals theta_i ± z se_i in the sum-zero gauge, se from the inverse
-  observed information; rank intervals from 4,000 draws of N(theta, Cov) (seeded);
+  observed information (the sandwich H^-1 J H^-1 for two-way PL); rank intervals from 4,000
+  draws of N(theta, Cov) (seeded);
 * `bootstrap`: `bootstrap=B` resamples ballots (and judgements) with replacement, refits, and
   takes percentile intervals of scores and ranks; replicates run on `n_jobs` threads with
   seeds spawned from `seed`, so results do not depend on `n_jobs`;
@@ -141,12 +142,12 @@ def _z(confidence: float) -> float:
 
 def fisher_intervals(out: MethodOutput, active: np.ndarray, confidence: float, seed: int,
                      n_draws: int = 4000) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(ci_low, ci_high, rank_low, rank_high) from the inverse information in the sum-zero gauge."""
-    info = out.information.get() if hasattr(out.information, "get") else out.information
+    """(ci_low, ci_high, rank_low, rank_high) from Cov(theta) (inverse information or sandwich),
+    projected on the sum-zero gauge."""
+    full = out.covariance.get() if hasattr(out.covariance, "get") else out.covariance
     idx = np.flatnonzero(active)
     k = idx.size
-    sub = info[np.ix_(idx, idx)]
-    cov = np.linalg.pinv(sub, hermitian=True)
+    cov = full[np.ix_(idx, idx)]
     J = np.eye(k) - 1.0 / k
     cov = J @ cov @ J
     se = np.sqrt(np.clip(np.diag(cov), 0, None)) * out.factor

@@ -39,7 +39,7 @@ class MethodOutput:
     lower_is_better: bool = False
     scale: str = ""
     diagnostics: dict[str, Any] = field(default_factory=dict)
-    information: np.ndarray | None = None  # observed information of theta (score = factor*theta + offset)
+    covariance: Any = None  # Cov(theta) (array, or lazy with .get()); score = factor * theta + offset
     factor: float = 1.0
     alpha: float = 0.0
 
@@ -85,24 +85,20 @@ def with_pair_ballots(ev: Evidence) -> Evidence:
 
 
 # -- likelihood methods ----------------------------------------------------------------------
-def _plackett_luce(ev: Evidence, *, alpha: float, tol: float, max_iter: int) -> MethodOutput:
-    from .plackett_luce import fisher_exact, fit_pl
+def _plackett_luce(ev: Evidence, *, alpha: float, tol: float, max_iter: int, direction: str) -> MethodOutput:
+    from .plackett_luce import fit_pl
 
     ev2 = with_pair_ballots(ev)
-    fit = fit_pl(ev2, alpha=alpha, tol=tol, max_iter=max_iter)
-
-    def info() -> np.ndarray:
-        return fisher_exact(fit.stages, fit.theta, alpha)
-
-    out = MethodOutput(fit.theta, scale="log-strength (PL, mean 0)", alpha=alpha,
+    fit = fit_pl(ev2, alpha=alpha, tol=tol, max_iter=max_iter, direction=direction)
+    out = MethodOutput(fit.theta, scale=f"log-strength (PL {direction}, mean 0)", alpha=alpha,
                        diagnostics={"converged": fit.converged, "iterations": fit.iterations,
-                                    "loglik": fit.loglik, "grad_norm": fit.grad_norm})
-    out.information = _LazyInfo(info)  # type: ignore[assignment]
+                                    "loglik": fit.loglik, "grad_norm": fit.grad_norm, "direction": direction})
+    out.covariance = _Lazy(fit.covariance)  # type: ignore[assignment]
     return out
 
 
-class _LazyInfo:
-    """Defers the (possibly expensive) information matrix until an interval asks for it."""
+class _Lazy:
+    """Defers the (possibly expensive) covariance matrix until an interval asks for it."""
 
     def __init__(self, fn: Callable[[], np.ndarray]) -> None:
         self.fn = fn
@@ -128,9 +124,10 @@ def _bradley_terry(ev: Evidence, *, alpha: float, ties: str, arena: bool, rank_b
     if arena:
         factor = ARENA_SCALE / np.log(ARENA_BASE)
         return MethodOutput(to_arena(fit.theta), scale="arena rating (base 10, scale 400, mean 1000)",
-                            diagnostics=diag, information=fit.information, factor=factor, alpha=a)
+                            diagnostics=diag, covariance=np.linalg.pinv(fit.information, hermitian=True),
+                            factor=factor, alpha=a)
     return MethodOutput(fit.theta, scale="log-strength (BT, mean 0)", diagnostics=diag,
-                        information=fit.information, alpha=a)
+                        covariance=np.linalg.pinv(fit.information, hermitian=True), alpha=a)
 
 
 def _elo(ev: Evidence, *, k: float, n_seeds: int, seed: int) -> MethodOutput:
@@ -202,8 +199,9 @@ METHODS: dict[str, Method] = {
     m.name: m
     for m in [
         Method("plackett-luce", _plackett_luce,
-               "rank-ordered logit on per-sample partial orders, ties by Breslow's rule, L2 prior alpha",
-               {"alpha": 0.01, "tol": 1e-7, "max_iter": 1000}, needs_connected=True, fisher=True),
+               "rank-ordered logit on per-sample partial orders, ties by Breslow's rule, L2 prior alpha, "
+               "read best-first and worst-first (direction=both) or best-first only (forward)",
+               {"alpha": 0.01, "tol": 1e-7, "max_iter": 1000, "direction": "both"}, needs_connected=True, fisher=True),
         Method("bradley-terry", _bradley_terry,
                "BT logistic MLE on explicit judgements + rank-broken pairs; arena=True for Chatbot Arena's fit",
                {"alpha": 0.01, "ties": "half", "arena": False, "rank_break": True}, needs_connected=True,
