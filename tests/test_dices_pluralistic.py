@@ -74,11 +74,11 @@ def evaluate_into_store(spec: TaskSpec, store: ResultStore) -> None:
     data = ev.load()
     info = {spec.name: {m.name: MetricInfo(higher_is_better=m.higher_is_better, kind=m.kind,
                                            main=m.name == spec.main_metric) for m in spec.metrics}}
-    rows = [{"model": name, "task": spec.name, "task_revision": spec.revision_hash(), "sample_id": r.sample_id,
-             "metric": r.metric, "value": r.value, "error": r.error, "group": r.group, "prediction": r.prediction}
-            for name, model in models().items() for r in ev.evaluate(model, data)]
     with store.run(kind="evaluate", command="test", metric_info=info) as w:
-        w.write(rows)  # one shard (see the report: scanning several shards trips a store bug for now)
+        for name, model in models().items():  # one shard per model
+            w.write([{"model": name, "task": spec.name, "task_revision": spec.revision_hash(),
+                      "sample_id": r.sample_id, "metric": r.metric, "value": r.value, "error": r.error,
+                      "group": r.group, "prediction": r.prediction} for r in ev.evaluate(model, data)])
 
 
 @pytest.mark.parametrize(("metric", "method"), [("cross_entropy", "plackett-luce"), ("agreement", "mean"),
