@@ -126,6 +126,13 @@ class SentenceTransformerEncoder(ModelAdapter):
         if self._model is None:
             from sentence_transformers import SentenceTransformer
 
+            try:  # our own progress bars cover loading and encoding
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()
+            except ImportError:
+                pass
+
             source = str(self.folder) if self.folder is not None else self.model_id
             kwargs: dict[str, Any] = {"device": pick_device(self.device_arg), "trust_remote_code": self.trust_remote_code}
             if self.folder is None and self.spec.revision:
