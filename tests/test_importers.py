@@ -301,3 +301,16 @@ def test_cli_import_prints_summary(bench, home):
     assert json.loads(r.output)["rows"] == 24
     r = bench("results", "import", "--format", "inspect", FIX / "nope")
     assert r.exit_code == 2 and "no such file" in r.output
+
+
+def test_cli_lists_formats(bench):
+    r = bench("importers", "list")
+    assert r.exit_code == 0 and all(f in r.output for f in ("mteb", "lm-eval", "inspect", "onebench", "colombo"))
+    assert set(json.loads(bench("importers", "list", "--json").output)) == set(IMPORTERS)
+
+
+def test_home_alias_file_applies_to_cli_imports(bench, home):
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "aliases.yaml").write_text("acme__embed-small: acme/small\n")
+    r = bench("results", "import", "--format", "mteb", FIX / "mteb", "--json")
+    assert "acme/small" in json.loads(r.output)["models"]

@@ -75,4 +75,16 @@ IMPORTERS.update({
     "colombo": _lazy("colombo", "import_colombo"),
 })
 
-__all__ = ["IMPORTERS", "ImportSummary", "import_canonical"]
+FORMAT_HELP: dict[str, str] = {
+    "parquet": "canonical measurement (or --pairwise judgement) table, Parquet",
+    "csv": "canonical measurement (or --pairwise judgement) table, CSV",
+    "jsonl": "canonical measurement (or --pairwise judgement) table, JSON Lines",
+    "mteb": "MTEB results folder org__model/revision/Task.json (task-level: sample = split/subset)",
+    "mteb-scores": "MTEB leaderboard main-score table (task, model, model_revision, split, subset, main_score)",
+    "lm-eval": "lm-evaluation-harness --log_samples output (samples_<task>_<date>.jsonl + results_<date>.json)",
+    "inspect": "inspect_ai logs (.eval zip or .json): one row per (sample, epoch, scorer); C/I/P/N = 1/0/0.5/0",
+    "onebench": "ONEBench parquet: wide (model x sample) or pairwise (model_a, model_b, data_instance, winner)",
+    "colombo": "'What are the best systems?' instance-level CSVs (System = instance, Utterance = system)",
+}
+
+__all__ = ["FORMAT_HELP", "IMPORTERS", "ImportSummary", "import_canonical"]
