@@ -190,3 +190,28 @@ def test_large_append_is_columnar_and_fast(tmp_path):
     ResultStore(tmp_path).append(t)
     assert time.perf_counter() - start < 5
     assert ResultStore(tmp_path).scan(models=["b"]).num_rows == n // 2
+
+
+def test_latest_per_cell_matches_a_plain_python_reference():
+    from samplebench.results import latest_per_cell
+
+    rng = random.Random(7)
+    for _ in range(100):
+        n = rng.randint(1, 80)
+        cells = [(rng.choice(["a", "b", None]), rng.choice("xy"), str(rng.randint(0, 6)), rng.choice(["m1", "m2"]))
+                 for _ in range(n)]
+        chunks = []
+        cut = rng.randint(0, n)
+        for lo, hi in ((0, cut), (cut, n)):  # two chunks whose dictionaries differ
+            part = cells[lo:hi]
+            chunks.append(pa.table({
+                "model": pa.array([c[0] for c in part], pa.string()).dictionary_encode(),
+                "task": pa.array([c[1] for c in part], pa.string()),
+                "sample_id": pa.array([c[2] for c in part], pa.string()),
+                "metric": pa.array([c[3] for c in part], pa.string()),
+                "row": pa.array(range(lo, hi), pa.int64()),
+            }))
+        table = pa.concat_tables(chunks)
+        expected = sorted({c: i for i, c in enumerate(cells)}.values())
+        got = latest_per_cell(table, ["model", "task", "sample_id", "metric"])["row"].to_pylist()
+        assert got == expected
