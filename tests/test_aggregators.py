@@ -186,3 +186,58 @@ def test_cli_input_file(bench, tmp_path):
     res = bench("aggregate", "--input", tmp_path / "m.parquet", "--method", "mean", "--json")
     assert res.exit_code == 0, res.output
     assert json.loads(res.output)["models"][0]["model"] == "a"
+
+
+@pytest.fixture
+def group_store(tmp_path) -> ResultStore:
+    """Two rater groups that disagree on half the items; one model copies each group, one hedges."""
+    st = ResultStore(tmp_path / "gstore")
+    rows = []
+    score = {  # per-item score by group (higher = better agreement)
+        "copies-young": {"young": 1.0, "old": 0.0},
+        "copies-old": {"young": 0.0, "old": 1.0},
+        "hedges": {"young": 0.6, "old": 0.6},
+    }
+    for model, by_group in score.items():
+        for item in range(10):
+            for group, v in by_group.items():
+                contested = item < 5
+                rows.append({"model": model, "task": "safety", "sample_id": str(item), "metric": "agreement",
+                             "value": v if contested else 1.0, "group": f"rater_age={group}"})
+            rows.append({"model": model, "task": "safety", "sample_id": str(item), "metric": "agreement",
+                         "value": 0.5, "group": None})
+    # the young group is larger on the overall mean: copies-young is best on average
+    info = {"safety": {"agreement": MetricInfo(higher_is_better=True, kind="continuous", main=True)}}
+    with st.run(kind="evaluate", metric_info=info) as w:
+        w.write(rows)
+    return st
+
+
+def test_fit_by_group_maximin_and_across(group_store):
+    from samplebench.aggregators import fit_by_group
+
+    ev = select_evidence(group_store, registry=group_store.root / "none")
+    res = fit_by_group(ev, "rater_age", "mean")
+    assert set(res.groups) == {"young", "old"}
+    assert res.groups["young"].order()[0] == "copies-young"
+    assert res.groups["old"].order()[0] == "copies-old"
+    assert res.maximin.order()[0] == "hedges"
+    assert res.maximin.diagnostics.worst_group["copies-young"] == "old"
+    assert {m.model for m in res.across.models} == {"copies-young", "copies-old", "hedges"}
+    pl = fit_by_group(ev, "rater_age", "plackett-luce", rule="schulze")
+    assert pl.groups["young"].order()[0] == "copies-young" and pl.maximin.order()[0] == "hedges"
+    with pytest.raises(SampleBenchError, match="rater_gender"):
+        fit_by_group(ev, "rater_gender")
+
+
+def test_cli_by_group(bench, group_store):
+    res = bench("aggregate", "--store", group_store.root, "--by-group", "rater_age", "--method", "mean")
+    assert res.exit_code == 0, res.output
+    assert "== rater_age = old" in res.output and "worst group (maximin)" in res.output
+    res = bench("aggregate", "--store", group_store.root, "--by-group", "rater_age", "--json",
+                "--group-rule", "schulze")
+    data = json.loads(res.output)
+    assert data["maximin"]["models"][0]["model"] == "hedges"
+    assert data["across"]["method"].startswith("schulze")
+    res = bench("aggregate", "--store", group_store.root, "--by-group", "rater_gender")
+    assert res.exit_code == 2 and "rater_age" in res.output
