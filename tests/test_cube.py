@@ -66,6 +66,30 @@ def write_generations(root: Path, prompt_ids: list[str], kind: str, k: int = K, 
     return root
 
 
+def bytes_to_unicode() -> dict[int, str]:
+    """The byte -> printable character table of byte-level BPE vocabularies (GPT-2/CLIP style)."""
+    keep = set(range(33, 127)) | set(range(161, 173)) | set(range(174, 256))
+    out, extra = {}, 0
+    for b in range(256):
+        if b in keep:
+            out[b] = chr(b)
+        else:
+            out[b] = chr(256 + extra)
+            extra += 1
+    return out
+
+
+def write_byte_level_vocab(root: Path) -> dict[str, int]:
+    """A CLIP tokenizer vocabulary with no merges (every character is a token), for tiny test models."""
+    chars = list(bytes_to_unicode().values())
+    vocab = {c: i for i, c in enumerate(chars)}
+    vocab.update({c + "</w>": len(chars) + i for i, c in enumerate(chars)})
+    vocab.update({"<|startoftext|>": len(vocab), "<|endoftext|>": len(vocab) + 1})
+    (root / "vocab.json").write_text(json.dumps(vocab))
+    (root / "merges.txt").write_text("#version: 0.2\n")
+    return vocab
+
+
 def images_model(path: Path, name: str, **args):
     from samplebench.runners.adapters.images import ImageFolderAdapter
 

@@ -4,10 +4,9 @@ through the bring-your-own `images` adapter, and the cultural_t2i evaluator scor
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
+from test_cube import write_byte_level_vocab
 
 from samplebench.registry import ModelSpec, TaskRegistry
 from samplebench.tasks import evaluator_for
@@ -16,18 +15,6 @@ pytest.importorskip("diffusers", reason="diffusers is optional (pip install diff
 torch = pytest.importorskip("torch")
 
 
-def _bytes_to_unicode() -> dict[int, str]:
-    """The byte -> printable character table of byte-level BPE vocabularies."""
-    keep = set(range(33, 127)) | set(range(161, 173)) | set(range(174, 256))
-    out, extra = {}, 0
-    for b in range(256):
-        if b in keep:
-            out[b] = chr(b)
-        else:
-            out[b] = chr(256 + extra)
-            extra += 1
-    return out
-
 
 @pytest.fixture(scope="module")
 def tiny_pipeline(tmp_path_factory):
@@ -35,12 +22,7 @@ def tiny_pipeline(tmp_path_factory):
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
     root = tmp_path_factory.mktemp("tiny-sd")
-    chars = list(_bytes_to_unicode().values())
-    vocab = {c: i for i, c in enumerate(chars)}
-    vocab.update({c + "</w>": len(chars) + i for i, c in enumerate(chars)})
-    vocab.update({"<|startoftext|>": len(vocab), "<|endoftext|>": len(vocab) + 1})
-    (root / "vocab.json").write_text(json.dumps(vocab))
-    (root / "merges.txt").write_text("#version: 0.2\n")
+    vocab = write_byte_level_vocab(root)
     tokenizer = CLIPTokenizer(str(root / "vocab.json"), str(root / "merges.txt"), model_max_length=16)
     torch.manual_seed(0)
     unet = UNet2DConditionModel(
