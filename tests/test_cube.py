@@ -385,3 +385,63 @@ def test_cli_missing_folder_is_a_clear_error(bench, home, tmp_path):
     res = bench("evaluate", "gen-gone", "--tasks", "cube-diversity", "--quiet")
     assert res.exit_code == 2
     assert "not a folder" in res.output
+
+
+# ------------------------------------------------------------------ CUBE's label (geo-tag) kernel
+
+
+def _label_spec(**options) -> TaskSpec:
+    data = _spec(**options).model_dump(mode="json", exclude_defaults=True)
+    data["columns"]["region"] = "region"
+    data["options"]["diversity_group_by"] = ["concept", "country", "region"]
+    data["metrics"].append({"name": "quality_weighted_diversity", "kind": "set", "higher_is_better": True})
+    return TaskSpec.model_validate(data)
+
+
+def test_label_kernel_matches_cube_reference(tmp_path, shared_data):
+    """8 images of one group geo-tagged Asia x5, Europe x2, Africa x1; CUBE's global similarity
+    (same continent) gives the reference package's Vendi score, and VS / 8 with diversity_fraction."""
+    ref = json.loads((shared_data / "reference" / "vendi_reference_values.json").read_text())
+    group = "div:cuisine|Africa"
+    continents = ["Asia"] * 5 + ["Europe"] * 2 + ["Africa"]
+    countries = ["Japan", "India", "India", "Turkey", "Japan", "France", "Italy", "Nigeria"]
+    for fraction, key in [(False, "cube_style_8labels_continent_sim_VS"), (True, "cube_style_8labels_continent_sim_VS_over_8")]:
+        ev = evaluator_for(_label_spec(embedder="labels", label_weights={"continent": 1, "country": 0},
+                                       diversity_fraction=fraction))
+        data = ev.load()
+        pids = [data.ids[i] for i in data.groups[group]]
+        d = write_generations(tmp_path / f"g{fraction}", pids, "solid", k=K, ratings=1.0)
+        lines = ["prompt_id,file_name,continent,country,artifact"] + [
+            f"{pid},{pid}/{j}.png,{continents[i * K + j]},{countries[i * K + j]},dish {i * K + j}"
+            for i, pid in enumerate(pids) for j in range(K)]
+        (d / "labels.csv").write_text("\n".join(lines) + "\n")
+        res = {(r.sample_id, r.metric): r for r in ev.evaluate(images_model(d, "g"), data, [group])}
+        assert abs(res[(group, "diversity")].value - ref[key]) < 1e-9
+        assert abs(res[(group, "quality_weighted_diversity")].value - ref[key]) < 1e-9  # quality 1
+    # country tags with half weight: same country 1, same continent only 0.5
+    ev = evaluator_for(_label_spec(embedder="labels", label_weights={"continent": 1, "country": 1}))
+    res = {(r.sample_id, r.metric): r for r in ev.evaluate(images_model(d, "g"), data, [group])}
+    from samplebench import vendi_score
+
+    Kc = np.array([[(a == b) + (c == e) for b, e in zip(continents, countries, strict=True)]
+                   for a, c in zip(continents, countries, strict=True)]) / 2
+    assert abs(res[(group, "diversity")].value - vendi_score(K=Kc)) < 1e-12
+    assert res[(group, "diversity")].value > ref["cube_style_8labels_continent_sim_VS"]
+
+
+def test_label_kernel_errors(tmp_path):
+    for bad in (None, {}, {"continent": -1}, {"continent": 0}, {"continent": "high"}):
+        with pytest.raises(SampleBenchError, match="label_weights"):
+            evaluator_for(_label_spec(embedder="labels", label_weights=bad))
+    with pytest.raises(SampleBenchError, match="only used with embedder: labels"):
+        evaluator_for(_label_spec(label_weights={"continent": 1}))
+    ev = evaluator_for(_label_spec(embedder="labels", label_weights={"continent": 1}))
+    data = ev.load()
+    group = "div:cuisine|Africa"
+    pids = [data.ids[i] for i in data.groups[group]]
+    d = write_generations(tmp_path / "g", pids, "solid", k=K)
+    res = {(r.sample_id, r.metric): r for r in ev.evaluate(images_model(d, "g"), data, [group])}
+    assert "labels.csv" in res[(group, "diversity")].error
+    (d / "labels.csv").write_text(f"prompt_id,file_name,continent\n{pids[0]},{pids[0]}/0.png,Asia\n")
+    res = {(r.sample_id, r.metric): r for r in ev.evaluate(images_model(d, "g"), data, [group])}
+    assert "missing labels" in res[(group, "diversity")].error

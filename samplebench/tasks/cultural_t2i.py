@@ -17,10 +17,15 @@ Samples and metrics:
   of prompts sharing those values, sample id `div:<value>|<value>`. With exactly `k` images per
   prompt, `diversity` = Vendi score VS_q over the group's images under the cosine kernel of the
   image embedder (option `embedder`: `image-features`, the deterministic offline default below,
-  or `clip:<model>`), and `quality_weighted_diversity` = mean per-image score x VS_q (Nguyen &
+  `clip:<model>`, or `labels`: CUBE's similarity of per-image tags, see below), and `quality_weighted_diversity` = mean per-image score x VS_q (Nguyen &
   Dieng's qVS; needs a scorer). `diversity_fraction: true` divides both by the group size
   (CUBE's normalised Vendi score, in (0, 1]). Vendi scores of sets of different sizes are not
   comparable, so a prompt with fewer than `k` images makes its groups error rows.
+
+With `embedder: labels` the kernel is CUBE's hierarchical similarity of tags the generator
+carries per image (e.g. a VLM geo-tagger's continent, country and artifact, in a bring-your-own
+folder's labels.csv): k(a, b) = sum_l w_l [a_l == b_l] / sum_l w_l over the tag columns named in
+option `label_weights` (CUBE's global prompts: `{continent: 1}`; tags compared case-insensitively).
 
 The deterministic image features (`image_features`) need no weights: a joint RGB colour histogram
 (4x4x4 bins, square-rooted), a 4x4-cell histogram of gradient orientations (8 bins, magnitude
@@ -193,7 +198,24 @@ def _clip(path: str) -> ClipModel:
     return ClipModel(path)
 
 
+def label_kernel(labels: Sequence[dict[str, Any]], weights: dict[str, float]) -> np.ndarray:
+    """K_ij = sum_l w_l [labels_i[l] == labels_j[l]] / sum_l w_l (PSD: a sum of indicator kernels)."""
+    total = float(sum(weights.values()))
+    K = np.zeros((len(labels), len(labels)))
+    for col, w in weights.items():
+        if w == 0:
+            continue
+        vals = [str(lab.get(col, "")).strip().casefold() for lab in labels]
+        if any(v == "" for v in vals):
+            raise SampleBenchError(f"an image has no '{col}' label")
+        codes = np.unique(vals, return_inverse=True)[1]
+        K += w * (codes[:, None] == codes[None, :])
+    return K / total
+
+
 def resolve_embedder(name: str) -> Any:
+    if name == "labels":
+        return "labels"
     if name == "image-features":
         return ImageFeatureEmbedder()
     if name.startswith("clip:") and len(name) > 5:
@@ -239,6 +261,7 @@ class CulturalT2IEvaluator(Evaluator):
         "q": 1.0,
         "diversity_fraction": False,
         "batch_prompts": 16,
+        "label_weights": None,
     }
 
     def __init__(self, spec: Any) -> None:
@@ -282,8 +305,21 @@ class CulturalT2IEvaluator(Evaluator):
         except SampleBenchError as exc:
             raise SampleBenchError(f"{where}.q: {exc.message}") from None
         emb = self.option("embedder")
-        if not isinstance(emb, str) or not (emb == "image-features" or (emb.startswith("clip:") and len(emb) > 5)):
-            raise SampleBenchError(f"{where}.embedder: use 'image-features' or 'clip:<model>', got {emb!r}")
+        if not isinstance(emb, str) or not (emb in ("image-features", "labels") or (emb.startswith("clip:") and len(emb) > 5)):
+            raise SampleBenchError(f"{where}.embedder: use 'image-features', 'labels' or 'clip:<model>', got {emb!r}")
+        lw = self.option("label_weights")
+        self.label_weights: dict[str, float] | None = None
+        if emb == "labels":
+            ok = isinstance(lw, dict) and lw and all(
+                isinstance(k, str) and isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
+                for k, v in lw.items())
+            if not ok or sum(lw.values()) <= 0:
+                raise SampleBenchError(
+                    f"{where}.label_weights: embedder 'labels' needs weights per tag column, "
+                    f"e.g. {{continent: 1, country: 0.5}} (non-negative, not all zero), got {lw!r}")
+            self.label_weights = {k: float(v) for k, v in lw.items()}
+        elif lw is not None:
+            raise SampleBenchError(f"{where}.label_weights: only used with embedder: labels")
         sc = self.option("scorer")
         if not isinstance(sc, str) or not (sc in ("auto", "ratings", "none") or (sc.startswith("clip:") and len(sc) > 5)):
             raise SampleBenchError(f"{where}.scorer: use auto, ratings, none or clip:<model>, got {sc!r}")
@@ -404,6 +440,15 @@ class CulturalT2IEvaluator(Evaluator):
                 ratings = model.image_ratings(ids, k=self.k)
             except SampleBenchError as exc:
                 ratings = [exc.message] * len(rows)
+        labels: list[Any] | None = None
+        if embedder == "labels":
+            if not callable(getattr(model, "image_labels", None)):
+                labels = ["embedder 'labels': this generator carries no per-image labels (labels.csv)"] * len(rows)
+            else:
+                try:
+                    labels = model.image_labels(ids, k=self.k)
+                except SampleBenchError as exc:
+                    labels = [exc.message] * len(rows)
         clip_scores: list[Any] | None = None
         if kind == "clip":
             clip_scores = scorer.score_images(prompts, [list(ims or [])[: self.k] for ims in images])
@@ -412,12 +457,22 @@ class CulturalT2IEvaluator(Evaluator):
             if not ims:
                 cache[i] = _PromptOut(error=f"no images for prompt id '{data.ids[i]}'")
                 continue
-            try:
-                emb = np.asarray(embedder.embed_images(ims), dtype=np.float64)
-            except SampleBenchError as exc:
-                cache[i] = _PromptOut(error=exc.message)
-                continue
-            out = _PromptOut(n=len(ims), embeddings=emb)
+            if embedder == "labels":
+                labs = labels[j] if labels is not None else None
+                if isinstance(labs, str):
+                    cache[i] = _PromptOut(error=labs)
+                    continue
+                if labs is None or len(labs) != len(ims) or any(lab is None for lab in labs):
+                    cache[i] = _PromptOut(error=f"missing labels for some images of prompt id '{data.ids[i]}'")
+                    continue
+                out = _PromptOut(n=len(ims), labels=list(labs))
+            else:
+                try:
+                    emb = np.asarray(embedder.embed_images(ims), dtype=np.float64)
+                except SampleBenchError as exc:
+                    cache[i] = _PromptOut(error=exc.message)
+                    continue
+                out = _PromptOut(n=len(ims), embeddings=emb)
             if ratings is not None:
                 r = ratings[j]
                 if isinstance(r, str):
@@ -452,11 +507,13 @@ class CulturalT2IEvaluator(Evaluator):
             for m in ("diversity", "quality_weighted_diversity"):
                 yield SampleResult(sid, m, None, error=err)
             return
-        E = np.concatenate([o.embeddings for o in outs])
-        n = E.shape[0]
+        n = sum(o.n for o in outs)
         scale = 1.0 / n if self.option("diversity_fraction") else 1.0
         try:
-            vs = vendi_score(X=E, q=self.q, normalize=True)
+            if self.label_weights is not None:
+                vs = vendi_score(K=label_kernel([lab for o in outs for lab in o.labels], self.label_weights), q=self.q)
+            else:
+                vs = vendi_score(X=np.concatenate([o.embeddings for o in outs]), q=self.q, normalize=True)
         except SampleBenchError as exc:
             for m in ("diversity", "quality_weighted_diversity"):
                 yield SampleResult(sid, m, None, error=exc.message)
@@ -479,6 +536,7 @@ class CulturalT2IEvaluator(Evaluator):
 class _PromptOut:
     n: int = 0
     embeddings: np.ndarray | None = None
+    labels: list[dict[str, Any]] | None = None
     quality: np.ndarray | None = None
     quality_error: str | None = None
     error: str | None = None

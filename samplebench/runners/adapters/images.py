@@ -18,7 +18,11 @@ or `DIR/ratings.jsonl` (or the file named by `ratings`): columns `prompt_id`, op
 `file_name`, and `awareness` (or `rating` / `score`). A row without `file_name` rates every image
 of the prompt. Values are rescaled from `ratings_range` (default [0, 1]) to [0, 1].
 
-The model revision recorded with results is a hash of the file names, sizes and the ratings.
+Optional per-image tags (e.g. a VLM geo-tagger's continent, country, artifact, for CUBE's label
+kernel, `embedder: labels`) live in `DIR/labels.csv` or `DIR/labels.jsonl` (or the file named by
+`labels`): columns `prompt_id`, `file_name`, and one column per tag.
+
+The model revision recorded with results is a hash of the file names, sizes, ratings and labels.
 """
 
 from __future__ import annotations
@@ -62,12 +66,12 @@ class ImageFolderAdapter(ModelAdapter):
     """Images already generated elsewhere, looked up by prompt id (see the module docstring)."""
 
     def __init__(self, spec: ModelSpec, path: str | None = None, ratings: str | None = None,
-                 ratings_range: Sequence[float] = (0.0, 1.0), **kwargs: Any) -> None:
+                 ratings_range: Sequence[float] = (0.0, 1.0), labels: str | None = None, **kwargs: Any) -> None:
         super().__init__(spec)
         where = spec.source or f"model '{spec.name}'"
         if kwargs:
             raise SampleBenchError(f"{where}: args: unknown argument(s) {', '.join(sorted(kwargs))} for adapter "
-                                   "'images'; allowed: path, ratings, ratings_range")
+                                   "'images'; allowed: path, ratings, ratings_range, labels")
         if not path:
             raise SampleBenchError(f"{where}: args.path: the folder of images is required")
         root = Path(path).expanduser()
@@ -85,15 +89,11 @@ class ImageFolderAdapter(ModelAdapter):
         self.where = where
         self._range = (lo, hi)
         self._index = self._build_index()
-        rfile = Path(ratings).expanduser() if ratings else None
-        if rfile is not None and not rfile.is_absolute():
-            rfile = self.root / rfile
-        if rfile is None:
-            rfile = next((self.root / n for n in ("ratings.csv", "ratings.jsonl") if (self.root / n).is_file()), None)
-        elif not rfile.is_file():
-            raise SampleBenchError(f"{where}: args.ratings: {rfile} does not exist")
+        rfile = self._side_file(ratings, "ratings", ("ratings.csv", "ratings.jsonl"))
         self._ratings_file = rfile
         self._ratings = self._load_ratings(rfile) if rfile is not None else None
+        self._labels_file = self._side_file(labels, "labels", ("labels.csv", "labels.jsonl"))
+        self._labels = self._load_labels(self._labels_file) if self._labels_file is not None else None
         if self.revision is None:
             self.revision = self._fingerprint()
 
@@ -145,8 +145,9 @@ class ImageFolderAdapter(ModelAdapter):
         for key in sorted(self._index):
             for f in self._index[key]:
                 h.update(f"{f.relative_to(self.root)}\0{f.stat().st_size}\n".encode())
-        if self._ratings_file is not None:
-            h.update(self._ratings_file.read_bytes())
+        for side in (self._ratings_file, self._labels_file):
+            if side is not None:
+                h.update(side.read_bytes())
         return "files-" + h.hexdigest()[:16]
 
     # ------------------------------------------------------------------------- protocol
@@ -169,6 +170,38 @@ class ImageFolderAdapter(ModelAdapter):
                 except (OSError, ValueError) as exc:
                     raise SampleBenchError(f"{f}: cannot read image: {exc}") from None
             out.append(ims)
+        return out
+
+    def _side_file(self, given: str | None, arg: str, defaults: tuple[str, ...]) -> Path | None:
+        if given:
+            f = Path(given).expanduser()
+            f = f if f.is_absolute() else self.root / f
+            if not f.is_file():
+                raise SampleBenchError(f"{self.where}: args.{arg}: {f} does not exist")
+            return f
+        return next((self.root / n for n in defaults if (self.root / n).is_file()), None)
+
+    # --------------------------------------------------------------------------- labels
+    def _load_labels(self, path: Path) -> dict[tuple[str, str], dict[str, str]]:
+        table: dict[tuple[str, str], dict[str, str]] = {}
+        for i, row in enumerate(_read_table(path)):
+            if "prompt_id" not in row or "file_name" not in row:
+                raise SampleBenchError(f"{path}: row {i + 1} needs columns prompt_id and file_name; it has {sorted(row)}")
+            tags = {k: "" if v is None else str(v) for k, v in row.items() if k not in ("prompt_id", "file_name")}
+            table[(str(row["prompt_id"]), str(row["file_name"]))] = tags
+        return table
+
+    def image_labels(self, prompt_ids: Sequence[str], *, k: int = 1) -> list[list[dict[str, str] | None]]:
+        """Per-image tags aligned with `generate_images`; None where an image has none."""
+        if self._labels is None:
+            raise SampleBenchError(f"{self.where}: no labels.csv / labels.jsonl beside the images")
+        out: list[list[dict[str, str] | None]] = []
+        for pid in prompt_ids:
+            row = []
+            for f in self.files_for(str(pid))[:k]:
+                rel = str(f.relative_to(self.root))
+                row.append(self._labels.get((str(pid), rel), self._labels.get((str(pid), f.name))))
+            out.append(row)
         return out
 
     # -------------------------------------------------------------------------- ratings
