@@ -445,3 +445,10 @@ def test_label_kernel_errors(tmp_path):
     (d / "labels.csv").write_text(f"prompt_id,file_name,continent\n{pids[0]},{pids[0]}/0.png,Asia\n")
     res = {(r.sample_id, r.metric): r for r in ev.evaluate(images_model(d, "g"), data, [group])}
     assert "missing labels" in res[(group, "diversity")].error
+
+
+def test_expected_metrics_per_sample_kind():
+    ev = evaluator_for(_label_spec())
+    assert ev.expected_metrics("div:cuisine|Africa") == ["diversity", "quality_weighted_diversity"]
+    assert ev.expected_metrics("cubediv-cuisine-brazil-0") == []  # awareness is not declared in this spec
+    assert evaluator_for(_task("cube-1k")).expected_metrics("cube1k-0000") == ["awareness"]

@@ -350,6 +350,13 @@ class CulturalT2IEvaluator(Evaluator):
     def sample_ids(self, data: T2IData) -> list[str]:
         return data.sample_ids()
 
+    def expected_metrics(self, sample_id: str) -> list[str]:
+        """The declared metrics a sample records: `awareness` for a prompt, the diversity pair for a group."""
+        names = [m.name for m in self.spec.metrics]
+        if sample_id.startswith(GROUP_PREFIX):
+            return [m for m in names if m in ("diversity", "quality_weighted_diversity")]
+        return [m for m in names if m == "awareness"]
+
     def restrict(self, data: T2IData, sample_ids: Sequence[str]) -> T2IData:
         return data  # samples are selected in evaluate(); groups need all their prompts
 
