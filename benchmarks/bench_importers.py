@@ -137,7 +137,10 @@ def report(shared: Path = SHARED, bootstrap: int = 200) -> str:
         borda = fit(ev, "borda-mteb", bootstrap=bootstrap, seed=0)
         a, b = pl.by_model(), borda.by_model()
         tau = kendalltau([a[m].score for m in a], [b[m].score for m in a]).statistic
-        out.append(f"MTEB(eng, v2) main scores, {len(a)} models: Kendall tau(PL, borda-mteb) = {tau:.3f}")
+        full = [m for m in a if b[m].n_samples == max(x.n_samples for x in b.values())]
+        tau_full = kendalltau([a[m].score for m in full], [b[m].score for m in full]).statistic
+        out.append(f"MTEB(eng, v2) main scores: Kendall tau(PL, borda-mteb) = {tau:.3f} over all {len(a)} models, "
+                   f"{tau_full:.3f} over the {len(full)} models with every task")
         for r in (pl, borda):
             out.append(f"top 10 by {r.method} ({r.score_scale}; CI {'Fisher' if r is pl else f'bootstrap B={bootstrap}'}):")
             for m in sorted(r.models, key=lambda m: m.rank)[:10]:

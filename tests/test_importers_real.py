@@ -86,19 +86,22 @@ def test_full_mteb_table_ranks_with_plackett_luce_and_borda_mteb(store, shared_d
     assert pl.diagnostics.connected and len(pl.models) == len(borda.models) == 324
     assert all(m.ci_low is not None and m.ci_low <= m.score <= m.ci_high for m in pl.models)
     a, b = pl.by_model(), borda.by_model()
-    tau = kendalltau([a[m].score for m in a], [b[m].score for m in a]).statistic
-    assert tau > 0.5  # two different aggregations of the same sparse table broadly agree
+    # borda-mteb counts a missing task as 0 points, PL only compares models where both ran: over
+    # all models they agree loosely, over the models that ran every task closely
+    tau_all = kendalltau([a[m].score for m in a], [b[m].score for m in a]).statistic
+    full = [m for m in a if b[m].n_samples == 41]
+    tau_full = kendalltau([a[m].score for m in full], [b[m].score for m in full]).statistic
+    assert 0.3 < tau_all < tau_full and tau_full > 0.8, (tau_all, tau_full)
     # both put a model that ran every task among the best ten
-    full = {m.model for m in borda.models if m.n_samples == 41}
-    assert {m for m in pl.order()[:10]} & full and {m for m in borda.order()[:10]} & full
+    assert set(pl.order()[:10]) & set(full) and set(borda.order()[:10]) & set(full)
 
 
 def test_colombo_two_level_borda_pl_and_mean_agree(store, shared_data):
     fit, select_evidence = _aggregators()
     from scipy.stats import kendalltau
 
-    IMPORTERS["colombo"](store, shared_data / "colombo" / "instance_level", )
-    taus = []
+    IMPORTERS["colombo"](store, shared_data / "colombo" / "instance_level")
+    taus = {}
     for task in ("SUM_EVAL", "TAC_08"):
         ev = select_evidence(store, tasks=[task], all_metrics=True)
         rankings = {
@@ -109,5 +112,8 @@ def test_colombo_two_level_borda_pl_and_mean_agree(store, shared_data):
         ref = rankings["borda-two"].by_model()
         for name in ("plackett-luce", "mean"):
             other = rankings[name].by_model()
-            taus.append(kendalltau([ref[m].score for m in ref], [other[m].score for m in ref]).statistic)
-    assert min(taus) > 0.3, taus
+            taus[task, name] = kendalltau([ref[m].score for m in ref], [other[m].score for m in ref]).statistic
+    # the rank-based aggregations agree closely; the mean of raw scores across metrics of different
+    # scales (BLEU 0-100 next to ROUGE 0-1) is pulled away from them, most on SUM_EVAL
+    assert taus["SUM_EVAL", "plackett-luce"] > 0.9 and taus["TAC_08", "plackett-luce"] > 0.9, taus
+    assert taus["SUM_EVAL", "mean"] < 0.6 < taus["TAC_08", "mean"], taus
