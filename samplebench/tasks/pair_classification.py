@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ._embed import embed, paired_cosine
+from ._embed import embed
 from .base import Evaluator, SampleResult, register_evaluator
 from .sts import PairData, load_pairs, restrict_pairs
 
@@ -72,13 +72,21 @@ class PairClassificationEvaluator(Evaluator):
         correct = np.full(len(data.ids), np.nan)
         self.task_scores = {}
         if ok.sum() >= 2 and len(set(labels[ok].tolist())) == 2:
-            a, b, y = e1[ok].astype(np.float64), e2[ok].astype(np.float64), labels[ok]
-            cos[ok] = paired_cosine(a, b)
+            from sklearn.metrics.pairwise import (
+                paired_cosine_distances,
+                paired_euclidean_distances,
+                paired_manhattan_distances,
+            )
+
+            # in the embeddings' own precision, as MTEB computes them: float32 rounding decides
+            # which scores tie, and ties change average precision
+            a, b, y = e1[ok], e2[ok], labels[ok]
+            cos[ok] = 1 - paired_cosine_distances(a, b)
             candidates = {
                 "cosine": cos[ok],
-                "dot": (a * b).sum(axis=1),
-                "euclidean": -np.linalg.norm(a - b, axis=1),
-                "manhattan": -np.abs(a - b).sum(axis=1),
+                "dot": np.asarray([np.dot(a[i], b[i]) for i in range(len(a))]),
+                "euclidean": -paired_euclidean_distances(a, b),
+                "manhattan": -paired_manhattan_distances(a, b),
             }
             aps = {k: float(average_precision_score(y, v)) for k, v in candidates.items()}
             acc, thr = best_accuracy_threshold(cos[ok], y)

@@ -102,9 +102,9 @@ class RetrievalData:
 
 
 def _doc_text(title: Any, text: Any) -> str:
-    title = (title or "").strip() if isinstance(title, str) else ""
+    """A document is its title and text joined by a space (as MTEB does), or its text alone."""
     text = text if isinstance(text, str) else ("" if text is None else str(text))
-    return f"{title} {text}".strip() if title else text
+    return (title + " " + text).strip() if isinstance(title, str) and title else text
 
 
 @register_evaluator

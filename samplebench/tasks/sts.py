@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ._data import load_split, require_columns, row_ids
-from ._embed import cosine_matrix, embed, paired_cosine
+from ._embed import cosine_matrix, embed
 from .base import Evaluator, SampleResult, register_evaluator
 
 
@@ -80,7 +80,9 @@ class STSEvaluator(Evaluator):
         ok = np.array([e is None for e in errors])
         gold = np.asarray(data.gold, dtype=np.float64)
         cos = np.full(len(data.ids), np.nan)
-        cos[ok] = paired_cosine(e1[ok], e2[ok])
+        from sklearn.metrics.pairwise import paired_cosine_distances
+
+        cos[ok] = 1 - paired_cosine_distances(e1[ok], e2[ok])  # embeddings' precision, as MTEB
         rank_err = np.full(len(data.ids), np.nan)
         n = int(ok.sum())
         if n >= 2:

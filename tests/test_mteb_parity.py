@@ -1,0 +1,198 @@
+"""Each embedding task type's task-level main score equals what `mteb` computes on the same data and model.
+
+For every type an mteb task (`AbsTask*` subclass with the data set in memory, as mteb's own mock
+tasks do) and the samplebench evaluator run on the bundled data with the same encoder (the
+weight-free TF-IDF baseline, deterministic and fast), and the main scores agree within 1e-4.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+mteb = pytest.importorskip("mteb", reason="mteb (dev extra) is the peer these parity checks compare against")
+
+from datasets import Dataset, DatasetDict  # noqa: E402
+from mteb.abstasks.task_metadata import TaskMetadata  # noqa: E402
+from mteb.models.abs_encoder import AbsEncoder  # noqa: E402
+
+from samplebench.registry import TaskRegistry  # noqa: E402
+from samplebench.runners import load_model  # noqa: E402
+from samplebench.tasks import evaluator_for  # noqa: E402
+
+TOL = 1e-4
+_META = {
+    "description": "samplebench parity check on bundled data",
+    "reference": "https://github.com/embeddings-benchmark/mteb",
+    "dataset": {"path": "NA", "revision": "NA"},
+    "category": "t2t", "eval_splits": ["test"], "eval_langs": ["eng-Latn"],
+    "date": ("2026-01-01", "2026-01-01"), "dialect": [], "domains": [], "task_subtypes": [],
+    "license": "cc-by-4.0", "annotations_creators": "derived", "modalities": ["text"],
+    "sample_creation": "created", "bibtex_citation": "",
+}
+
+
+class MtebEncoder(AbsEncoder):
+    """Hands mteb's batches of texts to a samplebench adapter; similarity: cosine (mteb's default)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.model = inner
+
+    def encode(self, inputs, *, task_metadata, hf_split, hf_subset, prompt_type=None, **kwargs):
+        texts = [t for batch in inputs for t in batch["text"]]
+        return self.model.encode(texts)
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    return load_model("tfidf")
+
+
+def _ours(task: str, model) -> tuple[Any, dict[str, float]]:
+    ev = evaluator_for(TaskRegistry().get(task))
+    data = ev.load()
+    list(ev.evaluate(model, data))
+    return data, ev.task_scores
+
+
+def _run_mteb(task, model) -> dict[str, Any]:
+    from threadpoolctl import threadpool_limits
+
+    task.load_data()
+    with threadpool_limits(1):  # as samplebench fits its small models (results do not depend on it)
+        return task.evaluate(MtebEncoder(model), split="test", encode_kwargs={"batch_size": 32})["default"]
+
+
+def test_sts_cosine_spearman(encoder):
+    from mteb.abstasks.sts import AbsTaskSTS
+
+    data, ours = _ours("bundled-sts", encoder)
+
+    class Task(AbsTaskSTS):
+        metadata = TaskMetadata(type="STS", name="ParitySTS", main_score="cosine_spearman", **_META)
+        min_score, max_score = 0, 5
+
+        def load_data(self, **kwargs):
+            self.dataset = DatasetDict({"test": Dataset.from_dict(
+                {"sentence1": data.text1, "sentence2": data.text2, "score": [float(s) for s in data.gold]})})
+            self.data_loaded = True
+
+    theirs = _run_mteb(Task(), encoder)
+    assert ours["cosine_spearman"] == pytest.approx(theirs["cosine_spearman"], abs=TOL)
+    assert ours["cosine_pearson"] == pytest.approx(theirs["cosine_pearson"], abs=TOL)
+
+
+def test_pair_classification_max_ap(encoder):
+    from mteb.abstasks.pair_classification import AbsTaskPairClassification
+
+    data, ours = _ours("bundled-paraphrase", encoder)
+
+    class Task(AbsTaskPairClassification):
+        metadata = TaskMetadata(type="PairClassification", name="ParityPairs", main_score="max_ap", **_META)
+        label_column_name = "labels"
+
+        def load_data(self, **kwargs):
+            self.dataset = DatasetDict({"test": Dataset.from_dict(
+                {"sentence1": data.text1, "sentence2": data.text2, "labels": [int(v) for v in data.gold]})})
+            self.data_loaded = True
+
+    theirs = _run_mteb(Task(), encoder)
+    assert ours["max_ap"] == pytest.approx(theirs["max_ap"], abs=TOL)
+    assert ours["cosine_ap"] == pytest.approx(theirs["cosine_ap"], abs=TOL)
+    assert ours["cosine_accuracy"] == pytest.approx(theirs["cosine_accuracy"], abs=TOL)
+
+
+def test_classification_accuracy(encoder):
+    from mteb.abstasks.classification import AbsTaskClassification
+
+    data, ours = _ours("bundled-news-topics", encoder)
+
+    class Task(AbsTaskClassification):
+        metadata = TaskMetadata(type="Classification", name="ParityClassification", main_score="accuracy", **_META)
+        samples_per_label = 8
+        n_experiments = 10
+
+        def load_data(self, **kwargs):
+            self.dataset = DatasetDict({
+                "train": Dataset.from_dict({"text": data.train_texts, "label": data.train_labels}),
+                "test": Dataset.from_dict({"text": data.texts, "label": data.labels}),
+            })
+            self.data_loaded = True
+
+    theirs = _run_mteb(Task(), encoder)
+    assert ours["accuracy"] == pytest.approx(theirs["accuracy"], abs=TOL)
+    assert ours["f1"] == pytest.approx(theirs["f1"], abs=TOL)
+
+
+def test_clustering_v_measure(encoder):
+    from mteb.abstasks.clustering import AbsTaskClustering
+
+    data, ours = _ours("bundled-headline-clustering", encoder)
+
+    class Task(AbsTaskClustering):
+        metadata = TaskMetadata(type="Clustering", name="ParityClustering", main_score="v_measure", **_META)
+        max_fraction_of_documents_to_embed = None
+        max_documents_per_cluster = 360  # as the bundled spec's options
+        n_clusters = 10
+
+        def load_data(self, **kwargs):
+            self.dataset = DatasetDict({"test": Dataset.from_dict(
+                {"sentences": data.texts, "labels": [lab[0] for lab in data.labels]})})
+            self.data_loaded = True
+
+    theirs = _run_mteb(Task(), encoder)
+    assert ours["v_measure"] == pytest.approx(theirs["v_measure"], abs=TOL)
+
+
+def test_retrieval_ndcg_at_10(encoder):
+    from mteb.abstasks.retrieval import AbsTaskRetrieval
+
+    data, ours = _ours("bundled-faq-retrieval", encoder)
+    ev = evaluator_for(TaskRegistry().get("bundled-faq-retrieval"))
+    corpus = ev._part("corpus", "corpus")
+
+    class Task(AbsTaskRetrieval):
+        metadata = TaskMetadata(type="Retrieval", name="ParityRetrieval", main_score="ndcg_at_10", **_META)
+
+        def load_data(self, **kwargs):
+            self.dataset = {"default": {"test": {
+                "queries": Dataset.from_dict({"id": data.query_ids, "text": data.queries}),
+                "corpus": Dataset.from_dict({"id": corpus["_id"], "title": corpus["title"], "text": corpus["text"]}),
+                "relevant_docs": {q: {d: int(r) for d, r in rel.items()} for q, rel in data.qrels.items()},
+                "top_ranked": None,
+            }}}
+            self.data_loaded = True
+
+    theirs = _run_mteb(Task(), encoder)
+    for metric in ("ndcg_at_10", "recall_at_10", "mrr_at_10"):
+        assert ours[metric] == pytest.approx(theirs[metric], abs=TOL), metric
+
+
+def test_reranking_map_at_1000(encoder):
+    from mteb.abstasks.retrieval import AbsTaskRetrieval
+
+    data, ours = _ours("bundled-faq-reranking", encoder)
+    corpus_ids, corpus_texts, qrels, top = [], [], {}, {}
+    for qid, pos, neg in zip(data.ids, data.positives, data.negatives, strict=True):
+        cands = [*pos, *neg]
+        ids = [f"{qid}-c{j:05d}" for j in range(len(cands))]  # same order within a query as ours
+        corpus_ids += ids
+        corpus_texts += cands
+        qrels[qid] = {d: int(j < len(pos)) for j, d in enumerate(ids)}
+        top[qid] = ids
+
+    class Task(AbsTaskRetrieval):
+        metadata = TaskMetadata(type="Reranking", name="ParityReranking", main_score="map_at_1000", **_META)
+
+        def load_data(self, **kwargs):
+            self.dataset = {"default": {"test": {
+                "queries": Dataset.from_dict({"id": data.ids, "text": data.queries}),
+                "corpus": Dataset.from_dict({"id": corpus_ids, "text": corpus_texts}),
+                "relevant_docs": qrels, "top_ranked": top,
+            }}}
+            self.data_loaded = True
+
+    theirs = _run_mteb(Task(), encoder)
+    for metric in ("map_at_1000", "mrr_at_10", "ndcg_at_10"):
+        assert ours[metric] == pytest.approx(theirs[metric], abs=TOL), metric
