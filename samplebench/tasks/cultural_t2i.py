@@ -10,8 +10,10 @@ Samples and metrics:
   `awareness` = mean over the prompt's images of a per-image score in [0, 1] from the scorer
   (option `scorer`): `ratings` (per-image ratings the generator carries, e.g. human ratings in a
   bring-your-own folder's ratings.csv, rescaled to [0, 1]), `clip:<folder or Hub id>`
-  (CLIPScore-style max(cos(image, prompt), 0) through transformers), `none`, or `auto` (ratings
-  when the generator has them, else `$SAMPLEBENCH_T2I_SCORER`, else none). Without a scorer the
+  (CLIPScore-style max(cos(image, prompt), 0) through transformers), `judge:<model>[@<base url>]`
+  (a vision-language model behind an OpenAI-compatible chat endpoint rates each image 1-5, mapped
+  to [0, 1]; base URL from `$OPENAI_BASE_URL`, key from `$OPENAI_API_KEY`), `none`, or `auto`
+  (ratings when the generator has them, else `$SAMPLEBENCH_T2I_SCORER`, else none). Without a scorer the
   awareness rows carry an error that says how to provide one.
 * diversity samples (option `diversity_group_by: [concept, country]`, any roles): one per group
   of prompts sharing those values, sample id `div:<value>|<value>`. With exactly `k` images per
@@ -213,6 +215,104 @@ def label_kernel(labels: Sequence[dict[str, Any]], weights: dict[str, float]) ->
     return K / total
 
 
+# ---------------------------------------------------------------------------------- judge scorer
+
+JUDGE_QUESTION = (
+    'This image was generated for the prompt: "{prompt}". On a scale from 1 (not at all) to 5 (perfectly), '
+    "how faithfully and realistically does it depict the cultural artifact named in the prompt? "
+    "Answer with a single digit."
+)
+
+
+class JudgeScorer:
+    """Per-image 1-5 ratings from a vision-language model behind an OpenAI-compatible chat endpoint.
+
+    POST {base_url}/chat/completions with the question and the image as a base64 PNG data URL;
+    the first digit 1-5 of the answer becomes (digit - 1) / 4. Connection errors, timeouts, 429 and
+    5xx are retried with exponential backoff; an image that still fails, or whose answer has no
+    rating, gets an error string instead of a score (its prompt's rows carry it). The API key is read
+    from `$OPENAI_API_KEY` at call time and is never stored in results or messages.
+    """
+
+    def __init__(self, model: str, base_url: str | None = None, *, retries: int = 3, timeout: float = 60.0,
+                 concurrency: int = 4, backoff: float = 0.5) -> None:
+        self.model = model
+        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1").rstrip("/")
+        self.retries, self.timeout, self.concurrency, self.backoff = retries, timeout, concurrency, backoff
+        self.name = f"judge:{model}"
+
+    @classmethod
+    def from_option(cls, value: str) -> JudgeScorer:
+        model, _, base = value.partition("@")
+        return cls(model, base or None)
+
+    def _ask(self, prompt: str, image: Any) -> float | str:
+        import base64
+        import io
+        import json
+        import re
+        import time
+        import urllib.error
+        import urllib.request
+
+        buf = io.BytesIO()
+        to_pil(image).save(buf, format="PNG")
+        url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+        body = json.dumps({
+            "model": self.model, "temperature": 0, "max_tokens": 8,
+            "messages": [{"role": "user", "content": [
+                {"type": "text", "text": JUDGE_QUESTION.format(prompt=prompt)},
+                {"type": "image_url", "image_url": {"url": url}}]}],
+        }).encode()
+        headers = {"Content-Type": "application/json"}
+        key = os.environ.get("OPENAI_API_KEY")
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        last = ""
+        for attempt in range(self.retries + 1):
+            if attempt:
+                time.sleep(self.backoff * 2 ** (attempt - 1))
+            req = urllib.request.Request(f"{self.base_url}/chat/completions", data=body, headers=headers, method="POST")
+            try:
+                with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                    answer = json.loads(resp.read())["choices"][0]["message"]["content"]
+            except urllib.error.HTTPError as exc:
+                last = f"judge endpoint answered HTTP {exc.code}"
+                if exc.code == 429 or exc.code >= 500:
+                    continue
+                return last
+            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+                last = f"judge endpoint unreachable ({type(getattr(exc, 'reason', exc)).__name__})"
+                continue
+            except (KeyError, IndexError, TypeError, ValueError):
+                return "judge endpoint returned an unexpected response"
+            m = re.search(r"[1-5]", str(answer or ""))
+            return (int(m.group()) - 1) / 4.0 if m else f"judge answer has no 1-5 rating: {str(answer)[:40]!r}"
+        return f"{last} after {self.retries + 1} attempts"
+
+    def score_images(self, prompts: Sequence[str], images: Sequence[Sequence[Any]]) -> list[list[float | str]]:
+        from concurrent.futures import ThreadPoolExecutor
+
+        jobs = [(i, p, im) for i, (p, ims) in enumerate(zip(prompts, images, strict=True)) for im in ims]
+        out: list[list[float | str]] = [[] for _ in prompts]
+        with ThreadPoolExecutor(max_workers=max(1, self.concurrency)) as pool:
+            for (i, _, _), score in zip(jobs, pool.map(lambda j: self._ask(j[1], j[2]), jobs), strict=True):
+                out[i].append(score)
+        return out
+
+
+def resolve_scorer(name: str) -> Any:
+    if name.startswith("clip:"):
+        return _clip(name[5:])
+    if name.startswith("judge:"):
+        return JudgeScorer.from_option(name[6:])
+    raise SampleBenchError(f"unknown scorer '{name}'")
+
+
+def _is_model_scorer(name: Any) -> bool:
+    return isinstance(name, str) and any(name.startswith(p) and len(name) > len(p) for p in ("clip:", "judge:"))
+
+
 def resolve_embedder(name: str) -> Any:
     if name == "labels":
         return "labels"
@@ -321,8 +421,9 @@ class CulturalT2IEvaluator(Evaluator):
         elif lw is not None:
             raise SampleBenchError(f"{where}.label_weights: only used with embedder: labels")
         sc = self.option("scorer")
-        if not isinstance(sc, str) or not (sc in ("auto", "ratings", "none") or (sc.startswith("clip:") and len(sc) > 5)):
-            raise SampleBenchError(f"{where}.scorer: use auto, ratings, none or clip:<model>, got {sc!r}")
+        if not (sc in ("auto", "ratings", "none") or _is_model_scorer(sc)):
+            raise SampleBenchError(
+                f"{where}.scorer: use auto, ratings, none, clip:<model> or judge:<model>[@<base url>], got {sc!r}")
 
     # ------------------------------------------------------------------------------ data
     def load(self) -> T2IData:
@@ -362,16 +463,16 @@ class CulturalT2IEvaluator(Evaluator):
 
     # ------------------------------------------------------------------------- scoring
     def _scorer(self, model: Any) -> tuple[str, Any]:
-        """('ratings', None) | ('clip', ClipModel) | ('none', reason)."""
+        """('ratings', None) | ('model', ClipModel or JudgeScorer) | ('none', reason)."""
         sc = self.option("scorer")
         if sc == "auto":
             if callable(getattr(model, "image_ratings", None)) and getattr(model, "has_ratings", True):
                 return "ratings", None
             sc = os.environ.get(SCORER_ENV, "none") or "none"
-            if not sc.startswith("clip:"):
+            if not _is_model_scorer(sc):
                 return "none", (
                     "no awareness scorer: put ratings.csv (prompt_id, file_name, awareness) beside your images, "
-                    f"or set options.scorer / ${SCORER_ENV} to clip:<model>"
+                    f"or set options.scorer / ${SCORER_ENV} to clip:<model> or judge:<model>"
                 )
         if sc == "ratings":
             if not callable(getattr(model, "image_ratings", None)):
@@ -379,7 +480,7 @@ class CulturalT2IEvaluator(Evaluator):
             return "ratings", None
         if sc == "none":
             return "none", "scorer: none (no awareness measured for this task)"
-        return "clip", _clip(sc[5:])
+        return "model", resolve_scorer(sc)
 
     def evaluate(self, model: Any, data: T2IData, sample_ids: Iterable[str] | None = None) -> Iterator[SampleResult]:
         if not isinstance(model, ImageGenerator):
@@ -456,9 +557,9 @@ class CulturalT2IEvaluator(Evaluator):
                     labels = model.image_labels(ids, k=self.k)
                 except SampleBenchError as exc:
                     labels = [exc.message] * len(rows)
-        clip_scores: list[Any] | None = None
-        if kind == "clip":
-            clip_scores = scorer.score_images(prompts, [list(ims or [])[: self.k] for ims in images])
+        model_scores: list[Any] | None = None
+        if kind == "model":
+            model_scores = scorer.score_images(prompts, [list(ims or [])[: self.k] for ims in images])
         for j, (i, ims) in enumerate(zip(rows, images, strict=True)):
             ims = list(ims or [])[: self.k]
             if not ims:
@@ -488,8 +589,13 @@ class CulturalT2IEvaluator(Evaluator):
                     out.quality_error = f"missing ratings for some images of prompt id '{data.ids[i]}'"
                 else:
                     out.quality = np.asarray(r, dtype=np.float64)
-            elif clip_scores is not None:
-                out.quality = np.asarray(clip_scores[j], dtype=np.float64)
+            elif model_scores is not None:
+                got = list(model_scores[j])
+                bad = next((x for x in got if isinstance(x, str)), None)
+                if bad is not None or len(got) != len(ims):
+                    out.quality_error = bad or f"the scorer returned {len(got)} scores for {len(ims)} images"
+                else:
+                    out.quality = np.asarray(got, dtype=np.float64)
             else:
                 out.quality_error = scorer if isinstance(scorer, str) else "no awareness scorer"
             cache[i] = out
