@@ -559,8 +559,12 @@ class CulturalT2IEvaluator(Evaluator):
                     labels = [exc.message] * len(rows)
         model_scores: list[Any] | None = None
         if kind == "model":
-            model_scores = scorer.score_images(prompts, [list(ims or [])[: self.k] for ims in images])
+            model_scores = scorer.score_images(
+                prompts, [[] if isinstance(ims, BaseException) else list(ims or [])[: self.k] for ims in images])
         for j, (i, ims) in enumerate(zip(rows, images, strict=True)):
+            if isinstance(ims, BaseException):  # a generator may fail one prompt and not the others
+                cache[i] = _PromptOut(error=getattr(ims, "message", None) or f"{type(ims).__name__}: {ims}")
+                continue
             ims = list(ims or [])[: self.k]
             if not ims:
                 cache[i] = _PromptOut(error=f"no images for prompt id '{data.ids[i]}'")
