@@ -108,7 +108,15 @@ def load_split(spec: TaskSpec, split: str, *, config: str | None = None) -> Any:
             kwargs: dict[str, Any] = {"delimiter": "\t"} if chosen[0].lower().endswith(".tsv") else {}
             return datasets.load_dataset(builder, data_files={split: chosen}, split=split, **kwargs)
         name = config if config is not None else ds.name
-        return datasets.load_dataset(ds.path, name, revision=ds.revision, split=split)
+        try:
+            return datasets.load_dataset(ds.path, name, revision=ds.revision, split=split)
+        except ValueError as exc:  # a config with one split under another name (e.g. corpus/corpus)
+            if "split" not in str(exc).lower():
+                raise
+            splits = datasets.get_dataset_split_names(ds.path, name, revision=ds.revision)
+            if len(splits) != 1:
+                raise
+            return datasets.load_dataset(ds.path, name, revision=ds.revision, split=splits[0])
     except SampleBenchError:
         raise
     except (FileNotFoundError, ConnectionError, OSError, ValueError) as exc:

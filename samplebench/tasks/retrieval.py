@@ -99,6 +99,7 @@ class RetrievalData:
     doc_ids: list[str]
     docs: list[str]
     qrels: dict[str, dict[str, float]] = field(default_factory=dict)
+    top_ranked: dict[str, list[str]] | None = None  # reranking: only these candidates per query
 
 
 def _doc_text(title: Any, text: Any) -> str:
@@ -115,6 +116,7 @@ class RetrievalEvaluator(Evaluator):
     options_defaults = {
         "eval_split": "test", "top_k": 1000, "ignore_identical_ids": False,
         "queries": None, "corpus": None, "qrels": None,  # {config:, split:} per part (Hub layouts)
+        "top_ranked": None,  # {config:, split:}: rerank only each query's listed candidates (MTEB v2 reranking)
     }
 
     def _part(self, part: str, hub_config: str) -> Any:
@@ -135,6 +137,13 @@ class RetrievalEvaluator(Evaluator):
         rels = qrels[rel_col] if rel_col else [1.0] * len(qrels)
         for q, d, r in zip(qrels[rc["relevance_query_id"]], qrels[rc["relevance_doc_id"]], rels, strict=True):
             judged.setdefault(str(q), {})[str(d)] = float(r)
+        top = None
+        if self.option("top_ranked"):
+            tr = self._part("top_ranked", "top_ranked")
+            missing = [c for c in ("query-id", "corpus-ids") if c not in tr.column_names]
+            if missing:
+                raise SampleBenchError(f"task '{self.spec.name}': top_ranked data lacks column(s) {', '.join(missing)}")
+            top = {str(q): [str(d) for d in ds] for q, ds in zip(tr["query-id"], tr["corpus-ids"], strict=True)}
         titles = corpus[dc["title"]] if "title" in dc else [None] * len(corpus)
         qids = [str(q) for q in queries[qc["query_id"]]]
         keep = [i for i, q in enumerate(qids) if q in judged]
@@ -143,7 +152,7 @@ class RetrievalEvaluator(Evaluator):
             query_ids=[qids[i] for i in keep], queries=[qtexts[i] for i in keep],
             doc_ids=[str(d) for d in corpus[dc["doc_id"]]],
             docs=[_doc_text(t, x) for t, x in zip(titles, corpus[dc["document"]], strict=True)],
-            qrels=judged,
+            qrels=judged, top_ranked=top,
         )
 
     def sample_ids(self, data: RetrievalData) -> list[str]:
@@ -153,7 +162,7 @@ class RetrievalEvaluator(Evaluator):
         keep = set(sample_ids)
         rows = [i for i, q in enumerate(data.query_ids) if q in keep]
         return RetrievalData([data.query_ids[i] for i in rows], [data.queries[i] for i in rows],
-                             data.doc_ids, data.docs, data.qrels)
+                             data.doc_ids, data.docs, data.qrels, data.top_ranked)
 
     def evaluate(self, model: Any, data: RetrievalData, sample_ids: Iterable[str] | None = None) -> Iterator[SampleResult]:
         names = self.metric_names
@@ -169,6 +178,18 @@ class RetrievalEvaluator(Evaluator):
         per_query: dict[int, dict[str, float]] = {}
         chunk = 256
         valid = [i for i in range(len(data.query_ids)) if q_err[i] is None]
+        if data.top_ranked is not None:
+            where = {d: k for k, d in enumerate(doc_ids)}
+            for i in valid:
+                qid = data.query_ids[i]
+                cands = [d for d in data.top_ranked.get(qid, []) if d in where]
+                sims = (cosine_matrix(q_emb[i:i + 1].astype(np.float64), d_emb[[where[d] for d in cands]].astype(np.float64))[0]
+                        if cands else np.zeros(0))
+                ranked = rank_ids(sims, cands, top_k)
+                if ignore_same:
+                    ranked = [d for d in ranked if d != qid]
+                per_query[i] = query_metrics(ranked, data.qrels.get(qid, {}), names)
+            valid = []
         for start in range(0, len(valid), chunk):
             idx = valid[start:start + chunk]
             sims = cosine_matrix(q_emb[idx].astype(np.float64), d_emb.astype(np.float64)) if doc_ids else None
