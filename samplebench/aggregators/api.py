@@ -110,9 +110,12 @@ def comparison_components(ev: Evidence, active: np.ndarray) -> list[list[int]]:
     from scipy.sparse.csgraph import connected_components
 
     n = ev.n_models
-    first = np.repeat(ev.member_model[ev.offsets[:-1][ev.sizes() > 0]], ev.sizes()[ev.sizes() > 0])
-    rows = np.concatenate([first, ev.pair_a]).astype(np.int64)
-    cols = np.concatenate([ev.member_model, ev.pair_b]).astype(np.int64)
+    nonempty = ev.sizes() > 0
+    first = np.repeat(ev.member_model[ev.offsets[:-1][nonempty]], ev.sizes()[nonempty]).astype(np.int64)
+    # deduplicate edges with one bincount over the n x n grid (no sort of the members)
+    seen = np.bincount(first * n + ev.member_model, minlength=n * n)
+    seen += np.bincount(ev.pair_a.astype(np.int64) * n + ev.pair_b, minlength=n * n)
+    rows, cols = np.divmod(np.flatnonzero(seen), n)
     g = sp.coo_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n)).tocsr()
     _, labels = connected_components(g, directed=False)
     comps: dict[int, list[int]] = {}

@@ -71,6 +71,7 @@ class Stages:
     n_stage_members: float
     member_ballot: np.ndarray  # informative-ballot index of each member
     chooser: np.ndarray  # bool: the member sits at a choice stage
+    _m_stage: np.ndarray | None = None
 
     @classmethod
     def from_evidence(cls, ev: Evidence, *, reverse: bool = False) -> Stages:
@@ -105,20 +106,28 @@ class Stages:
         return self.chooser.astype(np.float64) - e[self.member_model] * P[self.member_glevel]
 
     def loglik_grad(self, theta: np.ndarray, alpha: float) -> tuple[float, np.ndarray, np.ndarray]:
-        """(log-likelihood incl. the L2 term, gradient, prefix sums P used by the Hessian)."""
+        """(log-likelihood incl. the L2 term, gradient, prefix sums P used by the Hessian).
+
+        One pass = two gathers, two bincounts and two cumsums over the members/levels.
+        """
+        if self._m_stage is None:
+            self._m_stage = np.where(self.level_stage, self.level_m, 0.0)
         top = float(theta.max()) if theta.size else 0.0
         e = np.exp(theta - top)
         level_sum = np.bincount(self.member_glevel, weights=e[self.member_model], minlength=self.level_m.size)
         csum = np.cumsum(level_sum)
-        S = csum[self.level_last] - (csum - level_sum)
-        c = np.zeros_like(S)
-        st = self.level_stage
-        c[st] = self.level_m[st] / S[st]
+        S = csum[self.level_last]
+        S -= csum
+        S += level_sum  # S_k = sum of w over levels k..last of the ballot
+        c = self._m_stage / S
         cc = np.cumsum(c)
-        P = cc - (cc[self.level_first] - c[self.level_first])
+        cc -= c
+        P = cc[self.level_first]
+        np.subtract(cc, P, out=P)
+        P += c  # P_k = sum of c over levels first..k of the ballot
         denom = np.bincount(self.member_model, weights=P[self.member_glevel], minlength=self.n_models)
         grad = self.wins - e * denom - alpha * theta
-        ll = float(self.wins @ theta - (self.level_m[st] @ np.log(S[st])) - top * self.n_stage_members
+        ll = float(self.wins @ theta - self._m_stage @ np.log(S) - top * self.n_stage_members
                    - 0.5 * alpha * theta @ theta)
         return ll, grad, P
 
@@ -205,20 +214,71 @@ class PLFit:
 DIRECTIONS = ("both", "forward")
 
 
+def _evaluate(parts: list[tuple[Stages, float]], x: np.ndarray, alpha: float, pool=None
+              ) -> tuple[float, np.ndarray, np.ndarray]:
+    """(objective, gradient, diagonal of the information) of the penalised (composite) likelihood."""
+
+    def one(part: tuple[Stages, float]) -> tuple[float, np.ndarray, np.ndarray]:
+        st, sign = part
+        ll, g, _ = st.loglik_grad(sign * x, 0.0)
+        return ll, sign * g, st.wins - g  # w_i * sum_k m_k / S_k = diagonal of the first Hessian term
+
+    res = list(pool.map(one, parts)) if pool is not None else [one(p) for p in parts]
+    ll = sum(r[0] for r in res) - 0.5 * alpha * float(x @ x)
+    grad = sum(r[1] for r in res) - alpha * x
+    diag = sum(r[2] for r in res) + alpha
+    return ll, grad, diag
+
+
+def _newton_diag(parts, x0: np.ndarray, alpha: float, tol: float, max_iter: int, scale: float, pool=None
+                 ) -> tuple[np.ndarray, int, bool]:
+    """Diagonal-Newton ascent theta += grad / diag(I) with step halving (a relaxed MM step).
+
+    Converges linearly, fast when every ballot compares many models (the information is close to
+    diagonal up to the gauge); gives up (returns converged=False) when progress stalls, and the
+    caller continues with L-BFGS.
+    """
+    x = x0 - x0.mean()
+    ll, g, d = _evaluate(parts, x, alpha, pool)
+    slow = 0
+    for it in range(1, max_iter + 1):
+        gn = float(np.abs(g).max()) / scale
+        if gn < tol:
+            return x, it - 1, True
+        step = g / np.maximum(d, 1e-300)
+        t = 1.0
+        while True:
+            xn = x + t * step
+            xn -= xn.mean()
+            lln, gnew, dn = _evaluate(parts, xn, alpha, pool)
+            if lln >= ll - 1e-13 * abs(ll) or t < 1e-3:
+                break
+            t *= 0.5
+        slow = slow + 1 if float(np.abs(gnew).max()) / scale > 0.7 * gn else 0
+        x, ll, g, d = xn, lln, gnew, dn
+        if slow >= 3:
+            return x, it, False
+    return x, max_iter, float(np.abs(g).max()) / scale < tol
+
+
 def fit_pl(ev: Evidence, *, alpha: float = 0.01, tol: float = 1e-7, max_iter: int = 1000,
            init: np.ndarray | None = None, warm_start: bool = True, direction: str = "both") -> PLFit:
-    """Maximise the penalised PL log-likelihood (module docstring); returns theta (mean zero)."""
+    """Maximise the penalised PL log-likelihood (module docstring); returns theta (mean zero).
+
+    Diagonal-Newton iterations first (each is one vectorised pass per direction; the two
+    directions run on two threads for large evidence), L-BFGS if they stall. Large evidence is
+    warm-started from a fit on a 10% subsample of the ballots.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     from scipy.optimize import minimize
 
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
-    parts = [(Stages.from_evidence(ev), 1.0)]
-    if direction == "both":
-        parts.append((Stages.from_evidence(ev, reverse=True), -1.0))
     n = ev.n_models
     x0 = np.zeros(n) if init is None else np.asarray(init, np.float64).copy()
     iters = 0
-    big = parts[0][0].member_model.size > 2_000_000 and ev.n_samples > 20_000
+    big = ev.n_measurements > 2_000_000 and ev.n_samples > 20_000
     if init is None and warm_start and big:
         rng = np.random.default_rng(0)
         sub = np.sort(rng.choice(ev.n_samples, size=ev.n_samples // 10, replace=False))
@@ -226,22 +286,30 @@ def fit_pl(ev: Evidence, *, alpha: float = 0.01, tol: float = 1e-7, max_iter: in
                       max_iter=max_iter, warm_start=True, direction=direction)
         x0 = warm.theta
         iters += warm.iterations
-    scale = max(sum(st.n_stage_members for st, _ in parts), 1.0)
-
-    def objective(x: np.ndarray) -> tuple[float, np.ndarray]:
-        ll = -0.5 * alpha * float(x @ x)
-        grad = -alpha * x
-        for st, sign in parts:
-            l_, g_, _ = st.loglik_grad(sign * x, 0.0)
-            ll += l_
-            grad = grad + sign * g_
-        return ll, grad
-
+        del warm
+    parts = [(Stages.from_evidence(ev), 1.0)]
+    if direction == "both":
+        parts.append((Stages.from_evidence(ev, reverse=True), -1.0))
     if parts[0][0].level_m.size == 0:
         return PLFit(np.zeros(n), 0.0, 0, True, 0.0, parts, alpha)
-    res = minimize(lambda x: tuple(v / -scale for v in objective(x)), x0, jac=True, method="L-BFGS-B",
-                   options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15, "maxcor": 20})
-    theta = res.x - res.x.mean()
-    ll, grad = objective(theta)
+    scale = max(sum(st.n_stage_members for st, _ in parts), 1.0)
+    pool = ThreadPoolExecutor(2) if len(parts) == 2 and ev.n_measurements > 1_000_000 else None
+    try:
+        x, it, ok = _newton_diag(parts, x0, alpha, tol, max_iter, scale, pool)
+        iters += it
+        if not ok:
+            def f(v: np.ndarray) -> tuple[float, np.ndarray]:
+                ll, grad, _ = _evaluate(parts, v, alpha, pool)
+                return -ll / scale, -grad / scale
+
+            res = minimize(f, x, jac=True, method="L-BFGS-B",
+                           options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15, "maxcor": 20})
+            x = res.x
+            iters += int(res.nit)
+        theta = x - x.mean()
+        ll, grad, _ = _evaluate(parts, theta, alpha, pool)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     gnorm = float(np.abs(grad).max() / scale)
-    return PLFit(theta, ll, iters + int(res.nit), bool(res.success or gnorm < 10 * tol), gnorm, parts, alpha)
+    return PLFit(theta, ll, iters, gnorm < 10 * tol, gnorm, parts, alpha)
