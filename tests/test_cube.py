@@ -452,3 +452,14 @@ def test_expected_metrics_per_sample_kind():
     assert ev.expected_metrics("div:cuisine|Africa") == ["diversity", "quality_weighted_diversity"]
     assert ev.expected_metrics("cubediv-cuisine-brazil-0") == []  # awareness is not declared in this spec
     assert evaluator_for(_task("cube-1k")).expected_metrics("cube1k-0000") == ["awareness"]
+
+
+def test_prompt_ids_may_not_look_like_groups(tmp_path):
+    rows = [{"id": "div:x", "prompt": "a", "concept": "c"}, {"id": "p2", "prompt": "b", "concept": "c"}]
+    (tmp_path / "d.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    data = _spec().model_dump(mode="json", exclude_defaults=True)
+    data["dataset"] = {"path": str(tmp_path / "d.jsonl")}
+    data["columns"] = {"prompt": "prompt", "id": "id", "concept": "concept"}
+    ev = evaluator_for(TaskSpec.model_validate(data))
+    with pytest.raises(SampleBenchError, match="names diversity groups"):
+        ev.load()

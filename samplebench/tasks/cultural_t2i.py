@@ -13,15 +13,16 @@ Samples and metrics:
   (CLIPScore-style max(cos(image, prompt), 0) through transformers), `judge:<model>[@<base url>]`
   (a vision-language model behind an OpenAI-compatible chat endpoint rates each image 1-5, mapped
   to [0, 1]; base URL from `$OPENAI_BASE_URL`, key from `$OPENAI_API_KEY`), `none`, or `auto`
-  (ratings when the generator has them, else `$SAMPLEBENCH_T2I_SCORER`, else none). Without a scorer the
-  awareness rows carry an error that says how to provide one.
+  (ratings when the generator has them, else `$SAMPLEBENCH_T2I_SCORER`, else none). Without a
+  scorer the awareness rows carry an error that says how to provide one.
 * diversity samples (option `diversity_group_by: [concept, country]`, any roles): one per group
   of prompts sharing those values, sample id `div:<value>|<value>`. With exactly `k` images per
   prompt, `diversity` = Vendi score VS_q over the group's images under the cosine kernel of the
   image embedder (option `embedder`: `image-features`, the deterministic offline default below,
-  `clip:<model>`, or `labels`: CUBE's similarity of per-image tags, see below), and `quality_weighted_diversity` = mean per-image score x VS_q (Nguyen &
-  Dieng's qVS; needs a scorer). `diversity_fraction: true` divides both by the group size
-  (CUBE's normalised Vendi score, in (0, 1]). Vendi scores of sets of different sizes are not
+  `clip:<model>`, or `labels`: CUBE's similarity of per-image tags, see below), and
+  `quality_weighted_diversity` = mean per-image score x VS_q (Nguyen & Dieng's qVS; needs a
+  scorer). `diversity_fraction: true` divides both by the group size (CUBE's normalised Vendi
+  score, in (0, 1]). Vendi scores of sets of different sizes are not
   comparable, so a prompt with fewer than `k` images makes its groups error rows.
 
 With `embedder: labels` the kernel is CUBE's hierarchical similarity of tags the generator
@@ -444,8 +445,11 @@ class CulturalT2IEvaluator(Evaluator):
                         "fill the empty role values"
                     )
                 groups.setdefault(gid, []).append(i)
-        if len(set(ids) & set(groups)):
-            raise SampleBenchError(f"task '{self.spec.name}': prompt ids must not start with '{GROUP_PREFIX}'")
+        clash = next((i for i in ids if i.startswith(GROUP_PREFIX)), None)
+        if clash is not None:
+            raise SampleBenchError(
+                f"task '{self.spec.name}': prompt id '{clash}' starts with '{GROUP_PREFIX}', which names diversity "
+                "groups; rename it in the dataset's id column")
         return T2IData(ids, prompts, roles, list(ids) if self.do_awareness else [], groups)
 
     def sample_ids(self, data: T2IData) -> list[str]:
