@@ -100,6 +100,7 @@ def import_colombo(store: ResultStore, path: Path, *, aliases: AliasSource = Non
     info = MetricInfos()
     skips = Skips()
     tables = []
+    empty_cells: list[str] = []
     for f in files:
         table, metrics = colombo_table(f, names, prefix_systems=prefix_systems)
         for m in metrics:
@@ -107,11 +108,13 @@ def import_colombo(store: ResultStore, path: Path, *, aliases: AliasSource = Non
         tables.append(("measurements", table))
         errors = table.num_rows - pc.count(table["error"], mode="only_null").as_py()
         if errors:
-            skips.add("empty metric cell (kept as a row with an error)", errors, f.name)
+            empty_cells.append(f"{f.name}: {errors}")
     h = content_hash(files, root if root.is_dir() else root.parent, salt=f"colombo:{prefix_systems}:" + json.dumps(sorted(names.table.items())))
     return run_import(
         store, tables, source=str(root), source_hash=h, fmt="colombo", metric_info=info, skips=skips,
         notes=["columns swapped in the source: 'System' = instance id, 'Utterance' = system id; "
                "human metrics are the 'H:*' columns"]
-        + (["system ids are local to each table: models are named '<task>/<system>'"] if prefix_systems else []),
+        + (["system ids are local to each table: models are named '<task>/<system>'"] if prefix_systems else [])
+        + (["empty metric cells imported as rows with an error (value null): " + ", ".join(empty_cells)]
+           if empty_cells else []),
     )
