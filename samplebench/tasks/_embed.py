@@ -2,7 +2,8 @@
 
 `embed(model, texts)` returns `(embeddings, errors)`: one row per input text (duplicates are
 encoded once), and `errors[i]` is None or why row i is unusable. A batch that raises is retried
-text by text, so one bad input costs one sample, not the task; non-finite rows become errors.
+text by text, so one bad input costs one sample, not the task (unless the exception says
+`retry_items = False`, e.g. an unreachable endpoint); non-finite rows become errors.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ def _encode_chunk(model, texts: list[str], batch_size: int) -> tuple[np.ndarray 
             raise ValueError(f"encoder returned shape {out.shape} for {len(texts)} texts")
         return out, [None] * len(texts)
     except Exception as exc:  # noqa: BLE001 - isolate the failing texts
-        if len(texts) == 1:
-            return None, [_short(exc)]
+        if len(texts) == 1 or getattr(exc, "retry_items", True) is False:  # e.g. an unreachable endpoint
+            return None, [_short(exc)] * len(texts)
     rows: list[np.ndarray | None] = []
     errors: list[str | None] = []
     for t in texts:

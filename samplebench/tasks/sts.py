@@ -82,7 +82,8 @@ class STSEvaluator(Evaluator):
         cos = np.full(len(data.ids), np.nan)
         from sklearn.metrics.pairwise import paired_cosine_distances
 
-        cos[ok] = 1 - paired_cosine_distances(e1[ok], e2[ok])  # embeddings' precision, as MTEB
+        if ok.any():
+            cos[ok] = 1 - paired_cosine_distances(e1[ok], e2[ok])  # embeddings' precision, as MTEB
         rank_err = np.full(len(data.ids), np.nan)
         n = int(ok.sum())
         if n >= 2:
