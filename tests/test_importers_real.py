@@ -29,6 +29,8 @@ def test_mteb_results_sample_reproduces_leaderboard_main_scores(store, shared_da
     # the 7 cells the leaderboard lists without a main score: the files lack that subset
     assert len(check["missing_and_absent"]) == 7
     assert ("BAAI/bge-m3", "MTOPDomainClassification", "test/en") in check["missing_and_absent"]
+    # and the import says so: each of them is listed as a subset absent from its file
+    assert all(" ".join(c) in s.details["absent_subsets"] for c in check["missing_and_absent"])
     # the revision kept is the one the leaderboard used
     with open(mteb / "eng_v2_main_scores.csv", newline="") as fh:
         want = {(r["model"], r["task"]): r["model_revision"] for r in csv.DictReader(fh) if r["main_score"]}

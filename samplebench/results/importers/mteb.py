@@ -81,6 +81,7 @@ class _MtebMetadata:
         self._mteb = None
         self._main_score: dict[str, str | None] = {}
         self._revision: dict[str, str | None] = {}
+        self._expected: dict[str, set[tuple[str, str]] | None] = {}
 
     def _load(self):
         if self._mteb is None and self.enabled:
@@ -103,6 +104,20 @@ class _MtebMetadata:
                     name = None
             self._main_score[task] = name
         return self._main_score[task]
+
+    def expected(self, task: str) -> set[tuple[str, str]] | None:
+        """(split, subset) pairs mteb evaluates for `task`, or None when unknown."""
+        if task not in self._expected:
+            mteb = self._load()
+            out = None
+            if mteb is not None:
+                try:
+                    t = mteb.get_task(task)
+                    out = {(sp, sub) for sp in t.metadata.eval_splits for sub in (t.hf_subsets or ["default"])}
+                except Exception:
+                    out = None
+            self._expected[task] = out
+        return self._expected[task]
 
     def main_revision(self, model: str) -> str | None:
         if model not in self._revision:
@@ -287,6 +302,7 @@ def import_mteb(
     versions: dict[str, int] = defaultdict(int)
     main_names: dict[str, str] = {}
     missing_main: list[str] = []
+    absent: list[str] = []
     kept_revisions: dict[str, set[str]] = defaultdict(set)
     mt = _MtebMetadata(use_mteb)
 
@@ -362,6 +378,11 @@ def import_mteb(
                 if "main_score" not in info.data[task]:
                     info.set(task, "main_score", higher_is_better=True, kind="continuous", main=True)
             cols.extend(model, revision, task, task_revision, sample, metrics, values, None, source_version)
+        if mt.enabled:
+            expected = mt.expected(task)
+            if expected:
+                present = {(split, subset) for split, subset, _ in entries}
+                absent.extend(f"{model} {task} {sp}/{sub}" for sp, sub in sorted(expected - present))
 
     def _main_name(task: str, scores: dict, main: float) -> str:
         """The score the main score copies: mteb's metadata when available, else the one equal key."""
@@ -389,8 +410,13 @@ def import_mteb(
             "main_score_names": dict(sorted(main_names.items())),
             "mteb_versions": dict(sorted(versions.items())),
         }
+        summary.details["absent_subsets"] = absent
         if missing_main:
             summary.notes.append(f"{len(missing_main)} (model, task, split/subset) entries have no main score")
+        if absent:
+            summary.notes.append(
+                f"{len(absent)} (split, subset) entries that mteb evaluates for these tasks are absent from the "
+                "files: no score, none invented (list: details.absent_subsets, --json)")
     return summary
 
 
