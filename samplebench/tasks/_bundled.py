@@ -303,8 +303,54 @@ def faq(rng: random.Random) -> None:
     _write_jsonl(DATA_DIR / "bundled-faq-reranking" / "test.jsonl", rows)
 
 
+# -- language-model tasks: arithmetic word problems ------------------------------------------
+NAMES = ["Anna", "Ben", "Chloe", "David", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kemi", "Luca"]
+ITEMS = ["apples", "books", "stickers", "marbles", "pencils", "cookies", "stamps", "shells"]
+
+
+def _word_problem(rng: random.Random) -> tuple[str, int]:
+    name, item = rng.choice(NAMES), rng.choice(ITEMS)
+    a, b = rng.randint(2, 20), rng.randint(2, 15)
+    kind = rng.randrange(4)
+    if kind == 0:
+        return f"{name} has {a} {item} and gets {b} more. How many {item} does {name} have now?", a + b
+    if kind == 1:
+        a = a + b
+        return f"{name} had {a} {item} and gave away {b}. How many {item} are left?", a - b
+    if kind == 2:
+        a, b = rng.randint(2, 9), rng.randint(2, 9)
+        return f"{name} buys {a} boxes with {b} {item} in each box. How many {item} is that in total?", a * b
+    b = rng.randint(2, 6)
+    a = b * rng.randint(2, 9)
+    return f"{name} shares {a} {item} equally among {b} friends. How many {item} does each friend get?", a // b
+
+
+def arithmetic(rng: random.Random) -> None:
+    mc, qa, seen = [], [], set()
+    while len(mc) < 200:
+        q, ans = _word_problem(rng)
+        if q in seen:
+            continue
+        seen.add(q)
+        wrong = set()
+        while len(wrong) < 3:
+            w = ans + rng.choice([-3, -2, -1, 1, 2, 3, 10, -10])
+            if w >= 0 and w != ans:
+                wrong.add(w)
+        choices = [str(v) for v in sorted([ans, *wrong])]
+        mc.append({"id": f"mc{len(mc):03d}", "question": q, "choices": choices, "answer": choices.index(str(ans))})
+    while len(qa) < 200:
+        q, ans = _word_problem(rng)
+        if q in seen:
+            continue
+        seen.add(q)
+        qa.append({"id": f"qa{len(qa):03d}", "prompt": f"Question: {q}\nAnswer:", "reference": str(ans)})
+    _write_jsonl(DATA_DIR / "bundled-arithmetic-mc" / "test.jsonl", mc)
+    _write_jsonl(DATA_DIR / "bundled-arithmetic-qa" / "test.jsonl", qa)
+
+
 def main() -> None:
-    for fn in (news_topics, headline_clusters, sts, paraphrase, faq):
+    for fn in (news_topics, headline_clusters, sts, paraphrase, faq, arithmetic):
         fn(random.Random(f"{SEED}-{fn.__name__}"))
     print(f"wrote bundled data under {DATA_DIR}")
 
