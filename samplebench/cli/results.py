@@ -57,13 +57,25 @@ def export_results(fmt: str, out: Path, models: str | None, tasks: str | None, p
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", required=True, help=f"One of: {', '.join(sorted(IMPORTERS))}.")
 @click.option("--pairwise", is_flag=True, help="PATH holds pairwise judgements (canonical formats only).")
+@click.option("--alias", "alias_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="YAML/JSON `source name: model name` table (over $SAMPLEBENCH_HOME/aliases.yaml).")
+@click.option("--set", "options", multiple=True, metavar="KEY=VALUE",
+              help="Format option, e.g. task=arena, metric=acc, use_mteb=false, prefix_systems=false.")
 @store_option
 @json_option
-def import_results(path: Path, fmt: str, pairwise: bool, store: Path | None, as_json: bool) -> None:
-    """Import results from PATH; atomic (all or nothing) and idempotent."""
+def import_results(path: Path, fmt: str, pairwise: bool, alias_file: Path | None, options: tuple[str, ...],
+                   store: Path | None, as_json: bool) -> None:
+    """Import results from PATH; atomic (all or nothing) and idempotent. See `bench importers list`."""
     if fmt not in IMPORTERS:
         raise SampleBenchError(f"unknown import format '{fmt}'; choose one of {', '.join(sorted(IMPORTERS))}")
-    kwargs = {"kind": "pairwise"} if pairwise else {}
+    kwargs: dict = {"kind": "pairwise"} if pairwise else {}
+    if alias_file:
+        kwargs["aliases"] = alias_file
+    for option in options:
+        key, sep, value = option.partition("=")
+        if not sep or not key:
+            raise SampleBenchError(f"--set {option!r}: write KEY=VALUE, e.g. --set task=arena")
+        kwargs[key] = {"true": True, "false": False}.get(value.lower(), value)
     summary = IMPORTERS[fmt](ResultStore(store), path, **kwargs)
     if as_json:
         echo_json(summary)
