@@ -371,8 +371,11 @@ class EvidenceBuilder:
         return table.num_rows
 
     def build(self) -> Evidence:
+        """Concatenate the chunks (which are released: a builder builds once)."""
         if self._chunks:
-            counts, mm, lv, vv, st, sm, sg = (np.concatenate(parts) for parts in zip(*self._chunks, strict=True))
+            cols = list(zip(*self._chunks, strict=True))
+            self._chunks = []
+            counts, mm, lv, vv, st, sm, sg = (np.concatenate(cols.pop(0)) for _ in range(7))
         else:
             counts, mm, lv, vv = np.zeros(0, np.int64), _EMPTY_I, _EMPTY_I, _EMPTY_F
             st = sm = sg = _EMPTY_I

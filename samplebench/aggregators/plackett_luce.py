@@ -58,24 +58,30 @@ from .evidence import Evidence
 
 @dataclass
 class Stages:
-    """The per-level structure of the informative ballots (those with at least two levels)."""
+    """The per-level structure of the informative ballots (those with at least two levels).
+
+    Levels are numbered globally; a ballot's levels are `first..last`, best first. The same
+    arrays serve both readings: best-first (risk set of level k = levels k..last, a suffix sum)
+    and worst-first (risk set = levels first..k, a prefix sum), so reading both ways costs no
+    extra memory.
+    """
 
     n_models: int
-    member_model: np.ndarray  # int32/int64, members of informative ballots
-    member_glevel: np.ndarray  # global level index of each member
+    member_model: np.ndarray  # int32, members of informative ballots
+    member_glevel: np.ndarray  # int64 global level index of each member (non-decreasing)
     level_first: np.ndarray  # global index of the first level of the level's ballot
     level_last: np.ndarray  # ... and of its last level
     level_m: np.ndarray  # members at the level (float)
-    level_stage: np.ndarray  # bool: a choice stage (not the ballot's last level)
-    wins: np.ndarray  # per model: number of times chosen (member of a stage level)
+    ballot_sizes: np.ndarray  # members per informative ballot
+    wins: np.ndarray  # per model: times chosen best-first (member of a non-last level)
+    wins_rev: np.ndarray  # per model: times chosen worst-first (member of a non-first level)
     n_stage_members: float
-    member_ballot: np.ndarray  # informative-ballot index of each member
-    chooser: np.ndarray  # bool: the member sits at a choice stage
-    _m_stage: np.ndarray | None = None
+    n_stage_members_rev: float
+    reverse: bool = False  # a reversed copy built for the information matrix (see `reversed_copy`)
 
     @classmethod
     def from_evidence(cls, ev: Evidence, *, reverse: bool = False) -> Stages:
-        """Stages of the informative ballots; `reverse` reads every ballot worst-first."""
+        """Stages of the informative ballots; `reverse` builds the worst-first copy explicitly."""
         nlev = ev.n_levels()
         informative = nlev >= 2
         if not informative.all():
@@ -88,16 +94,38 @@ class Stages:
         np.cumsum(nlev, out=level_off[1:])
         n_levels = int(level_off[-1])
         sizes = ev.sizes()
-        g = np.repeat(level_off[:-1], sizes) + member_level
-        first = np.repeat(level_off[:-1], nlev)
-        last = np.repeat(level_off[1:] - 1, nlev)
+        g = np.repeat(level_off[:-1], sizes)
+        g += member_level
+        idx_t = np.int32 if n_levels < 2**31 - 1 else np.int64
+        first = np.repeat(level_off[:-1].astype(idx_t), nlev)
+        last = np.repeat((level_off[1:] - 1).astype(idx_t), nlev)
         m = np.bincount(g, minlength=n_levels).astype(np.float64)
-        stage = np.arange(n_levels) != last
-        chooser = stage[g]
-        wins = np.bincount(ev.member_model[chooser], minlength=ev.n_models).astype(np.float64)
+        n = ev.n_models
         mm = ev.member_model
-        ballot = np.repeat(np.arange(nlev.size, dtype=np.int64), sizes)
-        return cls(ev.n_models, mm, g, first, last, m, stage, wins, float(m[stage].sum()), ballot, chooser)
+        not_last = g != last[g]
+        not_first = g != first[g]
+        wins = np.bincount(mm[not_last], minlength=n).astype(np.float64)
+        wins_rev = np.bincount(mm[not_first], minlength=n).astype(np.float64)
+        del not_last, not_first
+        top_m = m[level_off[:-1]].sum()
+        bottom_m = m[level_off[1:] - 1].sum()
+        total = float(m.sum())
+        return cls(n, mm, g, first, last, m, sizes, wins, wins_rev, total - bottom_m, total - top_m, reverse)
+
+    def reversed_copy(self, ev: Evidence) -> Stages:
+        return Stages.from_evidence(ev, reverse=True)
+
+    @property
+    def chooser(self) -> np.ndarray:
+        return self.member_glevel != self.level_last[self.member_glevel]
+
+    @property
+    def member_ballot(self) -> np.ndarray:
+        return np.repeat(np.arange(self.ballot_sizes.size, dtype=np.int64), self.ballot_sizes)
+
+    @property
+    def level_stage(self) -> np.ndarray:
+        return np.arange(self.level_m.size) != self.level_last
 
     def member_scores(self, theta: np.ndarray) -> np.ndarray:
         """Each member's term of its ballot's score vector: 1[chosen] - w_i sum_{k: i in R_k} m_k/S_k."""
@@ -105,31 +133,72 @@ class Stages:
         e = np.exp(theta - (float(theta.max()) if theta.size else 0.0))
         return self.chooser.astype(np.float64) - e[self.member_model] * P[self.member_glevel]
 
+    def _level_sums(self, theta: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+        top = float(theta.max()) if theta.size else 0.0
+        e = np.exp(theta - top)
+        return np.bincount(self.member_glevel, weights=e[self.member_model], minlength=self.level_m.size), top, e
+
     def loglik_grad(self, theta: np.ndarray, alpha: float) -> tuple[float, np.ndarray, np.ndarray]:
-        """(log-likelihood incl. the L2 term, gradient, prefix sums P used by the Hessian).
+        """Best-first reading: (log-likelihood incl. the L2 term, gradient, per-level P).
 
         One pass = two gathers, two bincounts and two cumsums over the members/levels.
         """
-        if self._m_stage is None:
-            self._m_stage = np.where(self.level_stage, self.level_m, 0.0)
-        top = float(theta.max()) if theta.size else 0.0
-        e = np.exp(theta - top)
-        level_sum = np.bincount(self.member_glevel, weights=e[self.member_model], minlength=self.level_m.size)
-        csum = np.cumsum(level_sum)
-        S = csum[self.level_last]
-        S -= csum
+        level_sum, top, e = self._level_sums(theta)
+        S = np.cumsum(level_sum)
+        S_last = S[self.level_last]
+        np.subtract(S_last, S, out=S)
         S += level_sum  # S_k = sum of w over levels k..last of the ballot
-        c = self._m_stage / S
-        cc = np.cumsum(c)
-        cc -= c
-        P = cc[self.level_first]
-        np.subtract(cc, P, out=P)
+        del S_last, level_sum
+        c = self.level_m / S
+        lasts = self._last_levels()
+        c[lasts] = 0.0  # the last level is not a choice
+        logS = np.log(S, out=S)
+        ll = float(self.wins @ theta - (self.level_m @ logS) + self.level_m[lasts] @ logS[lasts]
+                   - top * self.n_stage_members - 0.5 * alpha * theta @ theta)
+        del logS, S
+        P = np.cumsum(c)
+        P -= c
+        base = P[self.level_first]
+        np.subtract(P, base, out=P)
+        del base
         P += c  # P_k = sum of c over levels first..k of the ballot
         denom = np.bincount(self.member_model, weights=P[self.member_glevel], minlength=self.n_models)
         grad = self.wins - e * denom - alpha * theta
-        ll = float(self.wins @ theta - self._m_stage @ np.log(S) - top * self.n_stage_members
-                   - 0.5 * alpha * theta @ theta)
         return ll, grad, P
+
+    def loglik_grad_rev(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """Worst-first reading with strengths exp(theta) (pass theta = -strength): the bottom level
+        is chosen from all, then the next one up from the rest, ... (log-likelihood, gradient)."""
+        level_sum, top, e = self._level_sums(theta)
+        S = np.cumsum(level_sum)
+        base = S[self.level_first]
+        base -= level_sum[self.level_first]
+        np.subtract(S, base, out=S)  # S'_k = sum of w over levels first..k
+        del base, level_sum
+        firsts = self._first_levels()
+        c = self.level_m / S
+        c[firsts] = 0.0  # the top level is not a choice when reading upwards
+        logS = np.log(S, out=S)
+        ll = float(self.wins_rev @ theta - (self.level_m @ logS) + self.level_m[firsts] @ logS[firsts]
+                   - top * self.n_stage_members_rev)
+        del logS, S
+        P = np.cumsum(c)
+        P_last = P[self.level_last]
+        np.subtract(P_last, P, out=P)
+        P += c  # P'_k = sum of c over levels k..last
+        del P_last
+        denom = np.bincount(self.member_model, weights=P[self.member_glevel], minlength=self.n_models)
+        return ll, self.wins_rev - e * denom
+
+    def _last_levels(self) -> np.ndarray:
+        if getattr(self, "_lasts", None) is None:
+            self._lasts = np.flatnonzero(np.r_[self.level_first[1:] != self.level_first[:-1], True])
+        return self._lasts
+
+    def _first_levels(self) -> np.ndarray:
+        if getattr(self, "_firsts", None) is None:
+            self._firsts = np.flatnonzero(np.r_[True, self.level_first[1:] != self.level_first[:-1]])
+        return self._firsts
 
 
 def fisher_exact(st: Stages, theta: np.ndarray, alpha: float) -> np.ndarray:
@@ -183,16 +252,24 @@ class PLFit:
     iterations: int
     converged: bool
     grad_norm: float
-    parts: list[tuple[Stages, float]]  # (stages, sign): forward (+1) and/or backward (-1) reading
+    parts: list[tuple[Stages, float]]  # (stages, sign): best-first (+1) and/or worst-first (-1) reading
     alpha: float
+    evidence: Evidence | None = None
 
     @property
     def stages(self) -> Stages:
         return self.parts[0][0]
 
+    def _explicit_parts(self) -> list[tuple[Stages, float]]:
+        """The readings as separate Stages objects (the worst-first one built explicitly)."""
+        out = [(self.parts[0][0], 1.0)]
+        if len(self.parts) == 2:
+            out.append((Stages.from_evidence(self.evidence, reverse=True), -1.0))
+        return out
+
     def hessian(self) -> np.ndarray:
         """Observed information of the (composite) log-likelihood incl. the prior."""
-        H = sum(fisher_exact(st, sign * self.theta, 0.0) for st, sign in self.parts)
+        H = sum(fisher_exact(st, sign * self.theta, 0.0) for st, sign in self._explicit_parts())
         return H + self.alpha * np.eye(self.theta.size)
 
     def covariance(self) -> np.ndarray:
@@ -204,7 +281,7 @@ class PLFit:
         if len(self.parts) == 1:
             return Hinv
         st0 = self.parts[0][0]
-        vals = sum(sign * st.member_scores(sign * self.theta) for st, sign in self.parts)
+        vals = sum(sign * st.member_scores(sign * self.theta) for st, sign in self._explicit_parts())
         G = sp.csr_matrix((vals, (st0.member_ballot, st0.member_model)),
                           shape=(int(st0.member_ballot.max()) + 1 if st0.member_ballot.size else 0, self.theta.size))
         J = (G.T @ G).toarray()
@@ -220,8 +297,11 @@ def _evaluate(parts: list[tuple[Stages, float]], x: np.ndarray, alpha: float, po
 
     def one(part: tuple[Stages, float]) -> tuple[float, np.ndarray, np.ndarray]:
         st, sign = part
-        ll, g, _ = st.loglik_grad(sign * x, 0.0)
-        return ll, sign * g, st.wins - g  # w_i * sum_k m_k / S_k = diagonal of the first Hessian term
+        if sign > 0:
+            ll, g, _ = st.loglik_grad(x, 0.0)
+            return ll, g, st.wins - g  # w_i * sum_k m_k / S_k = diagonal of the first Hessian term
+        ll, g = st.loglik_grad_rev(-x)
+        return ll, -g, st.wins_rev - g
 
     res = list(pool.map(one, parts)) if pool is not None else [one(p) for p in parts]
     ll = sum(r[0] for r in res) - 0.5 * alpha * float(x @ x)
@@ -287,12 +367,11 @@ def fit_pl(ev: Evidence, *, alpha: float = 0.01, tol: float = 1e-7, max_iter: in
         x0 = warm.theta
         iters += warm.iterations
         del warm
-    parts = [(Stages.from_evidence(ev), 1.0)]
-    if direction == "both":
-        parts.append((Stages.from_evidence(ev, reverse=True), -1.0))
-    if parts[0][0].level_m.size == 0:
-        return PLFit(np.zeros(n), 0.0, 0, True, 0.0, parts, alpha)
-    scale = max(sum(st.n_stage_members for st, _ in parts), 1.0)
+    st = Stages.from_evidence(ev)
+    parts = [(st, 1.0), (st, -1.0)] if direction == "both" else [(st, 1.0)]
+    scale = max(st.n_stage_members + (st.n_stage_members_rev if direction == "both" else 0.0), 1.0)
+    if st.level_m.size == 0:
+        return PLFit(np.zeros(n), 0.0, 0, True, 0.0, parts, alpha, ev)
     pool = ThreadPoolExecutor(2) if len(parts) == 2 and ev.n_measurements > 1_000_000 else None
     try:
         x, it, ok = _newton_diag(parts, x0, alpha, tol, max_iter, scale, pool)
@@ -312,4 +391,4 @@ def fit_pl(ev: Evidence, *, alpha: float = 0.01, tol: float = 1e-7, max_iter: in
         if pool is not None:
             pool.shutdown()
     gnorm = float(np.abs(grad).max() / scale)
-    return PLFit(theta, ll, iters, gnorm < 10 * tol, gnorm, parts, alpha)
+    return PLFit(theta, ll, iters, gnorm < 10 * tol, gnorm, parts, alpha, ev)
