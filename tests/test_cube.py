@@ -463,3 +463,24 @@ def test_prompt_ids_may_not_look_like_groups(tmp_path):
     ev = evaluator_for(TaskSpec.model_validate(data))
     with pytest.raises(SampleBenchError, match="names diversity groups"):
         ev.load()
+
+
+def test_saved_dataset_of_generations(tmp_path):
+    import datasets
+    from PIL import Image
+
+    rng = np.random.default_rng(4)
+    pids = ["a", "a", "b", "a"]
+    arrays = [pattern(rng) for _ in pids]
+    ds = datasets.Dataset.from_dict({"prompt_id": pids, "picture": [Image.fromarray(a) for a in arrays]})
+    ds = ds.cast_column("picture", datasets.Image())
+    ds.save_to_disk(str(tmp_path / "gens"))
+    (tmp_path / "gens" / "ratings.csv").write_text("prompt_id,file_name,awareness\na,row-3,0.2\na,,0.6\nb,,1\n")
+    with pytest.raises(SampleBenchError, match="image_column"):
+        images_model(tmp_path / "gens", "ds")
+    m = images_model(tmp_path / "gens", "ds", image_column="picture")
+    out = m.generate_images(["x", "y"], k=4, prompt_ids=["a", "b"])
+    assert [len(x) for x in out] == [3, 1]
+    assert np.array_equal(np.asarray(out[0][2]), arrays[3])  # row order within a prompt
+    assert m.image_ratings(["a", "b"], k=4) == [[0.6, 0.6, 0.2], [1.0]]
+    assert m.revision.startswith("files-")

@@ -11,7 +11,10 @@ Layouts the folder may use (image files: png, jpg, jpeg, webp, bmp, gif, tif, ti
 * one sub-folder per prompt: `DIR/<prompt_id>/<any name>.png` (images in natural name order);
 * flat files: `DIR/<prompt_id>.png`, `DIR/<prompt_id>_0.png`, `DIR/<prompt_id>-1.png`, ...;
 * a dataset in the Hugging Face imagefolder convention: `DIR/metadata.jsonl` (or `.csv`) with
-  columns `file_name` (relative to DIR) and `prompt_id`, in that order of images.
+  columns `file_name` (relative to DIR) and `prompt_id`, in that order of images;
+* a `datasets.Dataset` saved with `save_to_disk(DIR)`, with columns `prompt_id` and `image`
+  (an `Image` feature; the column is named by `image_column`), images in row order; ratings and
+  labels name its images `row-<n>` (the row number) or rate the whole prompt.
 
 Optional per-image ratings (e.g. human faithfulness/realism ratings) live in `DIR/ratings.csv`
 or `DIR/ratings.jsonl` (or the file named by `ratings`): columns `prompt_id`, optionally
@@ -46,6 +49,19 @@ _NUMBERED = re.compile(r"^(?P<base>.+?)[_-](?P<n>\d+)$")
 _VALUE_COLUMNS = ("awareness", "rating", "score")
 
 
+class _Row:
+    """A row of a saved dataset standing in for an image file (`name` is what ratings/labels match)."""
+
+    __slots__ = ("index", "name")
+
+    def __init__(self, index: int, name: str) -> None:
+        self.index, self.name = index, name
+
+
+def _rel(f: Any, root: Path) -> str:
+    return f.name if isinstance(f, _Row) else str(f.relative_to(root))
+
+
 def _natural_key(p: Path) -> tuple[Any, ...]:
     return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p.name))
 
@@ -66,12 +82,13 @@ class ImageFolderAdapter(ModelAdapter):
     """Images already generated elsewhere, looked up by prompt id (see the module docstring)."""
 
     def __init__(self, spec: ModelSpec, path: str | None = None, ratings: str | None = None,
-                 ratings_range: Sequence[float] = (0.0, 1.0), labels: str | None = None, **kwargs: Any) -> None:
+                 ratings_range: Sequence[float] = (0.0, 1.0), labels: str | None = None,
+                 image_column: str = "image", **kwargs: Any) -> None:
         super().__init__(spec)
         where = spec.source or f"model '{spec.name}'"
         if kwargs:
             raise SampleBenchError(f"{where}: args: unknown argument(s) {', '.join(sorted(kwargs))} for adapter "
-                                   "'images'; allowed: path, ratings, ratings_range, labels")
+                                   "'images'; allowed: path, ratings, ratings_range, labels, image_column")
         if not path:
             raise SampleBenchError(f"{where}: args.path: the folder of images is required")
         root = Path(path).expanduser()
@@ -87,6 +104,8 @@ class ImageFolderAdapter(ModelAdapter):
             raise SampleBenchError(f"{where}: args.ratings_range: low must be below high, got {ratings_range!r}")
         self.root = root.resolve()
         self.where = where
+        self.image_column = image_column
+        self._dataset: Any = None  # a saved `datasets.Dataset`, when DIR is one
         self._range = (lo, hi)
         self._index = self._build_index()
         rfile = self._side_file(ratings, "ratings", ("ratings.csv", "ratings.jsonl"))
@@ -98,7 +117,9 @@ class ImageFolderAdapter(ModelAdapter):
             self.revision = self._fingerprint()
 
     # ------------------------------------------------------------------------------ index
-    def _build_index(self) -> dict[str, list[Path]]:
+    def _build_index(self) -> dict[str, list[Any]]:
+        if (self.root / "dataset_info.json").is_file() and (self.root / "state.json").is_file():
+            return self._index_from_saved_dataset()
         for meta in ("metadata.jsonl", "metadata.csv"):
             if (self.root / meta).is_file():
                 return self._index_from_metadata(self.root / meta)
@@ -117,6 +138,27 @@ class ImageFolderAdapter(ModelAdapter):
             files.sort(key=_natural_key)
         return index
 
+    def _index_from_saved_dataset(self) -> dict[str, list[Any]]:
+        import datasets
+
+        try:
+            ds = datasets.load_from_disk(str(self.root))
+        except (OSError, ValueError, FileNotFoundError) as exc:
+            raise SampleBenchError(f"{self.root}: cannot load the saved dataset: {exc}") from None
+        if isinstance(ds, datasets.DatasetDict):
+            raise SampleBenchError(f"{self.root}: a DatasetDict; save the one split of generations instead")
+        missing = [c for c in ("prompt_id", self.image_column) if c not in ds.column_names]
+        if missing:
+            raise SampleBenchError(
+                f"{self.root}: the saved dataset has no column(s) {', '.join(missing)}; it has {ds.column_names}",
+                hint="name the image column with args.image_column",
+            )
+        self._dataset = ds
+        index: dict[str, list[Any]] = {}
+        for row, pid in enumerate(ds["prompt_id"]):
+            index.setdefault(str(pid), []).append(_Row(row, f"row-{row}"))
+        return index
+
     def _index_from_metadata(self, meta: Path) -> dict[str, list[Path]]:
         index: dict[str, list[Path]] = {}
         for i, row in enumerate(_read_table(meta)):
@@ -128,8 +170,8 @@ class ImageFolderAdapter(ModelAdapter):
             index.setdefault(str(row["prompt_id"]), []).append(f)
         return index
 
-    def files_for(self, prompt_id: str) -> list[Path]:
-        """The image files of one prompt id, in order (a sub-folder, `<id>.png`, or `<id>_<n>.png`)."""
+    def files_for(self, prompt_id: str) -> list[Any]:
+        """The image files (or saved-dataset rows) of one prompt id, in order."""
         exact = self._index.get(prompt_id, [])
         numbered = self._index.get("\0" + prompt_id, [])
         seen: set[Path] = set()
@@ -142,9 +184,12 @@ class ImageFolderAdapter(ModelAdapter):
 
     def _fingerprint(self) -> str:
         h = hashlib.sha256()
-        for key in sorted(self._index):
-            for f in self._index[key]:
-                h.update(f"{f.relative_to(self.root)}\0{f.stat().st_size}\n".encode())
+        if self._dataset is not None:
+            h.update(f"dataset\0{self._dataset._fingerprint}\n".encode())
+        else:
+            for key in sorted(self._index):
+                for f in self._index[key]:
+                    h.update(f"{f.relative_to(self.root)}\0{f.stat().st_size}\n".encode())
         for side in (self._ratings_file, self._labels_file):
             if side is not None:
                 h.update(side.read_bytes())
@@ -164,6 +209,9 @@ class ImageFolderAdapter(ModelAdapter):
         for pid in prompt_ids:
             ims = []
             for f in self.files_for(str(pid))[:k]:
+                if isinstance(f, _Row):
+                    ims.append(self._dataset[f.index][self.image_column].convert("RGB"))
+                    continue
                 try:
                     with Image.open(f) as im:
                         ims.append(im.convert("RGB"))
@@ -199,8 +247,7 @@ class ImageFolderAdapter(ModelAdapter):
         for pid in prompt_ids:
             row = []
             for f in self.files_for(str(pid))[:k]:
-                rel = str(f.relative_to(self.root))
-                row.append(self._labels.get((str(pid), rel), self._labels.get((str(pid), f.name))))
+                row.append(self._labels.get((str(pid), _rel(f, self.root)), self._labels.get((str(pid), f.name))))
             out.append(row)
         return out
 
@@ -240,8 +287,7 @@ class ImageFolderAdapter(ModelAdapter):
             table = self._ratings.get(str(pid), {})
             row: list[float | None] = []
             for f in self.files_for(str(pid))[:k]:
-                rel = str(f.relative_to(self.root))
-                v = table.get(rel, table.get(f.name, table.get(None)))
+                v = table.get(_rel(f, self.root), table.get(f.name, table.get(None)))
                 row.append(v)
             out.append(row)
         return out
