@@ -208,6 +208,7 @@ def evaluate(
     task_registry: TaskRegistry | None = None,
     model_registry: ModelRegistry | None = None,
     shard_rows: int = SHARD_ROWS,
+    shard_size: int = 256,
     log: Callable[[str], None] | None = None,
 ) -> EvaluationReport:
     """Evaluate `model` on `tasks` (names, specs, and/or every task tagged `tag`) into `store`.
@@ -215,6 +216,8 @@ def evaluate(
     `model` is a name (see `samplebench.runners.models`), a `ModelSpec`, or an already built
     adapter/encoder (then its `spec.name` or `name` attribute names it in the results).
     Returns an `EvaluationReport`; its `exit_code` is 1 when some samples failed.
+    `executor="ray"` spreads tasks and shards of at most `shard_size` samples over a Ray cluster
+    (see `samplebench.runners.executors`).
     """
     if limit is not None and limit < 1:
         raise SampleBenchError(f"--limit must be a positive number of samples, got {limit}")
@@ -228,7 +231,8 @@ def evaluate(
         from .executors import evaluate_ray
 
         return evaluate_ray(model, specs, store=store, limit=limit, batch_size=batch_size, cache=cache,
-                            cache_dir=cache_dir, command=command, model_registry=model_registry)
+                            cache_dir=cache_dir, command=command, model_registry=model_registry,
+                            shard_size=shard_size)
     return _evaluate_local(model, specs, store=store, limit=limit, batch_size=batch_size, cache=cache,
                            cache_dir=cache_dir, progress=progress, command=command, model_registry=model_registry,
                            shard_rows=shard_rows, log=log)
