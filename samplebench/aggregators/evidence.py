@@ -288,7 +288,14 @@ class EvidenceBuilder:
             sample_code, model_code, value, oriented = sample_code[ok], np.asarray(model_code)[ok], value[ok], oriented[ok]
         if sample_code.size == 0:
             return 0
-        uniq, dense = np.unique(sample_code, return_inverse=True)
+        if sample_code.size > 1 and np.all(sample_code[1:] >= sample_code[:-1]):  # grouped: no sort needed
+            change = np.empty(sample_code.size, bool)
+            change[0] = True
+            np.not_equal(sample_code[1:], sample_code[:-1], out=change[1:])
+            uniq = sample_code[change]
+            dense = np.cumsum(change) - 1
+        else:
+            uniq, dense = np.unique(sample_code, return_inverse=True)
         order, s, level = rank_levels(dense, oriented)
         counts = np.bincount(s, minlength=uniq.size)
         n = uniq.size
