@@ -26,7 +26,7 @@ from typing import Any
 
 from ..registry import ModelRegistry, TaskSpec
 from ..results import ResultStore
-from .runner import EvaluationReport, TaskReport, _store_means, completed_samples
+from .runner import EvaluationReport, TaskReport, _cached_ids, _remember_ids, _store_means, completed_samples
 
 SHARDABLE = {"retrieval", "reranking", "multiple_choice", "generation", "pairwise_preference", "cultural_t2i"}
 _ENV = ("SAMPLEBENCH_HOME", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_HOME", "HF_HUB_DISABLE_XET",
@@ -76,12 +76,16 @@ def evaluate_ray(model: Any, specs: list[TaskSpec], *, store: ResultStore, limit
     futures: list[tuple[str, Any]] = []
     plans: dict[str, tuple[TaskSpec, list[str]]] = {}
     for spec in specs:
-        ev = evaluator_for(spec)
-        ids = ev.sample_ids(ev.load())
+        trev = task_revision(spec)
+        ids = _cached_ids(spec.name, trev)
+        if ids is None:
+            ev = evaluator_for(spec)
+            ids = ev.sample_ids(ev.load())
+            _remember_ids(spec.name, trev, ids)
         if limit is not None:
             ids = ids[:limit]
         plans[spec.name] = (spec, ids)
-        done = completed_samples(store, name, spec, task_revision(spec))
+        done = completed_samples(store, name, spec, trev)
         missing = [i for i in ids if i not in done]
         if not missing:
             continue

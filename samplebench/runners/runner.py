@@ -11,6 +11,7 @@ timeout) gets rows with `error` set and the run goes on. Rows are published in s
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import time
@@ -279,17 +280,25 @@ def _evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, 
             t0 = time.perf_counter()
             ev = evaluator_for(spec_t)
             ev.batch_size = batch_size
-            data = ev.load()
-            ids = ev.sample_ids(data)
+            trev = task_revision(spec_t)
+            all_ids = _cached_ids(spec_t.name, trev)
+            data = None
+            if all_ids is None:  # first time this task revision is seen: load the data to list its samples
+                data = ev.load()
+                all_ids = ev.sample_ids(data)
+                _remember_ids(spec_t.name, trev, all_ids)
+            ids = all_ids
             if sample_filter is not None and spec_t.name in sample_filter:
                 ids = [i for i in ids if i in sample_filter[spec_t.name]]
             elif limit is not None:
                 ids = ids[:limit]
-            if limit is not None or sample_filter is not None:
-                data = ev.restrict(data, ids)
-            trev = task_revision(spec_t)
             done = completed_samples(store, name, spec_t, trev)
             missing = [i for i in ids if i not in done]
+            if missing:
+                if data is None:
+                    data = ev.load()
+                if limit is not None or sample_filter is not None:
+                    data = ev.restrict(data, ids)
             rep = TaskReport(task=spec_t.name, n_samples=len(ids), n_reused=len(ids) - len(missing),
                              main_metric=spec_t.main_metric)
             if missing:
@@ -352,6 +361,35 @@ def _evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, 
     if report.n_errors:
         say(f"{report.n_errors} sample(s) failed; their rows carry the error")
     return report
+
+
+def _ids_file(task: str, trev: str) -> Path:
+    import hashlib
+
+    from .. import __version__, config
+
+    key = hashlib.sha256(f"{task}\0{trev}\0{__version__}".encode()).hexdigest()[:24]
+    return config.home() / "cache" / "sample_ids" / f"{key}.json"
+
+
+def _cached_ids(task: str, trev: str) -> list[str] | None:
+    """Sample ids of a task revision listed before (so a complete rerun need not load the data)."""
+    import json
+
+    try:
+        data = json.loads(_ids_file(task, trev).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data.get("ids") if data.get("task") == task and data.get("task_revision") == trev else None
+
+
+def _remember_ids(task: str, trev: str, ids: list[str]) -> None:
+    import json
+
+    from .._atomic import write_text_atomic
+
+    with contextlib.suppress(OSError):  # a read-only home only costs a data load on the next run
+        write_text_atomic(_ids_file(task, trev), json.dumps({"task": task, "task_revision": trev, "ids": ids}))
 
 
 def _resolve_named(model: str, registry: ModelRegistry | None):
