@@ -157,7 +157,30 @@ def _ranking_rows(ranking) -> dict[str, Any]:
     return {m.model: m for m in ranking.models}
 
 
-def select(spec: LeaderboardSpec, store: ResultStore, registry=None):
+class _RecordingStore:
+    """Delegates to a ResultStore and keeps each one-task measurement scan it answers.
+
+    `select_evidence` reads the store one task at a time; keeping those tables lets the build
+    write `samples/` from the very rows the evidence was made of, without scanning the store a
+    second time. Anything not recorded is scanned again (see `_scan_samples`).
+    """
+
+    def __init__(self, store: ResultStore) -> None:
+        self._store = store
+        self.tables: dict[str, pa.Table] = {}
+
+    def __getattr__(self, name: str):
+        return getattr(self._store, name)
+
+    def scan(self, *, kind: str = "measurements", tasks=None, columns=None, latest: bool = True, **kw) -> pa.Table:
+        table = self._store.scan(kind=kind, tasks=tasks, columns=columns, latest=latest, **kw)
+        task_list = list(tasks) if tasks is not None else None
+        if kind == "measurements" and columns is None and latest and task_list is not None and len(task_list) == 1:
+            self.tables[task_list[0]] = table
+        return table
+
+
+def select(spec: LeaderboardSpec, store: ResultStore, registry=None, *, recorder: _RecordingStore | None = None):
     """The evidence for `spec`: select_evidence + model list + minimum coverage.
 
     Returns `(evidence, excluded)` where `excluded` maps a left-out model to the reason.
@@ -172,7 +195,8 @@ def select(spec: LeaderboardSpec, store: ResultStore, registry=None):
         kwargs["all_metrics"] = True
     elif sel.metrics != "main":
         metrics = list(sel.metrics)
-    ev = select_evidence(store, models=models, tasks=tasks, metrics=metrics, tags=tags, registry=registry, **kwargs)
+    ev = select_evidence(recorder if recorder is not None else store, models=models, tasks=tasks, metrics=metrics,
+                         tags=tags, registry=registry, **kwargs)
     if ev.n_measurements == 0 and ev.n_pairs == 0:
         raise SampleBenchError(
             f"leaderboard spec {spec.name}: the selection matches no measurement in store {store.root}",
@@ -202,8 +226,13 @@ def select(spec: LeaderboardSpec, store: ResultStore, registry=None):
     return ev, excluded
 
 
-def _scan_samples(store: ResultStore, ev, models: list[str]) -> tuple[dict[str, pa.Table], list[str], int]:
-    """The sample rows used, one table per task (errors included), and the run ids behind them."""
+def _scan_samples(store: ResultStore, ev, models: list[str], recorded: dict[str, pa.Table] | None = None
+                  ) -> tuple[dict[str, pa.Table], list[str], int]:
+    """The sample rows used, one table per task (errors included), and the run ids behind them.
+
+    Rows are the selected metrics of the ranked models; a task's rows come from the scan
+    `select_evidence` made (`recorded`) when there is one, else from a fresh scan.
+    """
     dataset = store.dataset()
     if dataset is None:
         return {}, [], 0
@@ -216,8 +245,12 @@ def _scan_samples(store: ResultStore, ev, models: list[str]) -> tuple[dict[str, 
     used_metrics = {ev.tasks[t]: sorted({ev.metrics[k] for k in np.unique(ev.sample_metric[ev.sample_task == t])})
                     for t in range(len(ev.tasks))}
     for task in sorted(t for t, ms in used_metrics.items() if ms):
-        t = store.scan(tasks=[task], metrics=used_metrics[task], columns=columns)
-        t = t.filter(pc.is_in(t["model"].cast(pa.string()), value_set=model_set))
+        t = (recorded or {}).get(task)
+        if t is None or any(c not in t.column_names for c in columns):
+            t = store.scan(tasks=[task], metrics=used_metrics[task], columns=columns)
+        keep = pc.is_in(t["model"].cast(pa.string()), value_set=model_set)
+        keep = pc.and_(keep, pc.is_in(t["metric"].cast(pa.string()), value_set=pa.array(used_metrics[task])))
+        t = t.filter(keep)
         t = pa.table({name: _plain(t[name]) for name in columns})
         out[task] = t
         runs.update(pc.unique(t["run_id"]).to_pylist())
@@ -239,7 +272,8 @@ def assemble(spec: LeaderboardSpec, store: ResultStore, registry=None, *, with_s
     """Select, rank and tabulate (no files written)."""
     check_methods(spec)
     _, fit, _ = _methods()
-    ev, excluded = select(spec, store, registry)
+    recorder = _RecordingStore(store) if with_samples else None
+    ev, excluded = select(spec, store, registry, recorder=recorder)
     ranking = _fit(fit, ev, spec.aggregator.method, spec.aggregator.params, spec)
     others = {m: _fit(fit, ev, m, {}, spec, intervals=False) for m in spec.also_show}
     per_model, per_mt, per_task = _coverage(ev)
@@ -303,7 +337,9 @@ def assemble(spec: LeaderboardSpec, store: ResultStore, registry=None, *, with_s
                             f"({', '.join(vals[:5])}{' ...' if len(vals) > 5 else ''}); their scores are bounds, not estimates.")
     notes = list(dict.fromkeys([*ev.notes, *diag.notes]))
 
-    samples, run_ids, n_errors = _scan_samples(store, ev, names) if with_samples else ({}, [], 0)
+    samples, run_ids, n_errors = _scan_samples(store, ev, names, recorder.tables) if recorder else ({}, [], 0)
+    if recorder is not None:
+        recorder.tables.clear()
     if n_errors:
         notes = [n for n in notes if "without a value (errors) were left out" not in n]
         notes.append(f"{n_errors:,} selected measurement(s) carry an error instead of a value; they count as not measured.")

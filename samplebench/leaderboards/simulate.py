@@ -18,6 +18,15 @@ from ..results import MetricInfo, ResultStore
 from ..results.schema import MEASUREMENT_SCHEMA, TIMESTAMP
 
 
+def _strings(indices: np.ndarray, names: pa.Array) -> pa.Array:
+    """Plain strings from dictionary indices, built in Arrow (no Python object per row)."""
+    return pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32()), names).cast(pa.string())
+
+
+def _repeat(value: str, n: int) -> pa.Array:
+    return _strings(np.zeros(n, np.int32), pa.array([value], pa.string()))
+
+
 @dataclass
 class Simulation:
     """What was written: the true strengths (best first) and which tasks each model ran."""
@@ -72,6 +81,9 @@ def simulate_store(
     stamp = np.datetime64("2026-01-01T00:00:00", "us")
     group_names = groups or [None]
     parts: list[pa.Table] = []
+    model_names = pa.array(models, pa.string())
+    sample_names = pa.array([f"s{k}" for k in range(n_samples)], pa.string())
+    error_names = pa.array(["simulated failure"], pa.string())
     with store.run(kind="write", command=f"simulate seed={seed}", metric_info=metric_info) as w:
         for j, task in enumerate(tasks):
             difficulty = rng.normal(0.0, 1.0, n_samples)
@@ -86,24 +98,27 @@ def simulate_store(
                     values = np.clip(p + rng.normal(0.0, 0.1, p.shape), 0.0, 1.0)
                 errored = rng.random(p.shape) < error_rate
                 n = values.size
-                sample_ids = np.char.add("s", np.arange(n_samples).astype(str))
+                model_idx = np.repeat(who.astype(np.int32), n_samples)
+                sample_idx = np.tile(np.arange(n_samples, dtype=np.int32), len(who))
                 cols = {
-                    "model": pa.array(np.repeat(np.array(models, dtype=object)[who], n_samples), pa.string()),
+                    "model": _strings(model_idx, model_names),
                     "model_revision": pa.nulls(n, pa.string()),
-                    "task": pa.array([task] * n, pa.string()),
-                    "task_revision": pa.array([f"sim{seed}"] * n, pa.string()),
-                    "sample_id": pa.array(np.tile(sample_ids, len(who)).astype(object), pa.string()),
-                    "metric": pa.array([("accuracy" if binary[j] else "score")] * n, pa.string()),
+                    "task": _repeat(task, n),
+                    "task_revision": _repeat(f"sim{seed}", n),
+                    "sample_id": _strings(sample_idx, sample_names),
+                    "metric": _repeat("accuracy" if binary[j] else "score", n),
                     "value": pa.array(values.ravel(), pa.float64(), mask=errored.ravel()),
-                    "error": pa.array(np.where(errored.ravel(), "simulated failure", None), pa.string()),
-                    "run_id": pa.array([w.run_id] * n, pa.string()),
+                    "error": pa.DictionaryArray.from_arrays(
+                        pa.array(np.zeros(n, np.int32), mask=~errored.ravel()), error_names).cast(pa.string()),
+                    "run_id": _repeat(w.run_id, n),
                     "created_at": pa.array(np.full(n, stamp), TIMESTAMP),
                 }
                 table = pa.table(cols, schema=MEASUREMENT_SCHEMA)
                 if g is not None:
-                    table = table.append_column("group", pa.array([g] * n, pa.string()))
+                    table = table.append_column("group", _repeat(g, n))
                 parts.append(table)
-        # One shard per run: readers see it whole (and shards' dictionaries never need unifying).
-        sim.n_rows = w.write(pa.concat_tables(parts, promote_options="default"), validated=True)
+            # One shard per task: bounded memory however big the simulation.
+            sim.n_rows += w.write(pa.concat_tables(parts), validated=True)
+            parts = []
         sim.run_ids.append(w.run_id)
     return sim
