@@ -156,13 +156,13 @@ def test_json_csv_and_card(built, sim):
     assert len(table_lines) == len(truth.models)
 
 
-def test_load_dataset_reads_the_configs(built, sim):
+def test_load_dataset_reads_the_configs(built, sim, tmp_path):
     datasets = pytest.importorskip("datasets")
     b, out = built
-    lb = datasets.load_dataset(str(out), "leaderboard", split="train")
+    lb = datasets.load_dataset(str(out), "leaderboard", split="train", cache_dir=str(tmp_path / "cache"))
     assert lb.num_rows == b.table.num_rows
-    assert lb["model"] == b.table["model"].to_pylist()
-    samples = datasets.load_dataset(str(out), "samples", split="train")
+    assert list(lb["model"]) == b.table["model"].to_pylist()
+    samples = datasets.load_dataset(str(out), "samples", split="train", cache_dir=str(tmp_path / "cache"))
     assert samples.num_rows == sim[1].n_rows
 
 

@@ -101,11 +101,12 @@ def test_round_trip_build_push_download_load(bench, spec, store, hub, tmp_path):
     local, remote = _local(out), _local(down)
     remote.pop(".gitattributes", None)
     assert remote == local  # byte for byte
-    lb = datasets.load_dataset(str(down), "leaderboard", split="train")
+    cache = str(tmp_path / "datasets-cache")
+    lb = datasets.load_dataset(str(down), "leaderboard", split="train", cache_dir=cache)
     want = pq.read_table(out / "leaderboard.parquet")
     assert lb.num_rows == want.num_rows
     assert lb.data.table.select(want.column_names).equals(want)
-    samples = datasets.load_dataset(str(down), "samples", split="train")
+    samples = datasets.load_dataset(str(down), "samples", split="train", cache_dir=cache)
     assert samples.num_rows == sum(pq.read_metadata(p).num_rows for p in (out / "samples").glob("*.parquet"))
 
     # a second push of the same build changes nothing and makes no commit
