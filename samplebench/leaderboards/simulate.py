@@ -46,6 +46,7 @@ def simulate_store(
     n_tasks: int = 4,
     n_samples: int = 50,
     task_coverage: float = 0.8,
+    sample_density: float = 1.0,
     error_rate: float = 0.01,
     seed: int = 0,
     spread: float = 2.0,
@@ -56,7 +57,8 @@ def simulate_store(
     """Write one run of simulated measurements into `store`; return the ground truth.
 
     Every task is measured by at least two models and every model runs at least one task, so the
-    comparison graph is connected. With `groups`, each sample is recorded once per group
+    comparison graph is connected. `sample_density` < 1 leaves each (model, sample) of a task the
+    model ran unmeasured with probability 1 - density (ONEBench-style sample-level sparsity). With `groups`, each sample is recorded once per group
     (a `group` detail column, as in multi-rater safety data) with a group-specific shift.
     """
     rng = np.random.default_rng(seed)
@@ -97,9 +99,16 @@ def simulate_store(
                 else:
                     values = np.clip(p + rng.normal(0.0, 0.1, p.shape), 0.0, 1.0)
                 errored = rng.random(p.shape) < error_rate
+                if sample_density < 1.0:
+                    keep = rng.random(p.shape) < sample_density
+                    keep[:, keep.sum(axis=0) == 1] = False  # no sample measured by a single model
+                    model_idx = np.broadcast_to(who.astype(np.int32)[:, None], p.shape)[keep]
+                    sample_idx = np.broadcast_to(np.arange(n_samples, dtype=np.int32)[None, :], p.shape)[keep]
+                    values, errored = values[keep], errored[keep]
+                else:
+                    model_idx = np.repeat(who.astype(np.int32), n_samples)
+                    sample_idx = np.tile(np.arange(n_samples, dtype=np.int32), len(who))
                 n = values.size
-                model_idx = np.repeat(who.astype(np.int32), n_samples)
-                sample_idx = np.tile(np.arange(n_samples, dtype=np.int32), len(who))
                 cols = {
                     "model": _strings(model_idx, model_names),
                     "model_revision": pa.nulls(n, pa.string()),
