@@ -38,6 +38,7 @@ from .methods import METHODS, Method, MethodOutput
 from .ranking import Diagnostics, RankedModel, Ranking
 
 LEVELS = ("sample", "task", "two")
+FISHER_AUTO_LIMIT = 3e7  # risk-set entries above which ci="auto" skips PL's exact information
 CI_KINDS = ("auto", "fisher", "bootstrap", "none")
 
 
@@ -263,6 +264,13 @@ def fit(
     use_ci = ci
     if ci == "auto":
         use_ci = "bootstrap" if bootstrap > 0 else ("fisher" if m.fisher else "none")
+    if ci == "auto" and use_ci == "fisher" and m.name == "plackett-luce":
+        sizes = ev.sizes().astype(np.float64)
+        work = float((sizes * (sizes + 1) / 2).sum())
+        if work > FISHER_AUTO_LIMIT:
+            use_ci = "none"
+            notes.append(f"intervals skipped: the exact information matrix needs ~{work:,.0f} risk-set entries; "
+                         "ask for them with ci='fisher' (--ci fisher) or --bootstrap N")
     if use_ci == "bootstrap" and bootstrap <= 0:
         raise SampleBenchError("ci='bootstrap' needs bootstrap=N replicates (--bootstrap N)")
     if use_ci == "fisher" and not m.fisher:
