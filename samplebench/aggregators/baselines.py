@@ -6,9 +6,20 @@ they average; they are here as the reference every leaderboard already shows.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .evidence import Evidence
+
+
+def _nanmean_cols(table: np.ndarray, n_models: int) -> np.ndarray:
+    """Column means ignoring NaN; a model with no task at all gets NaN (no warning)."""
+    if not table.size:
+        return np.full(n_models, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(table, axis=0)
 
 
 def task_score_table(ev: Evidence) -> tuple[list[tuple[str, str]], np.ndarray, np.ndarray]:
@@ -35,7 +46,7 @@ def task_score_table(ev: Evidence) -> tuple[list[tuple[str, str]], np.ndarray, n
 def mean_scores(ev: Evidence) -> np.ndarray:
     """Mean over the tasks a model has of its task score (lower-is-better metrics negated)."""
     _, table, sign = task_score_table(ev)
-    return np.nanmean(table * sign[:, None], axis=0) if table.size else np.full(ev.n_models, np.nan)
+    return _nanmean_cols(table * sign[:, None], ev.n_models)
 
 
 def normalized_mean_scores(ev: Evidence, *, normalization: str = "minmax",
@@ -49,8 +60,10 @@ def normalized_mean_scores(ev: Evidence, *, normalization: str = "minmax",
     labels, table, sign = task_score_table(ev)
     if normalization == "minmax":
         oriented = table * sign[:, None]
-        lo = np.nanmin(oriented, axis=1, keepdims=True)
-        hi = np.nanmax(oriented, axis=1, keepdims=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            lo = np.nanmin(oriented, axis=1, keepdims=True)
+            hi = np.nanmax(oriented, axis=1, keepdims=True)
         span = np.where(hi > lo, hi - lo, 1.0)
         norm = np.where(hi > lo, (oriented - lo) / span, 1.0)
         norm = np.where(np.isnan(oriented), np.nan, norm)
@@ -59,7 +72,7 @@ def normalized_mean_scores(ev: Evidence, *, normalization: str = "minmax",
         norm = np.clip((table - b) / (upper - b), 0.0, None)
     else:
         raise ValueError(f"normalization must be minmax or baseline, got {normalization!r}")
-    return np.nanmean(norm, axis=0) if norm.size else np.full(ev.n_models, np.nan)
+    return _nanmean_cols(norm, ev.n_models)
 
 
 def mean_rank_scores(ev: Evidence) -> np.ndarray:
