@@ -230,3 +230,34 @@ def test_bad_repo_id_and_offline_mode(prebuilt, hub, monkeypatch):
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(SampleBenchError, match="HF_HUB_OFFLINE"):
         push_folder(out, "alice/board", **kw)
+
+
+def test_eval_results_go_to_the_model_repos_you_own(bench, spec, hub, tmp_path):
+    import yaml
+    from huggingface_hub import parse_eval_result_entries
+
+    store = ResultStore(tmp_path / "owned")
+    truth = simulate_store(store, n_models=4, n_tasks=2, n_samples=20, task_coverage=1.0, seed=2,
+                           model_prefix="alice/model")
+    mine = truth.models[:2]
+    for m in mine:
+        hub.state.add_repo(m, "model")
+    r = _push(bench, spec, store, hub, "--eval-results", "--out", tmp_path / "b")
+    assert r.exit_code == 0, r.output
+    table = pq.read_table(tmp_path / "b" / "leaderboard.parquet").to_pylist()
+    rows = {row["model"]: row for row in table}
+    for m in mine:
+        files = hub.state.files(m, "model")
+        entries = parse_eval_result_entries(yaml.safe_load(files[".eval_results/sim-board.yaml"]))
+        by_task = {e.task_id: e for e in entries}
+        assert by_task["leaderboard"].value == pytest.approx(rows[m]["score"])
+        assert by_task["leaderboard"].dataset_id == "alice/board"
+        assert by_task["leaderboard"].dataset_revision == hub.state.repo("alice/board").branches["main"]
+        for task in truth.tasks:
+            assert by_task[task].value == pytest.approx(rows[m][f"task:{task}"])
+        assert f"eval results {m}: committed" in r.output
+    for m in truth.models[2:]:
+        assert f"eval results {m}: skipped (no such model repo)" in r.output
+    r = _push(bench, spec, store, hub, "--eval-results")
+    assert r.exit_code == 0 and f"eval results {mine[0]}: unchanged" in r.output
+    assert hub.state.commit_count(mine[0], "model") == 2

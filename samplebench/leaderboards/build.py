@@ -323,6 +323,9 @@ def assemble(spec: LeaderboardSpec, store: ResultStore, registry=None, *, with_s
                         "scores are only comparable inside a component.")
     if diag.converged is False:
         warnings.append(f"The {ranking.method} fit did not converge ({diag.iterations} iterations).")
+    if rows and all(r.ci_low is None for r in rows):
+        why = next((n for n in diag.notes if "interval" in n), "the method gives none")
+        warnings.append(f"No confidence intervals: {why}. Set bootstrap.n or aggregator.params.ci in the spec.")
     low = [(names[i], per_model[idx[i]] / n_ballots) for i in range(len(names)) if n_ballots and per_model[idx[i]] < n_ballots]
     if low:
         warnings.append(f"{len(low)} of {len(names)} models were not measured on every selected sample "

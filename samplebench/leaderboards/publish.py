@@ -53,6 +53,7 @@ class PushResult:
     attempts: int = 0
     dry_run: bool = False
     created_repo: bool = False
+    eval_results: dict[str, str] = field(default_factory=dict)  # model repo -> what happened
 
     def lines(self) -> list[str]:
         if self.dry_run:
@@ -65,6 +66,7 @@ class PushResult:
         out += [f"  + {p}" for p in self.changed] + [f"  - {p}" for p in self.deleted]
         if self.unchanged:
             out.append(f"  = {len(self.unchanged)} file(s) unchanged")
+        out += [f"  eval results {m}: {what}" for m, what in sorted(self.eval_results.items())]
         return out
 
 
@@ -155,8 +157,15 @@ def push_folder(
     dry_run: bool = False,
     retries: int = 4,
     backoff: float = 1.0,
+    eval_results: bool = False,
 ) -> PushResult:
-    """Publish every file of `folder` to the dataset repo `repo_id` in one commit (see module doc)."""
+    """Publish every file of `folder` to the dataset repo `repo_id` in one commit (see module doc).
+
+    With `eval_results`, each ranked model whose Hub repo the token's user (or one of their
+    organisations) owns also gets `.eval_results/<leaderboard>.yaml` (the Hub's eval-results
+    format: one entry per task with the model's per-task mean, plus its overall score and rank),
+    committed to that model repo; other models are skipped and listed.
+    """
     from huggingface_hub import constants
 
     folder = Path(folder)
@@ -204,8 +213,11 @@ def push_folder(
 
     api = HfApi(endpoint=endpoint, token=tok)
     try:
-        return _push(api, call, files, repo_id, branch, spec_name, summary, description, result, private, force,
-                     lambda: attempts)
+        result = _push(api, call, files, repo_id, branch, spec_name, summary, description, result, private, force,
+                       lambda: attempts)
+        if eval_results:
+            _push_eval_results(api, call, folder, repo_id, branch, spec_name, result)
+        return result
     except RepositoryNotFoundError:
         raise SampleBenchError(f"{repo_id}: the repo exists but this token cannot see it (private, another owner?)",
                                hint="check --repo and the token's permissions") from None
@@ -269,6 +281,54 @@ def _push(api, call, files, repo_id, branch, spec_name, summary, description, re
     info = call("uploading and committing", commit)
     result.committed, result.commit_oid, result.attempts = True, info.oid, attempts()
     return result
+
+
+def eval_results_yaml(table, repo_id: str, revision: str | None, url: str, title: str) -> dict[str, str]:
+    """model -> `.eval_results` YAML text for every row of a leaderboard table (Hub eval-results format)."""
+    import yaml
+    from huggingface_hub import EvalResultEntry, eval_result_entries_to_yaml
+
+    n = table.num_rows
+    task_cols = [c for c in table.column_names if c.startswith("task:")]
+    out = {}
+    for row in table.to_pylist():
+        common = {"dataset_id": repo_id, "dataset_revision": revision, "source_url": url, "source_name": title}
+        ci = "" if row["ci_low"] is None else f", CI [{row['ci_low']:.4g}, {row['ci_high']:.4g}]"
+        entries = [EvalResultEntry(task_id="leaderboard", value=row["score"],
+                                   notes=f"samplebench rank {row['rank']} of {n}{ci}; coverage {row['coverage']:.1%}",
+                                   **common)]
+        entries += [EvalResultEntry(task_id=c.removeprefix("task:"), value=row[c],
+                                    notes="mean per-sample value over the samples measured", **common)
+                    for c in task_cols if row[c] is not None]
+        out[row["model"]] = yaml.safe_dump(eval_result_entries_to_yaml(entries), sort_keys=False, allow_unicode=True)
+    return out
+
+
+def _push_eval_results(api, call, folder: Path, repo_id: str, branch: str, spec_name: str, result: PushResult) -> None:
+    import pyarrow.parquet as pq
+    from huggingface_hub import CommitOperationAdd
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    me = call("checking the token", api.whoami)
+    owned = {me.get("name")} | {o.get("name") for o in me.get("orgs", [])}
+    info = call("reading the repo", api.repo_info, repo_id, repo_type="dataset", revision=branch)
+    title = next((ln.removeprefix("# ").strip() for ln in (folder / "README.md").read_text().splitlines()
+                  if ln.startswith("# ")), spec_name)
+    texts = eval_results_yaml(pq.read_table(folder / "leaderboard.parquet"), repo_id, info.sha, result.url, title)
+    for model, text in texts.items():
+        if "/" not in model or model.split("/")[0] not in owned:
+            result.eval_results[model] = "skipped (not a model repo you own)"
+            continue
+        try:
+            call(f"reading model repo {model}", api.repo_info, model)
+        except RepositoryNotFoundError:
+            result.eval_results[model] = "skipped (no such model repo)"
+            continue
+        op = CommitOperationAdd(path_in_repo=f".eval_results/{spec_name}.yaml", path_or_fileobj=text.encode())
+        before = call(f"reading model repo {model}", api.repo_info, model).sha
+        info = call(f"committing eval results to {model}", api.create_commit, model, [op],
+                    commit_message=f"samplebench eval results from {repo_id}")
+        result.eval_results[model] = "unchanged" if info.oid == before else f"committed {info.oid[:12]}"
 
 
 def _remote_tree(call, api, repo_id: str, branch: str) -> dict[str, dict[str, Any]]:
@@ -335,6 +395,7 @@ def push_leaderboard(
     dry_run: bool = False,
     retries: int = 4,
     backoff: float = 1.0,
+    eval_results: bool = False,
 ):
     """Build `spec` from `store` (into `out`, else a temporary folder) and publish it with `push_folder`.
 
@@ -349,5 +410,6 @@ def push_leaderboard(
         build = build_leaderboard(spec, store, folder, registry=registry)
         result = push_folder(folder, repo_id, spec_name=build.spec.name, spec_hash=build.spec_hash,
                              run_ids=build.run_ids, token=token, private=private, revision=revision,
-                             endpoint=endpoint, force=force, dry_run=dry_run, retries=retries, backoff=backoff)
+                             endpoint=endpoint, force=force, dry_run=dry_run, retries=retries, backoff=backoff,
+                             eval_results=eval_results)
     return build, result
