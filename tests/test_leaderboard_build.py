@@ -233,3 +233,22 @@ def test_disconnected_comparisons_are_refused_or_reported(tmp_path):
     assert "not connected" in (tmp_path / "o2" / "README.md").read_text() or \
         "component" in (tmp_path / "o2" / "README.md").read_text()
     assert np.isfinite(b.table["score"].to_numpy()).all()
+
+
+def test_read_once_view_answers_exactly_what_the_store_would(tmp_path):
+    from samplebench.leaderboards.build import _SelectionStore
+
+    store = ResultStore(tmp_path / "store")
+    truth = simulate_store(store, n_models=5, n_tasks=3, n_samples=20, seed=4)
+    # a later run re-measures some cells of two tasks: the latest row must win in both paths
+    redo = store.scan(tasks=[truth.tasks[0], truth.tasks[2]]).slice(0, 30).to_pylist()
+    keep = ("model", "task", "sample_id", "metric")
+    store.append([{**{k: r[k] for k in keep}, "value": 0.5} for r in redo])
+    view = _SelectionStore(store, None, None)
+    for task in truth.tasks:
+        got, want = view.scan(tasks=[task]), store.scan(tasks=[task])
+        assert got.to_pylist() == want.to_pylist()
+        got = view.scan(tasks=[task], metrics=["accuracy"])
+        assert got.to_pylist() == store.scan(tasks=[task], metrics=["accuracy"]).to_pylist()
+    assert set(view.tables) == set(truth.tasks)
+    assert view.scan(kind="pairwise", tasks=[truth.tasks[0]]).num_rows == 0  # other reads pass through

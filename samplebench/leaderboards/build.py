@@ -157,33 +157,72 @@ def _ranking_rows(ranking) -> dict[str, Any]:
     return {m.model: m for m in ranking.models}
 
 
-class _RecordingStore:
-    """Delegates to a ResultStore and keeps each one-task measurement scan it answers.
+class _SelectionStore:
+    """A read-once view of a ResultStore for `select_evidence`.
 
-    `select_evidence` reads the store one task at a time; keeping those tables lets the build
-    write `samples/` from the very rows the evidence was made of, without scanning the store a
-    second time. Anything not recorded is scanned again (see `_scan_samples`).
+    `select_evidence` reads the store one task at a time; with Parquet shards that is one pass
+    over the store per task. A leaderboard reads every selected task anyway, so this view makes
+    one `store.scan` of the selection on the first per-task read and answers each per-task read
+    with that task's rows of it (same rows, same order: latest-per-cell never crosses tasks and
+    both keep store order). Each answered table is kept in `tables`, so `samples/` is written from
+    the very rows the evidence was made of. Any other read goes to the store unchanged.
     """
 
-    def __init__(self, store: ResultStore) -> None:
+    def __init__(self, store: ResultStore, tasks: list[str] | None, models: list[str] | None) -> None:
         self._store = store
+        self._tasks = None if tasks is None else set(tasks)
+        self._models = models
+        self._table: pa.Table | None = None
+        self._rows: dict[str, np.ndarray] = {}
         self.tables: dict[str, pa.Table] = {}
 
     def __getattr__(self, name: str):
         return getattr(self._store, name)
 
-    def scan(self, *, kind: str = "measurements", tasks=None, columns=None, latest: bool = True, **kw) -> pa.Table:
-        table = self._store.scan(kind=kind, tasks=tasks, columns=columns, latest=latest, **kw)
+    def _load(self) -> pa.Table:
+        if self._table is None:
+            t = self._store.scan(tasks=None if self._tasks is None else sorted(self._tasks), models=self._models)
+            t = t.unify_dictionaries()
+            col = t["task"].combine_chunks() if t.num_rows else pa.array([], pa.dictionary(pa.int32(), pa.string()))
+            if not pa.types.is_dictionary(col.type):
+                col = pc.dictionary_encode(col)
+            codes = np.asarray(col.indices, np.int64)
+            order = np.argsort(codes, kind="stable")
+            bounds = np.searchsorted(codes[order], np.arange(len(col.dictionary) + 1))
+            self._rows = {name: order[bounds[i]:bounds[i + 1]] for i, name in enumerate(col.dictionary.to_pylist())}
+            self._table = t
+        return self._table
+
+    def scan(self, *, kind: str = "measurements", tasks=None, models=None, metrics=None, columns=None,
+             latest: bool = True, filter=None) -> pa.Table:
         task_list = list(tasks) if tasks is not None else None
-        if kind == "measurements" and columns is None and latest and task_list is not None and len(task_list) == 1:
-            self.tables[task_list[0]] = table
-        return table
+        mine = (kind == "measurements" and columns is None and latest and filter is None and task_list is not None
+                and len(task_list) == 1 and (self._tasks is None or task_list[0] in self._tasks)
+                and (list(models) if models is not None else None) == self._models)
+        if not mine:
+            return self._store.scan(kind=kind, tasks=tasks, models=models, metrics=metrics, columns=columns,
+                                    latest=latest, filter=filter)
+        table = self._load()
+        rows = self._rows.get(task_list[0], np.zeros(0, np.int64))
+        if rows.size and rows[-1] - rows[0] + 1 == rows.size:  # one block (the usual shard layout): no copy
+            t = table.slice(int(rows[0]), int(rows.size))
+        else:
+            t = table.take(pa.array(rows, pa.int64()))
+        if metrics is not None:
+            t = t.filter(pc.is_in(t["metric"].cast(pa.string()), value_set=pa.array(list(metrics), pa.string())))
+        self.tables[task_list[0]] = t
+        return t
+
+    def release(self) -> None:
+        self._table, self._rows = None, {}
+        self.tables.clear()
 
 
-def select(spec: LeaderboardSpec, store: ResultStore, registry=None, *, recorder: _RecordingStore | None = None):
+def select(spec: LeaderboardSpec, store: ResultStore, registry=None, *, read_once: bool = True):
     """The evidence for `spec`: select_evidence + model list + minimum coverage.
 
-    Returns `(evidence, excluded)` where `excluded` maps a left-out model to the reason.
+    Returns `(evidence, excluded, view)`: `excluded` maps a left-out model to the reason; `view`
+    is the `_SelectionStore` the evidence was read through (its `tables` hold the rows), or None.
     """
     _, _, select_evidence = _methods()
     sel = spec.selection
@@ -195,8 +234,8 @@ def select(spec: LeaderboardSpec, store: ResultStore, registry=None, *, recorder
         kwargs["all_metrics"] = True
     elif sel.metrics != "main":
         metrics = list(sel.metrics)
-    ev = select_evidence(recorder if recorder is not None else store, models=models, tasks=tasks, metrics=metrics,
-                         tags=tags, registry=registry, **kwargs)
+    view = _SelectionStore(store, tasks, models) if read_once else store
+    ev = select_evidence(view, models=models, tasks=tasks, metrics=metrics, tags=tags, registry=registry, **kwargs)
     if ev.n_measurements == 0 and ev.n_pairs == 0:
         raise SampleBenchError(
             f"leaderboard spec {spec.name}: the selection matches no measurement in store {store.root}",
@@ -223,7 +262,7 @@ def select(spec: LeaderboardSpec, store: ResultStore, registry=None, *, recorder
                                "exclusion)", hint="lower selection.min_coverage")
     if len(keep) != ev.n_models:
         ev = ev.restrict_models(keep)
-    return ev, excluded
+    return ev, excluded, (view if read_once else None)
 
 
 def _scan_samples(store: ResultStore, ev, models: list[str], recorded: dict[str, pa.Table] | None = None
@@ -272,8 +311,7 @@ def assemble(spec: LeaderboardSpec, store: ResultStore, registry=None, *, with_s
     """Select, rank and tabulate (no files written)."""
     check_methods(spec)
     _, fit, _ = _methods()
-    recorder = _RecordingStore(store) if with_samples else None
-    ev, excluded = select(spec, store, registry, recorder=recorder)
+    ev, excluded, view = select(spec, store, registry)
     ranking = _fit(fit, ev, spec.aggregator.method, spec.aggregator.params, spec)
     others = {m: _fit(fit, ev, m, {}, spec, intervals=False) for m in spec.also_show}
     per_model, per_mt, per_task = _coverage(ev)
@@ -340,9 +378,10 @@ def assemble(spec: LeaderboardSpec, store: ResultStore, registry=None, *, with_s
                             f"({', '.join(vals[:5])}{' ...' if len(vals) > 5 else ''}); their scores are bounds, not estimates.")
     notes = list(dict.fromkeys([*ev.notes, *diag.notes]))
 
-    samples, run_ids, n_errors = _scan_samples(store, ev, names, recorder.tables) if recorder else ({}, [], 0)
-    if recorder is not None:
-        recorder.tables.clear()
+    samples, run_ids, n_errors = _scan_samples(store, ev, names, view.tables if view else None) if with_samples \
+        else ({}, [], 0)
+    if view is not None:
+        view.release()
     if n_errors:
         notes = [n for n in notes if "without a value (errors) were left out" not in n]
         notes.append(f"{n_errors:,} selected measurement(s) carry an error instead of a value; they count as not measured.")
