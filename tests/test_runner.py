@@ -111,9 +111,11 @@ def test_failures_become_error_rows_and_the_run_goes_on(home, tmp_path):
         assert ("cannot encode boats" in r["error"]) or ("non-finite" in r["error"])
     for r in good:
         assert "boat" not in data[r["sample_id"]] and "dog" not in data[r["sample_id"]]
-    # a rerun retries only the failed samples (and they fail again)
+    # a rerun counts failed samples as done; with retry_errors it recomputes only them (they fail again)
     again = evaluate(spec, ["bundled-paraphrase"], store=store, limit=60, progress=False)
-    assert again.tasks[0].n_computed == len(bad) and again.tasks[0].n_errors == len(bad)
+    assert again.tasks[0].n_computed == 0 and not again.model_loaded
+    retried = evaluate(spec, ["bundled-paraphrase"], store=store, limit=60, progress=False, retry_errors=True)
+    assert retried.tasks[0].n_computed == len(bad) and retried.tasks[0].n_errors == len(bad)
 
 
 def _csv_rows(task: str) -> list[dict]:

@@ -29,10 +29,11 @@ def print_report(report) -> None:
 @click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="Run in this process, or spread tasks and sample shards over a Ray cluster.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the embedding cache.")
+@click.option("--retry-errors", is_flag=True, help="Recompute samples whose stored rows carry an error.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @store_option
 def evaluate_cmd(model: str, tasks: str | None, tag: str | None, limit: int | None, batch_size: int, executor: str,
-                 no_cache: bool, quiet: bool, store: Path | None) -> None:
+                 no_cache: bool, retry_errors: bool, quiet: bool, store: Path | None) -> None:
     """Evaluate MODEL on tasks; only samples missing from the store are computed.
 
     MODEL is a registered model (`bench models list`), an alias (tfidf, bm25, random, minilm),
@@ -42,7 +43,7 @@ def evaluate_cmd(model: str, tasks: str | None, tag: str | None, limit: int | No
     from ..runners import evaluate
 
     report = evaluate(model, split_csv(tasks), tag=tag, store=store, limit=limit, batch_size=batch_size,
-                      executor=executor, cache=not no_cache, progress=not quiet,
+                      executor=executor, cache=not no_cache, progress=not quiet, retry_errors=retry_errors,
                       command="bench evaluate " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["evaluate"] else None)
     print_report(report)
     if report.exit_code:

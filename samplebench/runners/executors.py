@@ -34,7 +34,7 @@ _ENV = ("SAMPLEBENCH_HOME", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_HOME", 
 
 
 def _unit(model: Any, spec_json: dict, ids: list[str] | None, store_root: str, limit: int | None, batch_size: int,
-          cache: bool, cache_dir: str | None, command: str | None) -> dict:
+          cache: bool, cache_dir: str | None, command: str | None, retry_errors: bool = False) -> dict:
     """One unit of work, run inside a Ray worker: evaluate `ids` of one task and write them to the store."""
     from ..registry import TaskSpec
     from .runner import _evaluate_local
@@ -45,7 +45,7 @@ def _unit(model: Any, spec_json: dict, ids: list[str] | None, store_root: str, l
     rep = _evaluate_local(model, [spec], store=ResultStore(store_root), limit=limit, batch_size=batch_size,
                           cache=cache, cache_dir=Path(cache_dir) if cache_dir else None, progress=False,
                           command=command, model_registry=None, shard_rows=50_000, log=lambda _m: None,
-                          sample_filter=None if ids is None else {spec.name: set(ids)})
+                          sample_filter=None if ids is None else {spec.name: set(ids)}, retry_errors=retry_errors)
     out = asdict(rep.tasks[0])
     out["run_id"], out["model_revision"], out["model_loaded"] = rep.run_id, rep.model_revision, rep.model_loaded
     out["model"] = rep.model
@@ -54,7 +54,7 @@ def _unit(model: Any, spec_json: dict, ids: list[str] | None, store_root: str, l
 
 def evaluate_ray(model: Any, specs: list[TaskSpec], *, store: ResultStore, limit: int | None, batch_size: int,
                  cache: bool, cache_dir: Path | None, command: str | None, model_registry: ModelRegistry | None,
-                 shard_size: int = 256) -> EvaluationReport:
+                 shard_size: int = 256, retry_errors: bool = False) -> EvaluationReport:
     try:
         import ray
     except ImportError:
@@ -85,7 +85,7 @@ def evaluate_ray(model: Any, specs: list[TaskSpec], *, store: ResultStore, limit
         if limit is not None:
             ids = ids[:limit]
         plans[spec.name] = (spec, ids)
-        done = completed_samples(store, name, spec, trev)
+        done = completed_samples(store, name, spec, trev, retry_errors=retry_errors)
         missing = [i for i in ids if i not in done]
         if not missing:
             continue
@@ -95,11 +95,12 @@ def evaluate_ray(model: Any, specs: list[TaskSpec], *, store: ResultStore, limit
             for k in range(n):
                 shard = missing[k * shard_size:(k + 1) * shard_size]
                 futures.append((spec.name, remote.remote(model_arg, payload, shard, str(store.root), None, batch_size,
-                                                         cache, str(cache_dir) if cache_dir else None, command)))
+                                                         cache, str(cache_dir) if cache_dir else None, command,
+                                                         retry_errors)))
         else:
             futures.append((spec.name, remote.remote(model_arg, payload, missing if spec.type in SHARDABLE else None,
                                                      str(store.root), limit, batch_size, cache,
-                                                     str(cache_dir) if cache_dir else None, command)))
+                                                     str(cache_dir) if cache_dir else None, command, retry_errors)))
     results = ray.get([f for _, f in futures])
     by_task: dict[str, list[dict]] = {}
     for (task, _), res in zip(futures, results, strict=True):

@@ -102,24 +102,29 @@ def resolve_tasks(tasks: str | TaskSpec | Sequence[str | TaskSpec] | None, *, ta
     return out
 
 
-def completed_samples(store: ResultStore, model: str, spec: TaskSpec, task_rev: str) -> set[str]:
-    """Sample ids with a value (no error) for every declared metric, at this task revision."""
+def completed_samples(store: ResultStore, model: str, spec: TaskSpec, task_rev: str, *,
+                      retry_errors: bool = False) -> set[str]:
+    """Sample ids with rows at this task revision (with `retry_errors`: and no error among them).
+
+    A (model, task, sample) cell is present once it was measured on this revision of the task
+    (any metric, any rater group); a failed sample's error rows count as present unless
+    `retry_errors`, so a finished rerun never rebuilds the model for a deterministic failure.
+    """
     import pyarrow.compute as pc
 
     if store.dataset() is None:
         return set()
-    t = store.scan(models=[model], tasks=[spec.name], columns=["sample_id", "metric", "error", "task_revision"])
+    t = store.scan(models=[model], tasks=[spec.name], columns=["sample_id", "error", "task_revision"])
     if t.num_rows == 0:
         return set()
-    metrics = [m.name for m in spec.metrics]
-    ok = pc.and_(pc.is_null(t["error"]), pc.equal(t["task_revision"].cast("string"), task_rev))
-    ok = pc.and_(ok, pc.is_in(t["metric"].cast("string"), value_set=__import__("pyarrow").array(metrics)))
-    t = t.filter(ok)
+    t = t.filter(pc.equal(t["task_revision"].cast("string"), task_rev))
     if t.num_rows == 0:
         return set()
-    counts = t.select(["sample_id"]).group_by("sample_id").aggregate([([], "count_all")])
-    full = pc.equal(counts["count_all"], len(metrics))
-    return set(pc.filter(counts["sample_id"], full).cast("string").to_pylist())
+    ids = t["sample_id"].cast("string")
+    present = set(pc.unique(ids).to_pylist())
+    if retry_errors:
+        present -= set(pc.unique(pc.filter(ids, pc.is_valid(t["error"]))).to_pylist())
+    return present
 
 
 def _store_means(store: ResultStore, model: str, spec: TaskSpec, ids: list[str]) -> float | None:
@@ -210,6 +215,7 @@ def evaluate(
     model_registry: ModelRegistry | None = None,
     shard_rows: int = SHARD_ROWS,
     shard_size: int = 256,
+    retry_errors: bool = False,
     log: Callable[[str], None] | None = None,
 ) -> EvaluationReport:
     """Evaluate `model` on `tasks` (names, specs, and/or every task tagged `tag`) into `store`.
@@ -217,6 +223,7 @@ def evaluate(
     `model` is a name (see `samplebench.runners.models`), a `ModelSpec`, or an already built
     adapter/encoder (then its `spec.name` or `name` attribute names it in the results).
     Returns an `EvaluationReport`; its `exit_code` is 1 when some samples failed.
+    `retry_errors` recomputes samples whose stored rows carry an error (by default they count as done).
     `executor="ray"` spreads tasks and shards of at most `shard_size` samples over a Ray cluster
     (see `samplebench.runners.executors`).
     """
@@ -233,10 +240,10 @@ def evaluate(
 
         return evaluate_ray(model, specs, store=store, limit=limit, batch_size=batch_size, cache=cache,
                             cache_dir=cache_dir, command=command, model_registry=model_registry,
-                            shard_size=shard_size)
+                            shard_size=shard_size, retry_errors=retry_errors)
     return _evaluate_local(model, specs, store=store, limit=limit, batch_size=batch_size, cache=cache,
                            cache_dir=cache_dir, progress=progress, command=command, model_registry=model_registry,
-                           shard_rows=shard_rows, log=log)
+                           shard_rows=shard_rows, log=log, retry_errors=retry_errors)
 
 
 def _model_name(model: Any) -> tuple[str, ModelSpec | None, Any]:
@@ -254,7 +261,8 @@ def _model_name(model: Any) -> tuple[str, ModelSpec | None, Any]:
 
 
 def _evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, batch_size, cache, cache_dir,
-                    progress, command, model_registry, shard_rows, log, sample_filter: dict[str, set[str]] | None = None) -> EvaluationReport:
+                    progress, command, model_registry, shard_rows, log, sample_filter: dict[str, set[str]] | None = None,
+                    retry_errors: bool = False) -> EvaluationReport:
     from ..tasks import evaluator_for
     from ..tasks._data import task_revision
     from .cache import CachedEncoder, EmbeddingCache, default_cache_dir
@@ -292,7 +300,7 @@ def _evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, 
                 ids = [i for i in ids if i in sample_filter[spec_t.name]]
             elif limit is not None:
                 ids = ids[:limit]
-            done = completed_samples(store, name, spec_t, trev)
+            done = completed_samples(store, name, spec_t, trev, retry_errors=retry_errors)
             missing = [i for i in ids if i not in done]
             if missing:
                 if data is None:
