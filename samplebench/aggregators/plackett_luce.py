@@ -273,19 +273,36 @@ class PLFit:
         return H + self.alpha * np.eye(self.theta.size)
 
     def covariance(self) -> np.ndarray:
-        """Inverse information (forward only) or the sandwich H^-1 J H^-1 (both directions)."""
+        """Inverse information (forward only) or the sandwich H^-1 J H^-1 (both directions).
+
+        Inverted on the models that have data (the others keep variance 1/alpha, or NaN); with
+        alpha = 0 the gauge is fixed by inverting H + 11^T/k, which equals the pseudo-inverse plus
+        11^T/k and so gives the same covariance of theta - mean(theta).
+        """
         import scipy.sparse as sp
 
         H = self.hessian()
-        Hinv = np.linalg.pinv(H, hermitian=True)
+        n = H.shape[0]
+        act = np.flatnonzero(np.diag(H) > self.alpha * (1 + 1e-9) + 1e-300)
+        k = act.size
+        Ha = H[np.ix_(act, act)]
+        ones = np.full((k, k), 1.0 / k) if k else np.zeros((0, 0))
+        try:
+            Hinv_a = np.linalg.inv(Ha + ones) - (ones if self.alpha == 0 else 0.0)
+        except np.linalg.LinAlgError:
+            Hinv_a = np.linalg.pinv(Ha, hermitian=True)
+        out = np.full((n, n), 0.0)
+        np.fill_diagonal(out, 1.0 / self.alpha if self.alpha > 0 else np.nan)
         if len(self.parts) == 1:
-            return Hinv
+            out[np.ix_(act, act)] = Hinv_a
+            return out
         st0 = self.parts[0][0]
         vals = sum(sign * st.member_scores(sign * self.theta) for st, sign in self._explicit_parts())
         G = sp.csr_matrix((vals, (st0.member_ballot, st0.member_model)),
-                          shape=(int(st0.member_ballot.max()) + 1 if st0.member_ballot.size else 0, self.theta.size))
-        J = (G.T @ G).toarray()
-        return Hinv @ J @ Hinv
+                          shape=(int(st0.member_ballot.max()) + 1 if st0.member_ballot.size else 0, n))
+        J = (G.T @ G).toarray()[np.ix_(act, act)]
+        out[np.ix_(act, act)] = Hinv_a @ J @ Hinv_a
+        return out
 
 
 DIRECTIONS = ("both", "forward")
