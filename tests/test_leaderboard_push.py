@@ -171,7 +171,7 @@ def test_unrelated_repo_is_refused_unless_forced(bench, spec, store, hub):
 def test_private_revision_and_dry_run(bench, spec, store, hub):
     r = _push(bench, spec, store, hub, "--dry-run")
     assert r.exit_code == 0, r.output
-    assert "dry run" in r.output and "leaderboard.parquet" in r.output
+    assert "dry run" in r.output and "leaderboard.parquet" in r.output and "bytes)" in r.output
     assert hub.state.log == [] and hub.state.repos == {}  # nobody was contacted
     r = _push(bench, spec, store, hub, "--private", "--revision", "dev")
     assert r.exit_code == 0, r.output

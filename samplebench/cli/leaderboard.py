@@ -87,7 +87,7 @@ def push(spec_path: Path, repo: str, store: Path | None, registry: Path | None, 
     The token comes from HF_TOKEN or `hf auth login` and is never printed. Nothing changes and no
     commit is made when the repo already holds this exact build.
     """
-    from ..leaderboards.publish import PushFailed, dry_run_manifest, push_leaderboard
+    from ..leaderboards.publish import PushFailed, push_leaderboard
 
     try:
         b, result = push_leaderboard(spec_path, repo, store, out=out, registry=registry, private=private,
@@ -100,9 +100,6 @@ def push(spec_path: Path, repo: str, store: Path | None, registry: Path | None, 
         data["spec_hash"], data["run_ids"] = b.spec_hash, b.run_ids
         echo_json(data)
         return
-    if dry_run and out is not None:
-        for f in dry_run_manifest(out):
-            click.echo(f"  {f['path']}  {f['bytes']:,} bytes")
     click.echo("\n".join(result.lines()))
 
 

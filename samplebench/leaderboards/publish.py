@@ -54,6 +54,7 @@ class PushResult:
     dry_run: bool = False
     created_repo: bool = False
     eval_results: dict[str, str] = field(default_factory=dict)  # model repo -> what happened
+    sizes: dict[str, int] = field(default_factory=dict)  # path -> bytes, for the files to upload
 
     def lines(self) -> list[str]:
         if self.dry_run:
@@ -63,7 +64,8 @@ class PushResult:
         else:
             head = f"published {self.url} (revision {self.revision}), commit {self.commit_oid}"
         out = [head, f"  message: {self.commit_message}"]
-        out += [f"  + {p}" for p in self.changed] + [f"  - {p}" for p in self.deleted]
+        out += [f"  + {p}" + (f"  ({self.sizes[p]:,} bytes)" if p in self.sizes else "") for p in self.changed]
+        out += [f"  - {p}" for p in self.deleted]
         if self.unchanged:
             out.append(f"  = {len(self.unchanged)} file(s) unchanged")
         out += [f"  eval results {m}: {what}" for m, what in sorted(self.eval_results.items())]
@@ -182,6 +184,7 @@ def push_folder(
                         commit_message=summary, dry_run=dry_run)
     if dry_run:
         result.changed = sorted(files)
+        result.sizes = {p: f.stat().st_size for p, f in files.items()}
         return result
     if constants.HF_HUB_OFFLINE:
         raise SampleBenchError("HF_HUB_OFFLINE is set, so nothing can be pushed", hint="unset HF_HUB_OFFLINE to publish")
