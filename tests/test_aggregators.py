@@ -258,3 +258,47 @@ def test_worst_first_reading_shares_the_stage_arrays():
     assert ll_a == pytest.approx(ll_b)
     np.testing.assert_allclose(g_a, g_b, atol=1e-10)
     np.testing.assert_allclose(st.wins_rev, rev.wins)
+
+
+def test_tags_and_registry_directions(store, tmp_path):
+    """--tag selects registered tasks; a registered spec's direction wins over what a run recorded,
+    and its main_metric picks the voting metric."""
+    reg = tmp_path / "registry"
+    reg.mkdir()
+    (reg / "reg.yaml").write_text(
+        "name: reg\nversion: '1'\ndescription: regression error\ntype: classification\n"
+        "dataset: {path: ./reg.csv}\ncolumns: {text: text, label: label}\n"
+        "metrics:\n  - {name: err, kind: continuous, higher_is_better: true}\n"
+        "main_metric: err\ntags: [numeric]\n", encoding="utf-8")
+    from samplebench.registry import TaskRegistry
+
+    registry = TaskRegistry(reg, builtin=False)
+    ev = select_evidence(store, tags=["numeric"], registry=registry)
+    assert ev.tasks == ["reg"]
+    assert ev.higher_is_better[("reg", "err")] is True  # the spec says so, the run said lower
+    r = fit(ev, "borda")
+    assert r.order()[0] == "bad"  # largest error now counts as best
+    with pytest.raises(SampleBenchError, match="no registered task has tag"):
+        select_evidence(store, tags=["nope"], registry=registry)
+    with pytest.raises(SampleBenchError, match="have no results"):
+        select_evidence(store, tasks=["qaa"], registry=registry)
+
+
+def test_pairwise_judgements_from_the_store_and_levels(tmp_path):
+    st = ResultStore(tmp_path / "pw")
+    rows = []
+    rng = np.random.default_rng(0)
+    strength = {"a": 1.0, "b": 0.0, "c": -1.0}
+    names = list(strength)
+    for i in range(300):
+        x, y = rng.choice(3, 2, replace=False)
+        p = 1 / (1 + np.exp(strength[names[y]] - strength[names[x]]))
+        rows.append({"task": "arena", "sample_id": str(i), "model_a": names[x], "model_b": names[y],
+                     "winner": "a" if rng.random() < p else "b", "judge": "human"})
+    st.append(rows, kind="pairwise")
+    ev = select_evidence(st, registry=tmp_path / "none")
+    assert ev.n_pairs == 300 and ev.n_measurements == 0
+    for method in ("bradley-terry", "plackett-luce", "elo", "copeland", "win-rate"):
+        assert fit(ev, method).order() == ["a", "b", "c"], method
+    assert fit(ev, "borda", level="task").order() == ["a", "b", "c"]
+    assert fit(ev, "borda", level="two").order() == ["a", "b", "c"]

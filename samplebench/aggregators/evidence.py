@@ -407,13 +407,16 @@ def _codes(col: pa.ChunkedArray | pa.Array, index_of, null: int | None = None) -
     if not pa.types.is_dictionary(col.type):
         col = pc.dictionary_encode(col)
     dictionary = col.dictionary.to_pylist()
-    lookup = np.array([index_of(str(v)) if v is not None else -1 for v in dictionary] + [-1], np.int64)
     idx = col.indices
     if idx.null_count:
         if null is None:
             raise SampleBenchError("a key column (model/task/metric) has an empty value")
         idx = pc.fill_null(idx, len(dictionary))
-    return lookup[np.asarray(idx, np.int64)]
+    codes = np.asarray(idx, np.int64)
+    used = np.bincount(codes, minlength=len(dictionary) + 1) > 0  # a shard's dictionary may hold more
+    lookup = np.array([index_of(str(v)) if v is not None and used[i] else -1 for i, v in enumerate(dictionary)]
+                      + [-1], np.int64)
+    return lookup[codes]
 
 
 def evidence_from_matrix(values: np.ndarray, models: Sequence[str] | None = None, *, task: str = "task",
