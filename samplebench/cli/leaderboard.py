@@ -40,7 +40,7 @@ def build(spec_path: Path, out: Path, store: Path | None, registry: Path | None,
     """Write the leaderboard's tables, samples, plot, page and dataset card into OUT."""
     from ..leaderboards.build import build_leaderboard
 
-    b = build_leaderboard(spec_path, store, out, registry=registry)
+    b = build_leaderboard(spec_path, store, out, registry=registry, progress=_progress)
     if as_json:
         echo_json({"out": str(out), "spec_hash": b.spec_hash, "run_ids": b.run_ids,
                    "files": [str(p.relative_to(out)) for p in b.files], "warnings": b.warnings,
@@ -48,6 +48,10 @@ def build(spec_path: Path, out: Path, store: Path | None, registry: Path | None,
         return
     _print_summary(b)
     click.echo(f"wrote {len(b.files)} file(s) to {out} (spec sha256 {b.spec_hash[:12]}, {len(b.run_ids)} run(s))")
+
+
+def _progress(message: str) -> None:
+    click.echo(f"... {message}", err=True)
 
 
 def _print_summary(b, top: int = 10) -> None:
@@ -92,7 +96,7 @@ def push(spec_path: Path, repo: str, store: Path | None, registry: Path | None, 
     try:
         b, result = push_leaderboard(spec_path, repo, store, out=out, registry=registry, private=private,
                                      revision=revision, endpoint=endpoint, force=force, dry_run=dry_run,
-                                     retries=retries, eval_results=eval_results)
+                                     retries=retries, eval_results=eval_results, progress=_progress)
     except PushFailed as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:

@@ -20,6 +20,7 @@ value of the task's selected metric over the samples `m` was measured on.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -307,12 +308,18 @@ def _plain(col: pa.ChunkedArray) -> pa.ChunkedArray:
     return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
 
 
-def assemble(spec: LeaderboardSpec, store: ResultStore, registry=None, *, with_samples: bool = True) -> LeaderboardBuild:
-    """Select, rank and tabulate (no files written)."""
+def assemble(spec: LeaderboardSpec, store: ResultStore, registry=None, *, with_samples: bool = True,
+             progress: Callable[[str], None] | None = None) -> LeaderboardBuild:
+    """Select, rank and tabulate (no files written). `progress` gets a line per stage."""
+    say = progress or (lambda _msg: None)
     check_methods(spec)
+    say(f"selecting measurements from {store.root}")
     _, fit, _ = _methods()
     ev, excluded, view = select(spec, store, registry)
+    say(f"ranking {ev.n_models:,} models by {spec.aggregator.method} from {ev.n_measurements:,} measurements")
     ranking = _fit(fit, ev, spec.aggregator.method, spec.aggregator.params, spec)
+    if spec.also_show:
+        say(f"ranking by {', '.join(spec.also_show)} for comparison")
     others = {m: _fit(fit, ev, m, {}, spec, intervals=False) for m in spec.also_show}
     per_model, per_mt, per_task = _coverage(ev)
     means, task_metrics = _task_means(ev)
@@ -423,7 +430,7 @@ def _group_view(spec: LeaderboardSpec, ev) -> pa.Table | None:
 
 def build_leaderboard(
     spec: LeaderboardSpec | str | Path, store: ResultStore | str | Path | None = None, out: str | Path = "leaderboard",
-    *, registry=None,
+    *, registry=None, progress: Callable[[str], None] | None = None,
 ) -> LeaderboardBuild:
     """Build every artifact of `spec` from `store` into the folder `out` (created if needed)."""
     from ..registry.leaderboard_spec import load_leaderboard_spec
@@ -432,7 +439,9 @@ def build_leaderboard(
         spec = load_leaderboard_spec(spec)
     if not isinstance(store, ResultStore):
         store = ResultStore(store)
-    build = assemble(spec, store, registry)
+    build = assemble(spec, store, registry, progress=progress)
+    if progress:
+        progress(f"writing tables, samples, plot, page and card to {out}")
     build.files = write_outputs(build, Path(out))
     return build
 

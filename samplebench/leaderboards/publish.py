@@ -399,6 +399,7 @@ def push_leaderboard(
     retries: int = 4,
     backoff: float = 1.0,
     eval_results: bool = False,
+    progress=None,
 ):
     """Build `spec` from `store` (into `out`, else a temporary folder) and publish it with `push_folder`.
 
@@ -410,7 +411,7 @@ def push_leaderboard(
 
     with tempfile.TemporaryDirectory(prefix="samplebench-lb-") as tmp:
         folder = Path(out) if out is not None else Path(tmp)
-        build = build_leaderboard(spec, store, folder, registry=registry)
+        build = build_leaderboard(spec, store, folder, registry=registry, progress=progress)
         result = push_folder(folder, repo_id, spec_name=build.spec.name, spec_hash=build.spec_hash,
                              run_ids=build.run_ids, token=token, private=private, revision=revision,
                              endpoint=endpoint, force=force, dry_run=dry_run, retries=retries, backoff=backoff,
