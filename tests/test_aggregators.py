@@ -302,3 +302,19 @@ def test_pairwise_judgements_from_the_store_and_levels(tmp_path):
         assert fit(ev, method).order() == ["a", "b", "c"], method
     assert fit(ev, "borda", level="task").order() == ["a", "b", "c"]
     assert fit(ev, "borda", level="two").order() == ["a", "b", "c"]
+
+
+def test_one_level_ballots_change_nothing():
+    """Single-member and all-tied ballots carry no PL information, kept or dropped."""
+    from samplebench.aggregators.plackett_luce import fit_pl
+
+    rng = np.random.default_rng(12)
+    values = rng.normal(size=(200, 6)) + np.arange(6) * 0.2
+    values[rng.random(values.shape) < 0.3] = np.nan
+    extra = np.full((30, 6), np.nan)
+    extra[:10, 2] = 1.0  # single members
+    extra[10:, :] = 0.5  # everyone tied
+    base = fit_pl(evidence_from_matrix(values))
+    mixed = fit_pl(evidence_from_matrix(np.vstack([values, extra])))  # < 20% of members: kept
+    np.testing.assert_allclose(base.theta, mixed.theta, atol=1e-6)
+    assert base.loglik == pytest.approx(mixed.loglik, rel=1e-9)

@@ -242,7 +242,8 @@ def fit(
     if ev.n_models == 0 or (ev.n_measurements == 0 and ev.n_pairs == 0):
         raise SampleBenchError("no measurements to aggregate in the selection",
                                hint="check --models/--tasks/--tag/--metrics against `bench results list`")
-    active = ev.samples_per_model() > 0
+    n_samp = ev.samples_per_model()
+    active = n_samp > 0
     dropped = [ev.models[i] for i in np.flatnonzero(~active)]
     if dropped:
         notes.append(f"left out (no measurement in the selection): {', '.join(dropped)}")
@@ -320,7 +321,6 @@ def fit(
                 brl = np.where(br[:, local] > 0, br[:, local], np.nan)
                 rlo[target] = np.floor(np.nanquantile(brl, q, axis=0)).astype(np.int64)
                 rhi[target] = np.ceil(np.nanquantile(brl, 1 - q, axis=0)).astype(np.int64)
-    n_samp = ev.samples_per_model()
     n_comp = ev.comparisons_per_model()
     won, lost = win_loss_presence(ev)
     has_ci = use_ci != "none"

@@ -84,7 +84,11 @@ class Stages:
         """Stages of the informative ballots; `reverse` builds the worst-first copy explicitly."""
         nlev = ev.n_levels()
         informative = nlev >= 2
-        if not informative.all():
+        # A one-level ballot (single member, or everyone tied) contributes nothing: its only level
+        # is both first and last, so it is no choice in either reading. Dropping such ballots
+        # costs a copy of everything, worth it only when they hold a large share of the members.
+        sizes = ev.sizes()
+        if not informative.all() and (sizes[~informative].sum() > 0.2 * ev.n_measurements or (sizes == 0).any()):
             ev = ev.take_samples(np.flatnonzero(informative), keep_pairs=np.zeros(0, np.int64))
             nlev = nlev[informative]
         member_level = ev.member_level
