@@ -200,7 +200,13 @@ def rank_levels(sample_code: np.ndarray, oriented: np.ndarray) -> tuple[np.ndarr
     Returns `(order, sample_sorted, level)`; `order` is the permutation applied to the inputs.
     Equal values share a level (a tie). Vectorised: one lexsort and a few cumulative sums.
     """
-    order = np.lexsort((-oriented, sample_code))
+    if sample_code.size and int(sample_code.max()) < 65536 and int(sample_code.min()) >= 0:
+        # value order first (any sort: equal values share a level anyway), then a stable radix
+        # sort on 16-bit sample codes: ~2x faster than lexsort for a chunk of <= 65,536 samples
+        by_value = np.argsort(-oriented)
+        order = by_value[np.argsort(sample_code[by_value].astype(np.uint16), kind="stable")]
+    else:
+        order = np.lexsort((-oriented, sample_code))
     s = sample_code[order]
     v = oriented[order]
     n = s.size
