@@ -4,13 +4,14 @@
   samplebench `plackett-luce` vs ONEBench's pipeline (polars self-join to pairs, ties both
   ways, `choix.ilsr_pairwise_dense`) and vs `choix.ilsr_rankings`; bars >= 10x and >= 5x faster
   with equal or better Kendall tau to the true order (slow; a 10,000-sample version runs by default).
-  Measured (shared 2-core machine, load ~4): ours 1.9-3.6 s, ONEBench pipeline 3.1-9.6 s
-  (1.7-2.7x), ilsr_rankings 40-68 s (19-21x); tau ours 0.9952, ONEBench 0.9947, ilsr 0.9960.
+  Measured (shared 2-core machine, load ~4, three runs): ours 1.9-3.6 s, ONEBench pipeline
+  3.1-13.1 s (1.7-4.5x), ilsr_rankings 40-68 s (15-21x); tau ours 0.9952, ONEBench 0.9947,
+  ilsr_rankings 0.9960 (random tie-breaks; one seed).
 * Kemeny-Young with a proven optimum for 20 candidates in <= 10 s (measured 0.02-0.5 s).
 * 1,000 models x 1,000,000 samples, 95% missing (~50M measurements, mixed binary/continuous):
   evidence built chunk by chunk from sufficient statistics and `plackett-luce` fitted in <= 60 s
-  and <= 8 GB peak RSS, in a fresh process (slow). Measured under load ~4: fit 50-52 s, evidence
-  10-13 s, peak RSS 4.9 GiB, tau 0.996.
+  and <= 8 GB peak RSS, in a fresh process (slow). Measured under load ~4: fit 34-52 s, evidence
+  10-14 s, peak RSS 4.1-4.9 GiB, tau 0.996.
 
 Why not choix at scale: choix's PL/BT routines take Python lists of rankings/pairs and loop over
 them in Python once per iteration (ilsr builds a Markov chain from every ranking in a Python
