@@ -288,10 +288,11 @@ def _scan_samples(store: ResultStore, ev, models: list[str], recorded: dict[str,
         t = (recorded or {}).get(task)
         if t is None or any(c not in t.column_names for c in columns):
             t = store.scan(tasks=[task], metrics=used_metrics[task], columns=columns)
-        keep = pc.is_in(t["model"].cast(pa.string()), value_set=model_set)
-        keep = pc.and_(keep, pc.is_in(t["metric"].cast(pa.string()), value_set=pa.array(used_metrics[task])))
-        t = t.filter(keep)
-        t = pa.table({name: _plain(t[name]) for name in columns})
+        keep = pc.and_(pc.is_in(t["model"], value_set=model_set),
+                       pc.is_in(t["metric"], value_set=pa.array(used_metrics[task], pa.string())))
+        if not pc.all(keep).as_py():  # filtering copies; the usual case keeps a zero-copy slice
+            t = t.filter(keep)
+        t = t.select(columns)  # dictionary-encoded; writers cast one task at a time
         out[task] = t
         runs.update(pc.unique(t["run_id"]).to_pylist())
         n_errors += t.num_rows - t["error"].null_count
@@ -302,12 +303,6 @@ _CANONICAL = ["model", "model_revision", "task", "task_revision", "sample_id", "
               "created_at"]
 
 
-def _plain(col: pa.ChunkedArray) -> pa.ChunkedArray:
-    if pa.types.is_dictionary(col.type):
-        col = col.cast(col.type.value_type)
-    return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-
-
 def assemble(spec: LeaderboardSpec, store: ResultStore, registry=None, *, with_samples: bool = True,
              progress: Callable[[str], None] | None = None) -> LeaderboardBuild:
     """Select, rank and tabulate (no files written). `progress` gets a line per stage."""
@@ -316,6 +311,11 @@ def assemble(spec: LeaderboardSpec, store: ResultStore, registry=None, *, with_s
     say(f"selecting measurements from {store.root}")
     _, fit, _ = _methods()
     ev, excluded, view = select(spec, store, registry)
+    ranked_models = list(ev.models)
+    samples, run_ids, n_errors = _scan_samples(store, ev, ranked_models, view.tables if view else None) \
+        if with_samples else ({}, [], 0)
+    if view is not None:
+        view.release()
     say(f"ranking {ev.n_models:,} models by {spec.aggregator.method} from {ev.n_measurements:,} measurements")
     ranking = _fit(fit, ev, spec.aggregator.method, spec.aggregator.params, spec)
     if spec.also_show:
@@ -385,10 +385,6 @@ def assemble(spec: LeaderboardSpec, store: ResultStore, registry=None, *, with_s
                             f"({', '.join(vals[:5])}{' ...' if len(vals) > 5 else ''}); their scores are bounds, not estimates.")
     notes = list(dict.fromkeys([*ev.notes, *diag.notes]))
 
-    samples, run_ids, n_errors = _scan_samples(store, ev, names, view.tables if view else None) if with_samples \
-        else ({}, [], 0)
-    if view is not None:
-        view.release()
     if n_errors:
         notes = [n for n in notes if "without a value (errors) were left out" not in n]
         notes.append(f"{n_errors:,} selected measurement(s) carry an error instead of a value; they count as not measured.")

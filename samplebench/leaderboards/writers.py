@@ -43,6 +43,18 @@ def write_parquet(table: pa.Table, path: Path) -> Path:
     return publish(path, lambda tmp: pq.write_table(table, tmp, compression="zstd", row_group_size=1 << 20))
 
 
+def plain_table(table: pa.Table) -> pa.Table:
+    """Dictionary-encoded columns cast to their value type, one chunk per column (Parquet readers such
+    as `datasets` then see plain strings; Parquet dictionary-encodes them on disk anyway)."""
+    cols = {}
+    for name in table.column_names:
+        col = table[name]
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(col.type.value_type)
+        cols[name] = col.combine_chunks()
+    return pa.table(cols)
+
+
 def write_csv(table: pa.Table, path: Path) -> Path:
     return publish(path, lambda tmp: pacsv.write_csv(table, tmp))
 
@@ -104,7 +116,7 @@ def write_outputs(build: LeaderboardBuild, out: Path) -> list[Path]:
     sample_dir = out / "samples"
     wanted = {sample_file_name(t): t for t in build.samples}
     for name, task in sorted(wanted.items()):
-        files.append(write_parquet(build.samples[task], sample_dir / name))
+        files.append(write_parquet(plain_table(build.samples[task]), sample_dir / name))
     if sample_dir.is_dir():
         for p in sample_dir.glob("*.parquet"):
             if p.name not in wanted:
