@@ -167,10 +167,14 @@ def _free_port() -> int:
 def test_refused_connection_gives_error_rows_and_exit_1(bench, home, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     port = _free_port()  # nothing listens there: connections are refused
-    res = bench("evaluate", f"openai:fake@http://127.0.0.1:{port}/v1", "--tasks", "bundled-sts,bundled-paraphrase",
-                "--limit", "6", "--quiet")
+    (home / "models").mkdir(parents=True)
+    (home / "models" / "dead.yaml").write_text(
+        f"name: dead-endpoint\nadapter: openai\nargs: {{model: fake, base_url: 'http://127.0.0.1:{port}/v1', "
+        "max_retries: 3, backoff: 0.05}\n")
+    res = bench("evaluate", "dead-endpoint", "--tasks", "bundled-sts,bundled-paraphrase", "--limit", "6", "--quiet")
     assert res.exit_code == 1, res.output
     assert "12 sample(s) failed" in res.output
     rows = ResultStore(home / "store").scan(columns=["value", "error"]).to_pylist()
     assert len(rows) == 12 and all(r["value"] is None and "cannot reach" in r["error"] for r in rows)
+    assert all("after 4 attempts" in r["error"] for r in rows)
     assert KEY not in res.output

@@ -108,6 +108,7 @@ def load_split(spec: TaskSpec, split: str, *, config: str | None = None) -> Any:
             kwargs: dict[str, Any] = {"delimiter": "\t"} if chosen[0].lower().endswith(".tsv") else {}
             return datasets.load_dataset(builder, data_files={split: chosen}, split=split, **kwargs)
         name = config if config is not None else ds.name
+        _honour_offline_env()
         try:
             return datasets.load_dataset(ds.path, name, revision=ds.revision, split=split)
         except ValueError as exc:  # a config with one split under another name (e.g. corpus/corpus)
@@ -125,6 +126,15 @@ def load_split(spec: TaskSpec, split: str, *, config: str | None = None) -> Any:
             f"{str(exc).splitlines()[0] if str(exc) else ''}",
             hint="Hub datasets need network access (unset HF_HUB_OFFLINE) or a local copy in the HF cache",
         ) from None
+
+
+def _honour_offline_env() -> None:
+    """`datasets` reads HF_HUB_OFFLINE once, at import; follow the environment as it is now."""
+    import datasets
+
+    offline = os.environ.get("HF_HUB_OFFLINE", os.environ.get("HF_DATASETS_OFFLINE", "")).lower() in ("1", "true", "yes")
+    if hasattr(datasets.config, "HF_HUB_OFFLINE"):
+        datasets.config.HF_HUB_OFFLINE = offline
 
 
 def require_columns(spec: TaskSpec, dataset: Any, roles: list[str], where: str = "") -> dict[str, str]:
