@@ -318,3 +318,34 @@ def test_one_level_ballots_change_nothing():
     mixed = fit_pl(evidence_from_matrix(np.vstack([values, extra])))  # < 20% of members: kept
     np.testing.assert_allclose(base.theta, mixed.theta, atol=1e-6)
     assert base.loglik == pytest.approx(mixed.loglik, rel=1e-9)
+
+
+def _one_score_per_task(n_tasks: int = 12, n_models: int = 6, seed: int = 3):
+    """A leaderboard-style table: every task holds a single score per model (lower is better)."""
+    rng = np.random.default_rng(seed)
+    b = EvidenceBuilder([f"m{i}" for i in range(n_models)], tasks=[f"t{j}" for j in range(n_tasks)],
+                        metrics=["err"], higher_is_better={(f"t{j}", "err"): False for j in range(n_tasks)})
+    for j in range(n_tasks):
+        v = np.arange(n_models) + rng.normal(0, 1.5, n_models)
+        b.add_ballots(np.zeros(n_models, np.int64), np.arange(n_models), v, oriented=-v, sample_task=j)
+    return b.build()
+
+
+def test_bootstrap_within_tasks_keeps_task_sums_on_their_scale():
+    from samplebench.aggregators.api import resample_within
+
+    strata = np.repeat([0, 1, 2], [5, 1, 3])
+    idx = resample_within(np.random.default_rng(0), strata)
+    assert np.bincount(strata[idx]).tolist() == [5, 1, 3]
+    ev = _one_score_per_task()
+    r = fit(ev, "borda-mteb", bootstrap=40, seed=1)
+    assert any("zero width" in n for n in r.diagnostics.notes)
+    by_tasks = fit(ev, "borda-mteb", bootstrap=200, seed=1, resample="tasks")
+    assert by_tasks.params["resample"] == "tasks"
+    for m in by_tasks.models:
+        assert m.ci_low <= m.score <= m.ci_high
+    assert any(m.ci_high > m.ci_low for m in by_tasks.models)
+    pl = fit(ev, "plackett-luce", bootstrap=100, seed=1, resample="tasks")
+    assert pl.order()[0] == "m0"
+    for m in pl.models:
+        assert m.ci_low <= m.score <= m.ci_high

@@ -10,9 +10,14 @@ Uncertainty (`ci`):
 * `fisher` (PL, BT): Wald intervals theta_i ± z se_i in the sum-zero gauge, se from the inverse
   observed information (the sandwich H^-1 J H^-1 for two-way PL); rank intervals from 4,000
   draws of N(theta, Cov) (seeded);
-* `bootstrap`: `bootstrap=B` resamples ballots (and judgements) with replacement, refits, and
-  takes percentile intervals of scores and ranks; replicates run on `n_jobs` threads with
-  seeds spawned from `seed`, so results do not depend on `n_jobs`;
+* `bootstrap`: `bootstrap=B` resamples ballots (and judgements) with replacement *within each
+  task* (a stratified bootstrap: the tasks are fixed, their samples are the random part, so a
+  sum over tasks such as Borda points keeps its scale), refits, and takes percentile intervals
+  of scores and ranks; replicates run on `n_jobs` threads with seeds spawned from `seed`, so
+  results do not depend on `n_jobs`;
+  `resample="tasks"` instead draws whole tasks with replacement (each copy counted as a task
+  of its own): uncertainty over which tasks the benchmark happened to include — the useful
+  choice when every task holds a single score, as in an MTEB leaderboard table;
 * `auto`: bootstrap when `bootstrap > 0`, else fisher when the method has it, else none.
 
 Statistically tied groups: walking down the ranking, a model joins the current group while its
@@ -28,6 +33,7 @@ which); rules that are defined on any profile (Borda, ...) still run, and say so
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -173,15 +179,55 @@ def fisher_intervals(out: MethodOutput, active: np.ndarray, confidence: float, s
     return lo, hi, rl, rh
 
 
-def bootstrap_scores(ev: Evidence, run, B: int, seed: int, n_jobs: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Scores and ranks of `run(evidence)` on B resamples of ballots (and judgements)."""
+def resample_within(rng: np.random.Generator, strata: np.ndarray) -> np.ndarray:
+    """Indices drawn with replacement inside each stratum, as many per stratum as it has."""
+    n = strata.size
+    if n == 0:
+        return np.zeros(0, np.int64)
+    order = np.argsort(strata, kind="stable")
+    ordered = strata[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    sizes = np.diff(np.r_[starts, n])
+    offset = np.minimum((rng.random(n) * np.repeat(sizes, sizes)).astype(np.int64), np.repeat(sizes, sizes) - 1)
+    return order[np.repeat(starts, sizes) + offset]
+
+
+def resample_tasks(rng: np.random.Generator, ev: Evidence) -> Evidence:
+    """Whole tasks drawn with replacement; every drawn copy is a task of its own (so sums keep scale)."""
+    present = np.union1d(np.unique(ev.sample_task), np.unique(ev.pair_task))
+    draws = rng.choice(present, size=present.size, replace=True)
+    idx, pidx, new_task, new_pair_task = [], [], [], []
+    for copy, t in enumerate(draws):
+        s = np.flatnonzero(ev.sample_task == t)
+        p = np.flatnonzero(ev.pair_task == t)
+        idx.append(s)
+        pidx.append(p)
+        new_task.append(np.full(s.size, copy, np.int64))
+        new_pair_task.append(np.full(p.size, copy, np.int64))
+    names = [f"{ev.tasks[t]}#{copy}" for copy, t in enumerate(draws)] if ev.tasks else []
+    hib = {(f"{ev.tasks[t]}#{copy}", m): v for copy, t in enumerate(draws) for (task, m), v in
+           ev.higher_is_better.items() if ev.tasks and task == ev.tasks[t]}
+    return replace(ev.take_samples(np.concatenate(idx), keep_pairs=np.concatenate(pidx)),
+                   sample_task=np.concatenate(new_task), pair_task=np.concatenate(new_pair_task),
+                   tasks=names, higher_is_better=hib)
+
+
+RESAMPLE_UNITS = ("samples", "tasks")
+
+
+def bootstrap_scores(ev: Evidence, run, B: int, seed: int, n_jobs: int = 1,
+                     resample: str = "samples") -> tuple[np.ndarray, np.ndarray]:
+    """Scores and ranks of `run(evidence)` on B resamples: samples within each task, or whole tasks."""
     seqs = np.random.SeedSequence(seed).spawn(B)
 
     def one(ss: np.random.SeedSequence) -> tuple[np.ndarray, np.ndarray]:
         rng = np.random.default_rng(ss)
-        idx = rng.integers(0, ev.n_samples, ev.n_samples) if ev.n_samples else np.zeros(0, np.int64)
-        pidx = rng.integers(0, ev.n_pairs, ev.n_pairs) if ev.n_pairs else np.zeros(0, np.int64)
-        out = run(ev.take_samples(idx, keep_pairs=pidx))
+        if resample == "tasks":
+            out = run(resample_tasks(rng, ev))
+        else:
+            idx = resample_within(rng, ev.sample_task)
+            pidx = resample_within(rng, ev.pair_task)
+            out = run(ev.take_samples(idx, keep_pairs=pidx))
         return out.scores, _ranks(out.scores, out.lower_is_better)
 
     if n_jobs > 1:
@@ -213,6 +259,7 @@ def fit(
     level: str = "sample",
     ci: str = "auto",
     bootstrap: int = 0,
+    resample: str = "samples",
     confidence: float = 0.95,
     seed: int = 0,
     n_jobs: int = 1,
@@ -230,6 +277,8 @@ def fit(
         raise SampleBenchError("on_disconnected must be 'refuse' or 'per-component'")
     if not 0 < confidence < 1:
         raise SampleBenchError(f"confidence must be in (0, 1), got {confidence}")
+    if resample not in RESAMPLE_UNITS:
+        raise SampleBenchError(f"resample must be one of {', '.join(RESAMPLE_UNITS)}, got '{resample}'")
     notes = list(evidence.notes)
     ev = evidence
     if level == "task" and not m.task_level:
@@ -274,6 +323,11 @@ def fit(
                          "ask for them with ci='fisher' (--ci fisher) or --bootstrap N")
     if use_ci == "bootstrap" and bootstrap <= 0:
         raise SampleBenchError("ci='bootstrap' needs bootstrap=N replicates (--bootstrap N)")
+    if use_ci == "bootstrap" and resample == "samples" and ev.n_samples and (
+            np.bincount(ev.sample_task).max(initial=0) <= 1):
+        notes.append("every task holds one sample, so resampling samples within tasks cannot vary anything: "
+                     "the intervals have zero width; resample='tasks' (--resample tasks) asks instead how the "
+                     "ranking depends on which tasks were included")
     if use_ci == "fisher" and not m.fisher:
         raise SampleBenchError(f"method '{m.name}' has no analytic interval", hint="use --bootstrap N")
     groups = comps if (len(comps) > 1 and m.needs_connected) else [list(np.flatnonzero(active))]
@@ -313,7 +367,7 @@ def fit(
             a, b, c, d = fisher_intervals(out, sub_active, confidence, seed)
             lo[target], hi[target], rlo[target], rhi[target] = a[local], b[local], c[local], d[local]
         elif use_ci == "bootstrap":
-            bs, br = bootstrap_scores(sub, run, bootstrap, seed, n_jobs)
+            bs, br = bootstrap_scores(sub, run, bootstrap, seed, n_jobs, resample)
             q = (1 - confidence) / 2
             with np.errstate(all="ignore"):
                 lo[target] = np.nanquantile(bs[:, local], q, axis=0)
@@ -368,6 +422,7 @@ def fit(
     params_out = {**m.defaults, **params, "level": level, "ci": use_ci, "confidence": confidence, "seed": seed}
     if use_ci == "bootstrap":
         params_out["bootstrap"] = bootstrap
+        params_out["resample"] = resample
     return Ranking(method=m.name, params=params_out, score_scale=scale, models=models, diagnostics=diagnostics)
 
 

@@ -70,7 +70,9 @@ def _diag_lines(r) -> list[str]:
               help="Read measurements from a Parquet/CSV file in the canonical columns instead of the store.")
 @click.option("--level", type=click.Choice(["sample", "task", "two"]), default="sample", show_default=True,
               help="Who votes: each sample, each task (main score), or within-task then across tasks.")
-@click.option("--bootstrap", type=int, default=0, show_default=True, help="Bootstrap replicates over samples.")
+@click.option("--bootstrap", type=int, default=0, show_default=True, help="Bootstrap replicates.")
+@click.option("--resample", type=click.Choice(["samples", "tasks"]), default="samples", show_default=True,
+              help="Bootstrap unit: samples within each task, or whole tasks.")
 @click.option("--ci", type=click.Choice(["auto", "fisher", "bootstrap", "none"]), default="auto", show_default=True)
 @click.option("--confidence", type=float, default=0.95, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -86,7 +88,7 @@ def _diag_lines(r) -> list[str]:
 @store_option
 @registry_option
 @json_option
-def aggregate(method, models, tasks, tags, metrics, input_file, level, bootstrap, ci, confidence, seed, jobs,
+def aggregate(method, models, tasks, tags, metrics, input_file, level, bootstrap, resample, ci, confidence, seed, jobs,
               arena, params, on_disconnected, compare_methods, by_group, group_rule, store, registry,
               as_json) -> None:
     """Rank models from sample-level results (Plackett-Luce by default) with intervals and diagnostics."""
@@ -117,7 +119,8 @@ def aggregate(method, models, tasks, tags, metrics, input_file, level, bootstrap
         click.echo(format_table(["method", *names], [(a, *[float(x) for x in row]) for a, row in zip(names, tau,
                                                                                                       strict=True)]))
         return
-    fit_kw = {**common, "ci": ci, "bootstrap": bootstrap, "confidence": confidence, "n_jobs": jobs, **kw}
+    fit_kw = {**common, "ci": ci, "bootstrap": bootstrap, "resample": resample, "confidence": confidence,
+              "n_jobs": jobs, **kw}
     if by_group:
         res = fit_by_group(ev, by_group, method, rule=group_rule, **fit_kw)
         if as_json:
