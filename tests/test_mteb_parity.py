@@ -196,3 +196,45 @@ def test_reranking_map_at_1000(encoder):
     theirs = _run_mteb(Task(), encoder)
     for metric in ("map_at_1000", "mrr_at_10", "ndcg_at_10"):
         assert ours[metric] == pytest.approx(theirs[metric], abs=TOL), metric
+
+
+def test_summarization_cosine_spearman(encoder, tmp_path):
+    import json
+    import random
+
+    from mteb.abstasks.text.summarization import AbsTaskSummarization
+
+    from samplebench.registry import TaskSpec
+    from samplebench.tasks._bundled import TOPICS, _headline
+
+    rng = random.Random(7)
+    rows = []
+    for d in range(25):
+        topic = rng.choice(sorted(TOPICS))
+        human = [_headline(rng, topic) for _ in range(2)]
+        machine = [_headline(rng, rng.choice(sorted(TOPICS))) for _ in range(5)]
+        rows.append({"id": f"doc{d}", "human_summaries": human, "machine_summaries": machine,
+                     "relevance": [round(rng.uniform(1, 5), 2) for _ in machine]})
+    path = tmp_path / "summ.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    spec = TaskSpec.model_validate({
+        "name": "parity-summ", "version": "1", "description": "synthetic", "type": "sts",
+        "dataset": {"path": str(path), "data_files": {"test": str(path)}},
+        "columns": {"text1": "machine_summaries", "text2": "human_summaries", "score": "relevance", "id": "id"},
+        "metrics": [{"name": "spearman", "kind": "continuous", "higher_is_better": True}],
+        "main_metric": "spearman", "options": {"mode": "summarization", "min_score": 1, "max_score": 5},
+    })
+    ev = evaluator_for(spec)
+    list(ev.evaluate(encoder, ev.load()))
+
+    class Task(AbsTaskSummarization):
+        metadata = TaskMetadata(type="Summarization", name="ParitySumm", main_score="cosine_spearman", **_META)
+        min_score, max_score = 1, 5
+
+        def load_data(self, **kwargs):
+            self.dataset = DatasetDict({"test": Dataset.from_list(
+                [{k: r[k] for k in ("human_summaries", "machine_summaries", "relevance")} | {"text": ""} for r in rows])})
+            self.data_loaded = True
+
+    theirs = _run_mteb(Task(), encoder)
+    assert ev.task_scores["cosine_spearman"] == pytest.approx(theirs["cosine_spearman"], abs=TOL)

@@ -12,8 +12,9 @@ The cosine is kept in the `prediction` column.
 Option `mode: summarization` evaluates SummEval-style data (MTEB `Summarization`): `text1` holds a
 list of machine summaries, `text2` a list of human summaries, `score` a list of human relevance
 scores; each machine summary is scored by its highest cosine to any human summary, and the
-per-document Spearman with the human scores is averaged (`cosine_spearman`). Per-sample
-(one document): `spearman`, the document's correlation.
+per-document Spearman with the human scores is averaged (`cosine_spearman`; as MTEB, documents
+whose human, cosine or dot-product scores are constant are skipped and get an error row).
+Per-sample (one document): `spearman`, the document's correlation.
 """
 
 from __future__ import annotations
@@ -126,7 +127,8 @@ class STSEvaluator(Evaluator):
                 errors.append(err)
                 continue
             pred = cosine_matrix(e1[sl1].astype(np.float64), e2[sl2].astype(np.float64)).max(axis=1)
-            if len(set(g.tolist())) == 1 or len(set(pred.tolist())) == 1:
+            dot = (e1[sl1].astype(np.float64) @ e2[sl2].astype(np.float64).T).max(axis=1)
+            if len(set(g.tolist())) == 1 or len(set(pred.tolist())) == 1 or len(set(dot.tolist())) == 1:
                 per_doc.append(None)
                 errors.append("constant scores: Spearman undefined")
                 continue
