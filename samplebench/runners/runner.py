@@ -412,7 +412,8 @@ def _bar(task: str, total: int, enabled: bool):
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=task, unit="sample", file=sys.stderr, leave=True, dynamic_ncols=True)
+    # smoothing=0: the rate shown is samples over the time since the task started (encoding included)
+    return tqdm(total=total, desc=task, unit="sample", file=sys.stderr, leave=True, dynamic_ncols=True, smoothing=0)
 
 
 def _bump_texts(bar, n: int) -> None:
