@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 MARKER = "samplebench-leaderboard"
 CARD_ROWS = 100
+CARD_TASKS = 12
 
 METHOD_WORDS = {
     "plackett-luce": (
@@ -94,9 +95,10 @@ def front_matter(build: LeaderboardBuild, sample_files: list[str]) -> dict[str, 
             "configs": configs}
 
 
-def ranking_markdown(build: LeaderboardBuild, limit: int = CARD_ROWS) -> str:
+def ranking_markdown(build: LeaderboardBuild, limit: int = CARD_ROWS, max_tasks: int = CARD_TASKS) -> str:
     t = build.table
-    task_cols = [c for c in t.column_names if c.startswith("task:")]
+    all_task_cols = [c for c in t.column_names if c.startswith("task:")]
+    task_cols = all_task_cols[:max_tasks]
     rank_cols = [c for c in t.column_names if c.startswith("rank:")]
     head = ["rank", "model", "score", "CI", "rank CI", "coverage", *[c[5:] for c in task_cols],
             *[f"{c[5:]} rank" for c in rank_cols]]
@@ -108,8 +110,13 @@ def ranking_markdown(build: LeaderboardBuild, limit: int = CARD_ROWS) -> str:
         cells = [str(r["rank"]), _md(r["model"]), _fmt(r["score"]), ci, rci, _fmt(r["coverage"] * 100 if r["coverage"] is not None else None, 1) + "%",
                  *[_fmt(r[c]) for c in task_cols], *[_fmt(r[c]) for c in rank_cols]]
         lines.append("| " + " | ".join(cells) + " |")
+    cut = []
     if t.num_rows > limit:
-        lines.append(f"\n*Top {limit} of {t.num_rows} models; the full table is `leaderboard.parquet`.*")
+        cut.append(f"top {limit} of {t.num_rows} models")
+    if len(all_task_cols) > len(task_cols):
+        cut.append(f"{len(task_cols)} of {len(all_task_cols)} task columns")
+    if cut:
+        lines.append(f"\n*Shown: {', '.join(cut)}; the full table is `leaderboard.parquet`.*")
     return "\n".join(lines)
 
 

@@ -55,8 +55,12 @@ def ranking_png(build: LeaderboardBuild, *, dpi: int = 100) -> bytes:
     cmap = _cmap()
     im = ax2.imshow(masked, aspect="auto", interpolation="nearest", cmap=cmap, vmin=0.0, vmax=1.0)
     tasks = build.coverage_tasks
-    ax2.set_xticks(np.arange(len(tasks)))
-    ax2.set_xticklabels([_short(t, 18) for t in tasks], rotation=90, fontsize=6 if len(tasks) > 20 else 8)
+    if len(tasks) <= 40:
+        ax2.set_xticks(np.arange(len(tasks)))
+        ax2.set_xticklabels([_short(t, 18) for t in tasks], rotation=90, fontsize=6 if len(tasks) > 20 else 8)
+    else:
+        ax2.set_xticks([])
+        ax2.set_xlabel(f"{len(tasks)} tasks")
     if len(models) <= 60:
         ax2.set_yticks(np.arange(len(models)))
         ax2.set_yticklabels([_short(m) for m in models], fontsize=6 if len(models) > 25 else 8)
@@ -66,7 +70,7 @@ def ranking_png(build: LeaderboardBuild, *, dpi: int = 100) -> bytes:
     measured = float((cov > 0).mean()) if cov.size else 0.0
     ax2.set_title(f"measured (model x task): {measured:.0%} of cells", fontsize=11)
     fig.colorbar(im, ax=ax2, fraction=0.046, pad=0.02, label="fraction of samples measured")
-    fig.subplots_adjust(left=0.13, right=0.97, bottom=max(0.12, 1.1 / height), top=1 - 0.45 / height, wspace=0.28)
+    fig.subplots_adjust(left=0.13, right=0.92, bottom=max(0.12, 1.1 / height), top=1 - 0.45 / height, wspace=0.3)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     return buf.getvalue()
