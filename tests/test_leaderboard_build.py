@@ -252,3 +252,16 @@ def test_read_once_view_answers_exactly_what_the_store_would(tmp_path):
         assert got.to_pylist() == store.scan(tasks=[task], metrics=["accuracy"]).to_pylist()
     assert set(view.tables) == set(truth.tasks)
     assert view.scan(kind="pairwise", tasks=[truth.tasks[0]]).num_rows == 0  # other reads pass through
+
+
+def test_bootstrap_intervals_are_seeded(sim, tmp_path):
+    store, _, _ = sim
+    spec = leaderboard_spec_from_dict({"name": "boot", "title": "Boot", "bootstrap": {"n": 20, "seed": 3},
+                                       "selection": {"tasks": ["task-000", "task-001"]}})
+    a = build_leaderboard(spec, store, tmp_path / "a")
+    b = build_leaderboard(spec, store, tmp_path / "b")
+    assert a.table.equals(b.table)
+    assert (tmp_path / "a" / "leaderboard.parquet").read_bytes() == (tmp_path / "b" / "leaderboard.parquet").read_bytes()
+    direct = fit(select_evidence(store, tasks=["task-000", "task-001"]), "plackett-luce", bootstrap=20, seed=3)
+    assert a.table["ci_low"].to_pylist() == [direct.by_model()[m].ci_low for m in a.table["model"].to_pylist()]
+    assert "from 20 resamples of the samples with seed 3" in (tmp_path / "a" / "README.md").read_text()
