@@ -232,9 +232,10 @@ def _push(api, call, files, repo_id, branch, spec_name, summary, description, re
 
     endpoint = api.endpoint
     try:
-        call("checking the token", api.whoami)
+        call("checking the token", api.whoami, cache=True)
     except HfHubHTTPError as exc:
-        raise SampleBenchError(f"the Hub at {endpoint} did not accept the token: HTTP {_status(exc)}") from None
+        raise SampleBenchError(f"{endpoint} answered HTTP {_status(exc)} to the token check",
+                               hint="is --endpoint a Hugging Face Hub? (default: HF_ENDPOINT or huggingface.co)") from None
 
     try:
         info = call("reading the repo", api.repo_info, repo_id, repo_type="dataset")
@@ -312,7 +313,7 @@ def _push_eval_results(api, call, folder: Path, repo_id: str, branch: str, spec_
     from huggingface_hub import CommitOperationAdd
     from huggingface_hub.errors import RepositoryNotFoundError
 
-    me = call("checking the token", api.whoami)
+    me = call("checking the token", api.whoami, cache=True)
     owned = {me.get("name")} | {o.get("name") for o in me.get("orgs", [])}
     info = call("reading the repo", api.repo_info, repo_id, repo_type="dataset", revision=branch)
     title = next((ln.removeprefix("# ").strip() for ln in (folder / "README.md").read_text().splitlines()
