@@ -75,3 +75,27 @@ def test_cli_models_list_and_show(bench, home):
     show = bench("models", "show", "bm25")
     assert show.exit_code == 0 and "adapter: bm25" in show.output and "revision: bm25-v1-" in show.output
     assert bench("models", "show", "nope").exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "adapter", "args"),
+    [
+        ("images:/data/run-1", "images", {"path": "/data/run-1"}),
+        ("diffusers:./tiny-pipe", "diffusers", {"model": "./tiny-pipe"}),
+        ("openai-images:dall-e-3@http://127.0.0.1:9/v1", "openai-images", {"model": "dall-e-3", "base_url": "http://127.0.0.1:9/v1"}),
+        ("openai:emb@http://127.0.0.1:9/v1", "openai", {"model": "emb", "base_url": "http://127.0.0.1:9/v1"}),
+        ("hf-causal:./lm", "transformers_causal_lm", {"model": "./lm"}),
+    ],
+)
+def test_uri_names_resolve_without_a_registered_spec(home, name, adapter, args):
+    from samplebench.runners.models import resolve_spec
+
+    spec = resolve_spec(name)
+    assert (spec.adapter, spec.args) == (adapter, args)
+
+
+def test_builtin_safety_baselines_are_registered(home):
+    from samplebench.registry import ModelRegistry
+
+    names = ModelRegistry().names()
+    assert {"baseline/safety-lexicon", "baseline/safety-tfidf", "baseline/safety-constant"} <= set(names)

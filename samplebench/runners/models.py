@@ -9,12 +9,15 @@ Accepted names, in order:
 * `openai:<model>` (OpenAI-compatible endpoint at `$OPENAI_BASE_URL`), or `openai:<model>@<base url>`;
 * `callable:<package.module>:<function>` or `<package.module>:<function>`;
 * `hf-causal:<folder or Hub id>` (transformers causal LM);
+* `images:<folder>` (bring your own generations), `diffusers:<folder or Hub id>`,
+  `openai-images:<model>[@<base url>]` (image generators for `cultural_t2i` tasks);
 * a local folder or a Hub id of a sentence-transformers model (offline: must be in the HF cache).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import SampleBenchError, closest_names
@@ -30,6 +33,22 @@ ALIASES = {
 _CALLABLE = re.compile(r"^(callable:)?([A-Za-z_][\w.]*):([A-Za-z_]\w*)$")
 
 
+def _model_at_url(rest: str) -> dict[str, str]:
+    """`model[@base_url]` -> adapter args."""
+    model, _, base = rest.partition("@")
+    return {"model": model, **({"base_url": base} if base else {})}
+
+
+# `scheme:rest` names that stand for a model without a registered spec.
+URI_SCHEMES: dict[str, Callable[[str], tuple[str, dict[str, str]]]] = {
+    "openai": lambda rest: ("openai", _model_at_url(rest)),                  # openai:MODEL[@URL]
+    "openai-images": lambda rest: ("openai-images", _model_at_url(rest)),    # openai-images:MODEL[@URL]
+    "hf-causal": lambda rest: ("transformers_causal_lm", {"model": rest}),   # hf-causal:PATH_OR_ID
+    "images": lambda rest: ("images", {"path": rest}),                       # images:DIR (bring your own)
+    "diffusers": lambda rest: ("diffusers", {"model": rest}),                # diffusers:PATH_OR_ID
+}
+
+
 def resolve_spec(name: str | ModelSpec, registry: ModelRegistry | None = None) -> ModelSpec:
     """The `ModelSpec` a name stands for; SampleBenchError with the closest names when none."""
     if isinstance(name, ModelSpec):
@@ -40,18 +59,13 @@ def resolve_spec(name: str | ModelSpec, registry: ModelRegistry | None = None) -
         return reg.get(name)
     if name in ALIASES and ALIASES[name] in reg:
         return reg.get(ALIASES[name])
-    if name.startswith("openai:"):
-        rest = name.removeprefix("openai:")
-        model, _, base = rest.partition("@")
-        args = {"model": model}
-        if base:
-            args["base_url"] = base
-        return ModelSpec(name=name, adapter="openai", args=args)
+    scheme, sep, rest = name.partition(":")
+    if sep and rest and scheme in URI_SCHEMES:
+        adapter, args = URI_SCHEMES[scheme](rest)
+        return ModelSpec(name=name, adapter=adapter, args=args)
     m = _CALLABLE.match(name)
     if m and not Path(name).exists():
         return ModelSpec(name=name, adapter="callable", args={"target": f"{m.group(2)}:{m.group(3)}"})
-    if name.startswith("hf-causal:"):
-        return ModelSpec(name=name, adapter="transformers_causal_lm", args={"model": name.removeprefix("hf-causal:")})
     from .adapters.sentence_transformer import resolve_local
 
     if resolve_local(name) is not None:

@@ -131,10 +131,12 @@ def _store_means(store: ResultStore, model: str, spec: TaskSpec, ids: list[str])
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    t = store.scan(models=[model], tasks=[spec.name], metrics=[spec.main_metric], columns=["sample_id", "value"])
+    t = store.scan(models=[model], tasks=[spec.name], metrics=[spec.main_metric])
     if t.num_rows == 0:
         return None
     t = t.filter(pc.is_in(t["sample_id"].cast("string"), value_set=pa.array(ids)))
+    if "group" in t.column_names:  # per-rater-group rows (DICES) are details, not more samples
+        t = t.filter(pc.is_null(t["group"]))
     v = pc.mean(t["value"]).as_py()
     return None if v is None else float(v)
 
