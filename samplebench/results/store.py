@@ -209,7 +209,12 @@ class ResultStore:
         return paths
 
     def dataset(self, kind: str = "measurements") -> ds.Dataset | None:
-        """A pyarrow dataset over all shards (string keys dictionary-encoded), or None when empty."""
+        """A pyarrow dataset over all shards with plain (not dictionary) string columns, or None.
+
+        Plain types matter: a filter on a plain string column is checked against each row
+        group's min/max statistics, so a scan for one model or task skips the other row groups
+        (clustered writes make them pure); with a dictionary schema Arrow reads them all.
+        """
         paths = self.shard_paths(kind)
         if not paths:
             return None
@@ -218,12 +223,7 @@ class ResultStore:
         for p in paths:  # footers only: collect detail columns some shards carry
             for f in pq.read_schema(p):
                 fields.setdefault(f.name, f)
-        dict_cols = [c for c in _DICT_COLUMNS if c in fields]
-        schema = pa.schema(
-            [pa.field(n, pa.dictionary(pa.int32(), f.type)) if n in dict_cols else f for n, f in fields.items()]
-        )
-        fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=dict_cols))
-        return ds.dataset([str(p) for p in paths], format=fmt, schema=schema)
+        return ds.dataset([str(p) for p in paths], format="parquet", schema=pa.schema(list(fields.values())))
 
     def scan(
         self,
@@ -260,8 +260,7 @@ class ResultStore:
         if unknown:
             raise SampleBenchError(f"unknown column(s) {', '.join(unknown)}; the store has {', '.join(dataset.schema.names)}")
         read_cols = list(dict.fromkeys([*wanted, *keys])) if latest else wanted
-        # One fragment and batch in flight at a time: memory stays near the size of the result.
-        table = dataset.to_table(columns=read_cols, filter=expr, batch_readahead=1, fragment_readahead=1)
+        table = _read_encoded(dataset, read_cols, expr)
         if latest:
             table = latest_per_cell(table, keys)
         return table.select(wanted)
@@ -281,15 +280,35 @@ class ResultStore:
         if dataset is None:
             out.update(rows=0, models={}, tasks={})
             return out
-        t = dataset.to_table(columns=["model", "task"])
-        per_model = t.group_by("model").aggregate([([], "count_all")])
-        per_task = t.group_by("task").aggregate([([], "count_all")])
-        out["rows"] = t.num_rows
-        out["models"] = dict(sorted(zip(per_model["model"].to_pylist(), per_model["count_all"].to_pylist(), strict=True)))
-        out["tasks"] = dict(sorted(zip(per_task["task"].to_pylist(), per_task["count_all"].to_pylist(), strict=True)))
+        counts: dict[str, dict[str, int]] = {"model": {}, "task": {}}
+        rows = 0
+        for batch in dataset.to_batches(columns=["model", "task"], batch_readahead=1, fragment_readahead=1):
+            rows += batch.num_rows
+            for col, acc in counts.items():
+                vc = pc.value_counts(batch.column(col))
+                for value, n in zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist(), strict=True):
+                    acc[value] = acc.get(value, 0) + n
+        out["rows"] = rows
+        out["models"] = dict(sorted(counts["model"].items()))
+        out["tasks"] = dict(sorted(counts["task"].items()))
         pw = self.dataset("pairwise")
         out["pairwise_rows"] = pw.count_rows() if pw is not None else 0
         return out
+
+
+def _read_encoded(dataset: ds.Dataset, columns: list[str], expr: ds.Expression | None) -> pa.Table:
+    """Scan batch by batch (one fragment and batch in flight), dictionary-encoding the repetitive
+    string columns as they arrive, so memory stays near the encoded size of the result."""
+    encode = [c for c in columns if c in _DICT_COLUMNS]
+    schema = pa.schema([
+        pa.field(c, pa.dictionary(pa.int32(), pa.string())) if c in encode else dataset.schema.field(c) for c in columns
+    ])
+    batches = []
+    for batch in dataset.to_batches(columns=columns, filter=expr, batch_readahead=1, fragment_readahead=1):
+        if batch.num_rows:
+            arrays = [pc.dictionary_encode(batch.column(c)) if c in encode else batch.column(c) for c in columns]
+            batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
+    return pa.Table.from_batches(batches, schema=schema)
 
 
 def _dictionary_codes(col: pa.ChunkedArray) -> tuple[np.ndarray, int]:
