@@ -18,6 +18,7 @@ import time
 import numpy as np
 import pytest
 import yaml
+from timing import best_of
 
 from samplebench.registry import ModelSpec, TaskSpec, load_spec
 from samplebench.tasks.dices_data import VOTES, load_dices
@@ -51,22 +52,13 @@ def spec350(tmp_path_factory) -> TaskSpec:
     return _spec(tmp_path_factory.mktemp("dices350"), "350")
 
 
-def _best_of(fn, rounds: int = 3) -> float:
-    best = float("inf")
-    for _ in range(rounds):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
-
-
 def test_load_350_size_beside_pandas(benchmark, spec350):
     import pandas as pd
 
     data = benchmark.pedantic(lambda: load_dices(spec350), rounds=3, iterations=1)
     ours = benchmark.stats.stats.min
     assert len(data.votes) == 350 * 123 and data.malformed.n_malformed == 0
-    peer = _best_of(lambda: pd.read_csv(spec350.resolved_dataset_path()))
+    peer = best_of(lambda: pd.read_csv(spec350.resolved_dataset_path()))
     benchmark.extra_info.update(load_s=ours, pandas_read_csv_s=peer, ratio=ours / peer, truth_rows=len(data.truth))
     print(f"\nDICES-350 size ({len(data.votes):,} ratings, {len(data.truth):,} ground-truth rows): load_dices "
           f"{ours:.2f} s, pandas.read_csv {peer:.2f} s, ratio {ours / peer:.1f}")
@@ -83,7 +75,7 @@ def test_alpha_beside_krippendorff_package(benchmark, spec350):
     matrix[raters, units] = values
     ours_value = benchmark.pedantic(lambda: krippendorff_alpha_nominal(units, values), rounds=5, iterations=1)
     ours = benchmark.stats.stats.min
-    peer = _best_of(lambda: kd.alpha(reliability_data=matrix, level_of_measurement="nominal"))
+    peer = best_of(lambda: kd.alpha(reliability_data=matrix, level_of_measurement="nominal"))
     peer_value = kd.alpha(reliability_data=matrix, level_of_measurement="nominal")
     assert ours_value == pytest.approx(peer_value, abs=1e-10)
     benchmark.extra_info.update(alpha=ours_value, ours_s=ours, krippendorff_s=peer, ratio=ours / peer)

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SampleBenchError
+from ..results.io import file_hash
 from .card import MARKER
 
 RETRY_STATUS = (408, 429, 500, 502, 503, 504)
@@ -85,13 +86,6 @@ def local_files(folder: Path) -> dict[str, Path]:
 def git_blob_sha1(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def commit_message(spec_name: str, spec_hash: str, run_ids: list[str]) -> tuple[str, str]:
@@ -361,7 +355,7 @@ def _same(local: Path, remote: dict[str, Any]) -> bool:
     if local.stat().st_size != remote["size"]:
         return False
     if remote["lfs_sha256"]:
-        return _sha256(local) == remote["lfs_sha256"]
+        return file_hash(local) == remote["lfs_sha256"]
     return git_blob_sha1(local.read_bytes()) == remote["blob_id"]
 
 
