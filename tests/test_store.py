@@ -215,3 +215,14 @@ def test_latest_per_cell_matches_a_plain_python_reference():
         expected = sorted({c: i for i, c in enumerate(cells)}.values())
         got = latest_per_cell(table, ["model", "task", "sample_id", "metric"])["row"].to_pylist()
         assert got == expected
+
+
+def test_distinct_reads_statistics_and_falls_back_to_the_column(tmp_path):
+    s = ResultStore(tmp_path)
+    big = 300_000  # > one row group, clustered: most groups hold a single task
+    s.append(pa.table({"model": ["m"] * big, "task": np.repeat(["a", "b", "c"], big // 3).tolist(),
+                       "sample_id": np.arange(big).astype(str), "metric": ["x"] * big, "value": np.ones(big)}))
+    s.append(pa.concat_tables([rows(task="d", n=3), rows(task="e", n=3)]))  # one small mixed group
+    assert s.distinct("task") == ["a", "b", "c", "d", "e"]
+    assert s.distinct("model") == ["m"]
+    assert s.distinct("task", kind="pairwise") == []

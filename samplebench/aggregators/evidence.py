@@ -513,14 +513,9 @@ def select_evidence(
             raise SampleBenchError(f"no registered task has tag(s) {', '.join(tags)}",
                                    hint="see `bench tasks list` for the tags in the registry")
         task_list = [t for t in (task_list or tagged) if t in tagged]
-    runs = store.runs()
-    known_tasks = sorted({t for r in runs for t in r.tasks})
-    if not known_tasks:  # no manifest: find the tasks in the shards
-        t = store.scan(columns=["task"], latest=False)
-        known_tasks = sorted(set(pc.unique(t["task"]).cast(pa.string()).to_pylist())) if t.num_rows else []
-        pt = store.scan(kind="pairwise", columns=["task"], latest=False)
-        known_tasks = sorted(set(known_tasks) | set(pc.unique(pt["task"]).cast(pa.string()).to_pylist()
-                                                    if pt.num_rows else []))
+    # From the shards themselves (cheap: row-group statistics), so a run killed before its
+    # manifest was final still counts.
+    known_tasks = sorted(set(store.distinct("task")) | set(store.distinct("task", kind="pairwise")))
     if task_list is not None:
         missing = [t for t in task_list if t not in known_tasks]
         if missing:

@@ -225,6 +225,25 @@ class ResultStore:
                 fields.setdefault(f.name, f)
         return ds.dataset([str(p) for p in paths], format="parquet", schema=pa.schema(list(fields.values())))
 
+    def distinct(self, column: str, kind: str = "measurements") -> list[str]:
+        """Every value of a string column, read from row-group statistics where a group holds one
+        value (clustered shards make that the rule) and from the column itself elsewhere."""
+        values: set[str] = set()
+        for path in self.shard_paths(kind):
+            pf = pq.ParquetFile(path)
+            names = pf.schema_arrow.names
+            if column not in names:
+                continue
+            col = names.index(column)
+            for rg in range(pf.metadata.num_row_groups):
+                stats = pf.metadata.row_group(rg).column(col).statistics
+                if stats is not None and stats.has_min_max and stats.min == stats.max and stats.null_count == 0:
+                    values.add(stats.min)
+                else:
+                    values.update(pc.unique(pf.read_row_group(rg, columns=[column]).column(0)).to_pylist())
+        values.discard(None)
+        return sorted(values)
+
     def scan(
         self,
         *,
