@@ -84,6 +84,7 @@ def test_duplicate_refused_unless_replace(bench, home, toy):
         (lambda t: t.replace("label: label}", "label: stars}"), "no column(s) stars"),
         (lambda t: t.replace("path: ./toy.csv", "path: mteb/sts12-sts"), "revision"),
         (lambda t: t.replace("kind: binary", "kind: fuzzy"), "metrics.0.kind"),
+        (lambda t: t + "options: {bogus: 1}\n", "unknown option(s) bogus"),
     ],
 )
 def test_bad_spec_exits_2_with_one_line_and_registry_unchanged(bench, home, toy, mutate, needle):

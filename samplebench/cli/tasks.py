@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..registry import TaskRegistry, TaskSpec, check_dataset, dump_spec, load_spec
+from ..tasks import evaluator_for
 from ._common import echo_json, format_table, json_option, registry_option
 
 
@@ -18,6 +19,7 @@ from ._common import echo_json, format_table, json_option, registry_option
 def add_task(spec_path: Path, replace: bool, no_check: bool, registry: Path | None) -> None:
     """Validate SPEC_PATH, check its dataset opens, and register it."""
     spec = load_spec(TaskSpec, spec_path)
+    evaluator_for(spec)  # the task type's evaluator validates `options` now, not at the first evaluate
     note = "dataset not checked (--no-check)" if no_check else check_dataset(spec)
     target = TaskRegistry(registry).add(spec, replace=replace)
     click.echo(f"registered task '{spec.name}' ({spec.type}, {len(spec.metrics)} metric(s)) -> {target}")
@@ -66,6 +68,7 @@ def show_task(name: str, registry: Path | None, as_json: bool) -> None:
 def validate_task(spec_path: Path) -> None:
     """Check SPEC_PATH without registering it."""
     spec = load_spec(TaskSpec, spec_path)
+    evaluator_for(spec)
     click.echo(f"{spec_path}: valid {spec.type} task '{spec.name}'")
 
 
