@@ -18,7 +18,12 @@ Uncertainty (`ci`):
   `resample="tasks"` instead draws whole tasks with replacement (each copy counted as a task
   of its own): uncertainty over which tasks the benchmark happened to include — the useful
   choice when every task holds a single score, as in an MTEB leaderboard table;
-* `auto`: bootstrap when `bootstrap > 0`, else fisher when the method has it, else none.
+* `fisher-diagonal` (PL): Wald intervals from the diagonal of the information only (1/I_ii, or
+  J_ii/I_ii^2 for two-way PL; see `plackett_luce` docstring): O(#measurements) instead of the
+  exact information's sum over ballots of size x levels;
+* `auto`: bootstrap when `bootstrap > 0`, else fisher when the method has it, else none; for PL
+  when the exact information needs more than `FISHER_AUTO_LIMIT` risk-set entries,
+  `fisher-diagonal` (with a note).
 
 Statistically tied groups: walking down the ranking, a model joins the current group while its
 interval overlaps the interval of the group's first model.
@@ -44,8 +49,8 @@ from .methods import METHODS, Method, MethodOutput
 from .ranking import Diagnostics, RankedModel, Ranking
 
 LEVELS = ("sample", "task", "two")
-FISHER_AUTO_LIMIT = 3e7  # risk-set entries above which ci="auto" skips PL's exact information
-CI_KINDS = ("auto", "fisher", "bootstrap", "none")
+FISHER_AUTO_LIMIT = 3e7  # risk-set entries above which ci="auto" uses PL's diagonal information
+CI_KINDS = ("auto", "fisher", "fisher-diagonal", "bootstrap", "none")
 
 
 def get_method(name: str) -> Method:
@@ -151,10 +156,12 @@ def _z(confidence: float) -> float:
 
 
 def fisher_intervals(out: MethodOutput, active: np.ndarray, confidence: float, seed: int,
-                     n_draws: int = 4000) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(ci_low, ci_high, rank_low, rank_high) from Cov(theta) (inverse information or sandwich),
-    projected on the sum-zero gauge."""
-    full = out.covariance.get() if hasattr(out.covariance, "get") else out.covariance
+                     n_draws: int = 4000, diagonal: bool = False
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(ci_low, ci_high, rank_low, rank_high) from Cov(theta) (inverse information or sandwich,
+    or its diagonal approximation when `diagonal`), projected on the sum-zero gauge."""
+    src = out.covariance_diagonal if diagonal else out.covariance
+    full = src.get() if hasattr(src, "get") else src
     idx = np.flatnonzero(active)
     k = idx.size
     cov = full[np.ix_(idx, idx)]
@@ -318,9 +325,10 @@ def fit(
         sizes = ev.sizes().astype(np.float64)
         work = float((sizes * (sizes + 1) / 2).sum())
         if work > FISHER_AUTO_LIMIT:
-            use_ci = "none"
-            notes.append(f"intervals skipped: the exact information matrix needs ~{work:,.0f} risk-set entries; "
-                         "ask for them with ci='fisher' (--ci fisher) or --bootstrap N")
+            use_ci = "fisher-diagonal"
+            notes.append(f"intervals from the diagonal of the information (the exact matrix needs ~{work:,.0f} "
+                         "risk-set entries): each model's interval treats the others' strengths as known; "
+                         "ask for exact ones with ci='fisher' (--ci fisher) or --bootstrap N")
     if use_ci == "bootstrap" and bootstrap <= 0:
         raise SampleBenchError("ci='bootstrap' needs bootstrap=N replicates (--bootstrap N)")
     if use_ci == "bootstrap" and resample == "samples" and ev.n_samples and (
@@ -330,6 +338,9 @@ def fit(
                      "ranking depends on which tasks were included")
     if use_ci == "fisher" and not m.fisher:
         raise SampleBenchError(f"method '{m.name}' has no analytic interval", hint="use --bootstrap N")
+    if use_ci == "fisher-diagonal" and m.name != "plackett-luce":
+        raise SampleBenchError(f"ci='fisher-diagonal' is for plackett-luce, not '{m.name}'",
+                               hint="use ci='fisher' or --bootstrap N")
     groups = comps if (len(comps) > 1 and m.needs_connected) else [list(np.flatnonzero(active))]
     n = ev.n_models
     scores = np.full(n, np.nan)
@@ -363,8 +374,8 @@ def fit(
         if len(groups) > 1:
             for i in comp:
                 component_of[ev.models[i]] = ci_idx
-        if use_ci == "fisher" and sub_active.sum() > 1:
-            a, b, c, d = fisher_intervals(out, sub_active, confidence, seed)
+        if use_ci in ("fisher", "fisher-diagonal") and sub_active.sum() > 1:
+            a, b, c, d = fisher_intervals(out, sub_active, confidence, seed, diagonal=use_ci == "fisher-diagonal")
             lo[target], hi[target], rlo[target], rhi[target] = a[local], b[local], c[local], d[local]
         elif use_ci == "bootstrap":
             bs, br = bootstrap_scores(sub, run, bootstrap, seed, n_jobs, resample)

@@ -40,6 +40,7 @@ class MethodOutput:
     scale: str = ""
     diagnostics: dict[str, Any] = field(default_factory=dict)
     covariance: Any = None  # Cov(theta) (array, or lazy with .get()); score = factor * theta + offset
+    covariance_diagonal: Any = None  # cheap diagonal approximation of `covariance` (lazy), if any
     factor: float = 1.0
     alpha: float = 0.0
 
@@ -94,6 +95,7 @@ def _plackett_luce(ev: Evidence, *, alpha: float, tol: float, max_iter: int, dir
                        diagnostics={"converged": fit.converged, "iterations": fit.iterations,
                                     "loglik": fit.loglik, "grad_norm": fit.grad_norm, "direction": direction})
     out.covariance = _Lazy(fit.covariance)  # type: ignore[assignment]
+    out.covariance_diagonal = _Lazy(fit.covariance_diagonal)
     return out
 
 
