@@ -86,7 +86,7 @@ class Stages:
     """
 
     n_models: int
-    member_model: np.ndarray  # int32, members of informative ballots
+    member_model: np.ndarray  # intp, model of each member of the informative ballots
     member_glevel: np.ndarray  # int64 global level index of each member (non-decreasing)
     level_first: np.ndarray  # global index of the first level of the level's ballot
     level_last: np.ndarray  # ... and of its last level
@@ -124,7 +124,9 @@ class Stages:
         last = np.repeat((level_off[1:] - 1).astype(idx_t), nlev)
         m = np.bincount(g, minlength=n_levels).astype(np.float64)
         n = ev.n_models
-        mm = ev.member_model
+        # platform-int model indices: bincount converts int32 input to intp on every call (a
+        # copy per pass), which makes it ~2x slower than on intp indices
+        mm = ev.member_model.astype(np.intp)
         not_last = g != last[g]
         not_first = g != first[g]
         wins = np.bincount(mm[not_last], minlength=n).astype(np.float64)
