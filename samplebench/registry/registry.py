@@ -3,18 +3,29 @@
 User specs win over built-in ones of the same name only with `--replace`; names are unique
 across both. Registering writes one YAML file with an atomic rename, after every check passed,
 so a refused spec leaves the registry byte-for-byte unchanged.
+
+The validated built-in specs are cached (`$SAMPLEBENCH_HOME/cache/registry/`), keyed by the
+path, size, mtime and inode of every built-in spec file and of the modules that define and
+validate specs, so a process that finds nothing changed skips parsing and validating them
+(language codes alone cost ~0.1 s: pycountry's tables). Any change, added or removed file
+rebuilds the cache from the YAML files, with the same errors as without it. User specs are read
+from their YAML files every time (registering one never touches the cache).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import contextlib
+import hashlib
+import os
+import pickle
+from collections.abc import Callable
 from pathlib import Path
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel
 
 from .. import config
-from .._atomic import write_text_atomic
+from .._atomic import publish, write_text_atomic
 from ..errors import SampleBenchError, closest_names
 from .languages import language_key
 from .loading import dump_spec, load_spec
@@ -36,19 +47,32 @@ class SpecRegistry(Generic[S]):
         self.user_dir = Path(user_dir)
         self._cache: dict[str, S] | None = None
 
-    def _files(self) -> Iterator[Path]:
-        for d in (self.builtin_dir, self.user_dir):
-            if d is not None and d.is_dir():
-                yield from sorted(p for p in d.rglob("*.y*ml") if not p.name.startswith("."))
+    def _files(self, folder: Path | None) -> list[Path]:
+        if folder is None or not folder.is_dir():
+            return []
+        return sorted(p for p in folder.rglob("*.y*ml") if not p.name.startswith("."))
 
     def _load_all(self) -> dict[str, S]:
         if self._cache is None:
-            specs: dict[str, S] = {}
-            for path in self._files():
-                spec = load_spec(self.cls, path)
-                specs[spec.name] = spec  # user folder comes last and overrides a replaced built-in
+            builtin = self._files(self.builtin_dir)
+            cache_file = _cache_file(self.kind, self.cls, builtin)
+            specs = _read_cache(cache_file)
+            if specs is None:
+                specs = self._load_files(builtin)
+                _write_cache(cache_file, specs)
+            else:
+                specs = dict(specs)
+            # the user folder comes last and overrides a replaced built-in
+            specs.update(self._load_files(self._files(self.user_dir)))
             self._cache = specs
         return self._cache
+
+    def _load_files(self, files: list[Path]) -> dict[str, S]:
+        specs: dict[str, S] = {}
+        for path in files:
+            spec = load_spec(self.cls, path)
+            specs[spec.name] = spec
+        return specs
 
     def names(self) -> list[str]:
         return sorted(self._load_all())
@@ -82,6 +106,62 @@ class SpecRegistry(Generic[S]):
         write_text_atomic(target, dump_spec(spec))
         self._cache = None
         return target
+
+
+# The modules whose code decides what a spec file validates to: a change to any of them invalidates the cache.
+_CODE = [Path(__file__).parent / n for n in ("schemas.py", "languages.py", "task_types.py", "loading.py", "registry.py")]
+
+
+def _stat_line(path: Path) -> str:
+    st = os.stat(path)
+    return f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}"
+
+
+def _cache_file(kind: str, cls: type, files: list[Path]) -> Path | None:
+    """Where the validated specs of exactly these files (as they are now) are cached; None if unstatable."""
+    from pydantic.version import VERSION
+
+    from .. import __version__
+
+    h = hashlib.sha256(f"{kind}\0{cls.__module__}.{cls.__qualname__}\0{__version__}\0{VERSION}".encode())
+    try:
+        for p in [*_CODE, *files]:
+            h.update(b"\n" + _stat_line(Path(os.path.abspath(p))).encode())
+    except OSError:
+        return None
+    return config.home() / "cache" / "registry" / f"{kind}-{h.hexdigest()[:32]}.pickle"
+
+
+def _read_cache(path: Path | None) -> dict | None:
+    """The cached specs, or None when absent, unreadable, or not a private file of this user."""
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if st.st_uid != os.getuid() or st.st_mode & 0o022:  # unpickle only what this user alone wrote
+                return None
+            specs = pickle.load(fh)  # noqa: S301 - our own cache file, checked above
+    except Exception:  # noqa: BLE001 - a bad cache only costs a rebuild from the YAML files
+        return None
+    return specs if isinstance(specs, dict) else None
+
+
+def _write_cache(path: Path | None, specs: dict) -> None:
+    if path is None:
+        return
+    with contextlib.suppress(Exception):  # a read-only home only costs parsing next time
+        data = pickle.dumps(specs, protocol=pickle.HIGHEST_PROTOCOL)
+
+        def write(tmp: Path) -> None:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+
+        publish(path, write)
+        for old in path.parent.glob(path.name.split("-", 1)[0] + "-*.pickle"):
+            if old != path:  # stale versions of this registry's cache
+                old.unlink(missing_ok=True)
 
 
 class TaskRegistry(SpecRegistry[TaskSpec]):

@@ -27,11 +27,11 @@ import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from .. import config
@@ -39,6 +39,9 @@ from .._atomic import fsync_dir, publish
 from ..errors import SampleBenchError
 from .manifest import MetricInfo, RunRecord
 from .schema import MEASUREMENT_SCHEMA, PAIRWISE_SCHEMA, key_columns, new_run_id, normalise
+
+if TYPE_CHECKING:  # pyarrow.dataset is imported where it is used: its import pulls in pandas (~0.25 s)
+    import pyarrow.dataset as ds
 
 KINDS = ("measurements", "pairwise")
 _DICT_COLUMNS = ["model", "model_revision", "task", "task_revision", "metric", "error", "run_id", "group",
@@ -218,12 +221,16 @@ class ResultStore:
         paths = self.shard_paths(kind)
         if not paths:
             return None
-        base = PAIRWISE_SCHEMA if kind == "pairwise" else MEASUREMENT_SCHEMA
-        fields = {f.name: f for f in base}
-        for p in paths:  # footers only: collect detail columns some shards carry
-            for f in pq.read_schema(p):
-                fields.setdefault(f.name, f)
-        return ds.dataset([str(p) for p in paths], format="parquet", schema=pa.schema(list(fields.values())))
+        import pyarrow.dataset as ds
+
+        return ds.dataset([str(p) for p in paths], format="parquet",
+                          schema=_unified_schema(kind, (pq.read_schema(p) for p in paths)))
+
+    def column_names(self, kind: str = "measurements") -> list[str]:
+        """The columns a scan can return (canonical ones plus any detail column a shard carries);
+        [] for an empty store. Reads the shards' footers only."""
+        paths = self.shard_paths(kind)
+        return _unified_schema(kind, (pq.read_schema(p) for p in paths)).names if paths else []
 
     def distinct(self, column: str, kind: str = "measurements") -> list[str]:
         """Every value of a string column, read from row-group statistics where a group holds one
@@ -255,31 +262,89 @@ class ResultStore:
         latest: bool = True,
         filter: ds.Expression | None = None,
     ) -> pa.Table:
-        """Rows matching the filters; with `latest`, only the newest row of each cell."""
+        """Rows matching the filters; with `latest`, only the newest row of each cell.
+
+        Without a `filter` expression the shards are read directly with `pyarrow.parquet`: row
+        groups whose min/max statistics exclude the requested models/tasks/metrics are skipped,
+        and the rest are read one row group at a time (only the needed columns) and filtered,
+        in write order. A `filter` expression goes through `pyarrow.dataset` (same result).
+        """
+        if filter is None:
+            return self._scan_files(kind, models, tasks, metrics, columns, latest)
+        import pyarrow.dataset as ds
+
         dataset = self.dataset(kind)
         base = PAIRWISE_SCHEMA if kind == "pairwise" else MEASUREMENT_SCHEMA
         if dataset is None:
             schema = base if columns is None else pa.schema([base.field(c) for c in columns])
             return schema.empty_table()
         expr = filter
-        for col, values in (("model", models), ("task", tasks), ("metric", metrics)):
-            if values is None:
-                continue
-            if kind == "pairwise" and col == "model":
-                vals = pa.array(list(values), pa.string())
-                cond = ds.field("model_a").isin(vals) | ds.field("model_b").isin(vals)
-            elif kind == "pairwise" and col == "metric":
-                continue
-            else:
-                cond = ds.field(col).isin(pa.array(list(values), pa.string()))
+        for cols, vals in _conditions(kind, models, tasks, metrics):
+            cond = None
+            for col in cols:
+                c = ds.field(col).isin(vals)
+                cond = c if cond is None else cond | c
             expr = cond if expr is None else expr & cond
         keys = key_columns(dataset.schema, kind)
         wanted = columns or dataset.schema.names
-        unknown = [c for c in wanted if c not in dataset.schema.names]
-        if unknown:
-            raise SampleBenchError(f"unknown column(s) {', '.join(unknown)}; the store has {', '.join(dataset.schema.names)}")
+        _check_columns(wanted, dataset.schema)
         read_cols = list(dict.fromkeys([*wanted, *keys])) if latest else wanted
         table = _read_encoded(dataset, read_cols, expr)
+        if latest:
+            table = latest_per_cell(table, keys)
+        return table.select(wanted)
+
+    def _scan_files(self, kind: str, models, tasks, metrics, columns: list[str] | None, latest: bool) -> pa.Table:
+        """`scan` without a filter expression, straight from the Parquet files (see `scan`)."""
+        paths = self.shard_paths(kind)
+        base = PAIRWISE_SCHEMA if kind == "pairwise" else MEASUREMENT_SCHEMA
+        if not paths:
+            schema = base if columns is None else pa.schema([base.field(c) for c in columns])
+            return schema.empty_table()
+        files = [pq.ParquetFile(p) for p in paths]
+        schema = _unified_schema(kind, (f.schema_arrow for f in files))
+        keys = key_columns(schema, kind)
+        wanted = columns or schema.names
+        _check_columns(wanted, schema)
+        read_cols = list(dict.fromkeys([*wanted, *keys])) if latest else wanted
+        conds = _conditions(kind, models, tasks, metrics)
+        out_schema = _encoded_schema(schema, read_cols)
+        batches: list[pa.RecordBatch] = []
+        for f in files:
+            names = f.schema_arrow.names
+            present = [c for c in read_cols if c in names]
+            for cols, _ in conds:  # a filter column a shard lacks is all null there: no row matches
+                if not any(c in names for c in cols):
+                    present = None
+                    break
+            if present is None:
+                continue
+            needed = list(dict.fromkeys([*present, *(c for cols, _ in conds for c in cols if c in names)]))
+            for rg in _row_groups(f, conds):
+                t = f.read_row_group(rg, columns=needed)
+                mask = None
+                for cols, vals in conds:
+                    m = None
+                    for c in cols:
+                        if c in names:
+                            mc = pc.is_in(t.column(c), value_set=vals)
+                            m = mc if m is None else pc.or_(m, mc)
+                    mask = m if mask is None else pc.and_(mask, m)
+                if mask is not None:
+                    t = t.filter(mask)
+                if t.num_rows == 0:
+                    continue
+                arrays = []
+                for field in out_schema:
+                    c = field.name
+                    target = schema.field(c).type
+                    col = t.column(c) if c in names else pa.nulls(t.num_rows, target)
+                    if col.type != target:
+                        col = col.cast(target)
+                    col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+                    arrays.append(pc.dictionary_encode(col) if pa.types.is_dictionary(field.type) else col)
+                batches.append(pa.RecordBatch.from_arrays(arrays, schema=out_schema))
+        table = pa.Table.from_batches(batches, schema=out_schema)
         if latest:
             table = latest_per_cell(table, keys)
         return table.select(wanted)
@@ -315,17 +380,117 @@ class ResultStore:
         return out
 
 
+# pyarrow converts Python and NumPy values (`pa.array`, `pa.scalar`, `to_numpy`) through a check
+# that imports pandas (~0.2 s), so the read path builds and views arrays through their buffers.
+
+
+def string_array(values: list[str]) -> pa.Array:
+    """A plain string array of `values` (str, None skipped), built from its buffers: no pandas import."""
+    if any(not isinstance(v, str) for v in values if v is not None):
+        return pa.array(values, pa.string())  # pyarrow's own conversion and its error
+    data = [v.encode("utf-8") for v in values if v is not None]
+    offsets = np.zeros(len(data) + 1, np.int64)
+    np.cumsum([len(b) for b in data], out=offsets[1:])
+    return pa.Array.from_buffers(pa.large_string(), len(data), [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(data))]
+                                 ).cast(pa.string())
+
+
+def int_array(values: np.ndarray | list[int]) -> pa.Array:
+    """An int64 array over `values` (zero-copy for a contiguous int64 ndarray): no pandas import."""
+    a = np.ascontiguousarray(values, dtype=np.int64)
+    return pa.Array.from_buffers(pa.int64(), len(a), [None, pa.py_buffer(a)])
+
+
+def int_view(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A NumPy view of a null-free integer array's values (a copy for several chunks): no pandas import."""
+    if isinstance(arr, pa.ChunkedArray):
+        if arr.num_chunks != 1:
+            parts = [int_view(c) for c in arr.chunks]
+            return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+        arr = arr.chunk(0)
+    if arr.null_count:
+        raise ValueError("int_view needs an array without nulls")
+    t = arr.type
+    dtype = np.dtype(f"{'u' if pa.types.is_unsigned_integer(t) else 'i'}{t.bit_width // 8}")
+    if len(arr) == 0:
+        return np.zeros(0, dtype)
+    return np.frombuffer(arr.buffers()[1], dtype=dtype, count=len(arr), offset=arr.offset * dtype.itemsize)
+
+
+def _unified_schema(kind: str, schemas: Iterable[pa.Schema]) -> pa.Schema:
+    """The canonical schema with plain string columns, plus every detail column some shard carries."""
+    base = PAIRWISE_SCHEMA if kind == "pairwise" else MEASUREMENT_SCHEMA
+    fields = {f.name: f for f in base}
+    for schema in schemas:  # footers only
+        for f in schema:
+            fields.setdefault(f.name, f)
+    return pa.schema(list(fields.values()))
+
+
+def _check_columns(wanted: list[str], schema: pa.Schema) -> None:
+    unknown = [c for c in wanted if c not in schema.names]
+    if unknown:
+        raise SampleBenchError(f"unknown column(s) {', '.join(unknown)}; the store has {', '.join(schema.names)}")
+
+
+def _conditions(kind: str, models, tasks, metrics) -> list[tuple[tuple[str, ...], pa.Array]]:
+    """The filters as (columns any of which must hold one of the values, values)."""
+    out = []
+    for col, values in (("model", models), ("task", tasks), ("metric", metrics)):
+        if values is None:
+            continue
+        vals = string_array(list(values))
+        if kind == "pairwise" and col == "model":
+            out.append((("model_a", "model_b"), vals))
+        elif kind == "pairwise" and col == "metric":
+            continue
+        else:
+            out.append(((col,), vals))
+    return out
+
+
+def _row_groups(f: pq.ParquetFile, conds: list[tuple[tuple[str, ...], pa.Array]]) -> list[int]:
+    """Row groups of `f` whose min/max statistics do not rule out every condition's values."""
+    meta = f.metadata
+    names = f.schema_arrow.names
+    if not conds:
+        return list(range(meta.num_row_groups))
+    wanted = [(tuple(names.index(c) for c in cols if c in names), sorted(v for v in vals.to_pylist() if v is not None))
+              for cols, vals in conds]
+    keep = []
+    for rg in range(meta.num_row_groups):
+        group = meta.row_group(rg)
+        if all(any(_may_hold(group.column(i).statistics, values) for i in idx) for idx, values in wanted):
+            keep.append(rg)
+    return keep
+
+
+def _may_hold(stats, values: list[str]) -> bool:
+    """False only when the statistics prove that the column chunk holds none of `values`."""
+    if stats is None or not stats.has_min_max:
+        return True
+    lo, hi = stats.min, stats.max
+    if not isinstance(lo, str) or not isinstance(hi, str):
+        return True
+    return any(lo <= v <= hi for v in values)
+
+
+def _encoded_schema(schema: pa.Schema, columns: list[str]) -> pa.Schema:
+    """`columns` of `schema` with the repetitive string columns dictionary-encoded."""
+    return pa.schema([
+        pa.field(c, pa.dictionary(pa.int32(), pa.string())) if c in _DICT_COLUMNS else schema.field(c) for c in columns
+    ])
+
+
 def _read_encoded(dataset: ds.Dataset, columns: list[str], expr: ds.Expression | None) -> pa.Table:
     """Scan batch by batch (one fragment and batch in flight), dictionary-encoding the repetitive
     string columns as they arrive, so memory stays near the encoded size of the result."""
-    encode = [c for c in columns if c in _DICT_COLUMNS]
-    schema = pa.schema([
-        pa.field(c, pa.dictionary(pa.int32(), pa.string())) if c in encode else dataset.schema.field(c) for c in columns
-    ])
+    schema = _encoded_schema(dataset.schema, columns)
     batches = []
     for batch in dataset.to_batches(columns=columns, filter=expr, batch_readahead=1, fragment_readahead=1):
         if batch.num_rows:
-            arrays = [pc.dictionary_encode(batch.column(c)) if c in encode else batch.column(c) for c in columns]
+            arrays = [pc.dictionary_encode(batch.column(c)) if pa.types.is_dictionary(f.type) else batch.column(c)
+                      for c, f in zip(columns, schema, strict=True)]
             batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
     return pa.Table.from_batches(batches, schema=schema)
 
@@ -337,7 +502,8 @@ def _dictionary_codes(col: pa.ChunkedArray) -> tuple[np.ndarray, int]:
     if col.num_chunks == 0:
         return np.zeros(0, np.int64), 1
     size = len(col.chunks[0].dictionary)  # nulls get the extra code `size`
-    codes = np.concatenate([pc.fill_null(c.indices, size).to_numpy() for c in col.chunks]).astype(np.int64)
+    codes = np.concatenate([int_view(pc.fill_null(c.indices, int_array([size]).cast(c.indices.type)[0]))
+                            for c in col.chunks]).astype(np.int64)
     return codes, size + 1
 
 
@@ -365,19 +531,21 @@ def latest_per_cell(table: pa.Table, keys: list[str]) -> pa.Table:
         if capacity >= 2**62:
             return _latest_by_hash(table, keys)
         packed = packed * size + codes
-    sort_keys = pa.table({"__packed": packed, **{k: table.column(k) for k in plain}})
+    sort_keys = pa.table({"__packed": int_array(packed), **{k: table.column(k) for k in plain}})
     order = pc.sort_indices(sort_keys, [(c, "ascending") for c in sort_keys.column_names])  # stable
     same_as_next = np.ones(n - 1, bool)
-    ordered = packed[order.to_numpy()]
+    order_np = int_view(order)
+    ordered = packed[order_np]
     same_as_next &= ordered[1:] == ordered[:-1]
     for k in plain:
         col = table.column(k).take(order).combine_chunks()
-        eq = pc.fill_null(pc.equal(col.slice(1), col.slice(0, n - 1)), False)
-        same_as_next &= eq.to_numpy(zero_copy_only=False)
+        eq = pc.equal(col.slice(1), col.slice(0, n - 1))
+        eq = pc.and_kleene(eq, pc.is_valid(eq))  # null (a null key on either side) -> False
+        same_as_next &= int_view(eq.cast(pa.uint8())).astype(bool)
     if not same_as_next.any():
         return table
     last = np.append(~same_as_next, True)
-    return table.take(pa.array(np.sort(order.to_numpy()[last])))
+    return table.take(int_array(np.sort(order_np[last])))
 
 
 def _latest_by_hash(table: pa.Table, keys: list[str]) -> pa.Table:
@@ -389,7 +557,7 @@ def _latest_by_hash(table: pa.Table, keys: list[str]) -> pa.Table:
         if pa.types.is_dictionary(col.type):
             col = pa.chunked_array([c.indices for c in col.chunks], col.type.index_type)
         key_cols[k] = col
-    key_cols[_ORDINAL] = pa.array(np.arange(table.num_rows, dtype=np.int64))
+    key_cols[_ORDINAL] = int_array(np.arange(table.num_rows, dtype=np.int64))
     winners = pa.table(key_cols).group_by(keys, use_threads=False).aggregate([(_ORDINAL, "max")])
     if winners.num_rows == table.num_rows:
         return table

@@ -102,22 +102,35 @@ def resolve_tasks(tasks: str | TaskSpec | Sequence[str | TaskSpec] | None, *, ta
     return out
 
 
-def completed_samples(store: ResultStore, model: str, spec: TaskSpec, task_rev: str, *,
-                      retry_errors: bool = False) -> set[str]:
-    """Sample ids with rows at this task revision (with `retry_errors`: and no error among them).
+_RESUME_COLUMNS = ["task", "task_revision", "sample_id", "metric", "value", "error"]
 
-    A (model, task, sample) cell is present once it was measured on this revision of the task
-    (any metric, any rater group); a failed sample's error rows count as present unless
-    `retry_errors`, so a finished rerun never rebuilds the model for a deterministic failure.
-    """
+
+def _model_rows(store: ResultStore, model: str, tasks: list[str]):
+    """The latest rows of `model` on `tasks`, only the columns resuming and task means need: one scan."""
+    names = store.column_names()
+    if not names:
+        return None
+    return store.scan(models=[model], tasks=tasks, columns=_RESUME_COLUMNS + (["group"] if "group" in names else []))
+
+
+def _task_rows(rows, task: str):
+    """The rows of one task in a `_model_rows` table."""
     import pyarrow.compute as pc
 
-    if store.dataset() is None:
+    from ..results.store import string_array
+
+    return rows.filter(pc.is_in(rows["task"].cast("string"), value_set=string_array([task])))
+
+
+def _done_in(t, task_rev: str, retry_errors: bool) -> set[str]:
+    """Sample ids with rows at `task_rev` in the latest rows `t` of one (model, task); see `completed_samples`."""
+    import pyarrow.compute as pc
+
+    from ..results.store import string_array
+
+    if t is None or t.num_rows == 0:
         return set()
-    t = store.scan(models=[model], tasks=[spec.name], columns=["sample_id", "error", "task_revision"])
-    if t.num_rows == 0:
-        return set()
-    t = t.filter(pc.equal(t["task_revision"].cast("string"), task_rev))
+    t = t.filter(pc.is_in(t["task_revision"].cast("string"), value_set=string_array([task_rev])))
     if t.num_rows == 0:
         return set()
     ids = t["sample_id"].cast("string")
@@ -127,22 +140,44 @@ def completed_samples(store: ResultStore, model: str, spec: TaskSpec, task_rev: 
     return present
 
 
-def _store_means(store: ResultStore, model: str, spec: TaskSpec, ids: list[str]) -> float | None:
-    import pyarrow as pa
+def _mean_in(t, metric: str, ids: list[str]) -> float | None:
+    """Mean `value` of `metric` over the samples `ids` in the latest rows `t` of one (model, task),
+    overall rows only (per-rater-group rows, DICES, are details, not more samples); nulls skipped."""
     import pyarrow.compute as pc
 
-    t = store.scan(models=[model], tasks=[spec.name], metrics=[spec.main_metric])
+    from ..results.store import string_array
+
+    if t is None or t.num_rows == 0:
+        return None
+    t = t.filter(pc.and_(pc.is_in(t["metric"].cast("string"), value_set=string_array([metric])),
+                         pc.is_in(t["sample_id"].cast("string"), value_set=string_array(ids))))
+    if "group" in t.column_names:
+        t = t.filter(pc.is_null(t["group"]))
     if t.num_rows == 0:
         return None
-    t = t.filter(pc.is_in(t["sample_id"].cast("string"), value_set=pa.array(ids)))
-    if "group" in t.column_names:  # per-rater-group rows (DICES) are details, not more samples
-        t = t.filter(pc.is_null(t["group"]))
     v = pc.mean(t["value"]).as_py()
     return None if v is None else float(v)
 
 
-def _previous_task_scores(store: ResultStore, model: str, task: str, task_rev: str, limit: int | None) -> dict[str, float]:
-    for r in reversed(store.runs()):
+def completed_samples(store: ResultStore, model: str, spec: TaskSpec, task_rev: str, *,
+                      retry_errors: bool = False) -> set[str]:
+    """Sample ids with rows at this task revision (with `retry_errors`: and no error among them).
+
+    A (model, task, sample) cell is present once it was measured on this revision of the task
+    (any metric, any rater group); a failed sample's error rows count as present unless
+    `retry_errors`, so a finished rerun never rebuilds the model for a deterministic failure.
+    """
+    return _done_in(_model_rows(store, model, [spec.name]), task_rev, retry_errors)
+
+
+def _store_means(store: ResultStore, model: str, spec: TaskSpec, ids: list[str]) -> float | None:
+    return _mean_in(_model_rows(store, model, [spec.name]), spec.main_metric, ids)
+
+
+def _previous_task_scores(store: ResultStore, model: str, task: str, task_rev: str, limit: int | None,
+                          runs: list | None = None) -> dict[str, float]:
+    """Task-level scores the newest finished run of `model` recorded for this task revision and limit."""
+    for r in reversed(store.runs() if runs is None else runs):
         if r.status != "finished" or model not in r.models:
             continue
         entry = (r.meta.get("task_scores") or {}).get(task)
@@ -285,15 +320,25 @@ def _evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, 
     writer = _Writer(store, command, {s.name: metric_info_for(s) for s in specs}, meta, shard_rows)
     reports: list[TaskReport] = []
     revision: str | None = getattr(adapter, "revision", None)
+    # One scan of the store for every selected task (rows of other tasks do not change them); a
+    # task that computes samples is read again afterwards for its mean.
+    before = _model_rows(store, name, [s.name for s in specs])
+    runs: list | None = None
     try:
         for spec_t in specs:
             t0 = time.perf_counter()
-            ev = evaluator_for(spec_t)
-            ev.batch_size = batch_size
+            ev = None
+
+            def evaluator(spec_t=spec_t):
+                ev = evaluator_for(spec_t)
+                ev.batch_size = batch_size
+                return ev
+
             trev = task_revision(spec_t)
             all_ids = _cached_ids(spec_t.name, trev)
             data = None
             if all_ids is None:  # first time this task revision is seen: load the data to list its samples
+                ev = evaluator()
                 data = ev.load()
                 all_ids = ev.sample_ids(data)
                 _remember_ids(spec_t.name, trev, all_ids)
@@ -302,9 +347,12 @@ def _evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, 
                 ids = [i for i in ids if i in sample_filter[spec_t.name]]
             elif limit is not None:
                 ids = ids[:limit]
-            done = completed_samples(store, name, spec_t, trev, retry_errors=retry_errors)
+            rows = _task_rows(before, spec_t.name) if before is not None else None
+            done = _done_in(rows, trev, retry_errors)
             missing = [i for i in ids if i not in done]
             if missing:
+                if ev is None:
+                    ev = evaluator()
                 if data is None:
                     data = ev.load()
                 if limit is not None or sample_filter is not None:
@@ -356,9 +404,12 @@ def _evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, 
                 rep.n_errors = len(failed)
                 rep.task_scores = dict(ev.task_scores)
                 meta["task_scores"][spec_t.name] = {"task_revision": trev, "limit": limit, "scores": rep.task_scores}
+                rep.main_value = _store_means(store, name, spec_t, ids)
             else:
-                rep.task_scores = _previous_task_scores(store, name, spec_t.name, trev, limit)
-            rep.main_value = _store_means(store, name, spec_t, ids)
+                if runs is None:
+                    runs = store.runs()
+                rep.task_scores = _previous_task_scores(store, name, spec_t.name, trev, limit, runs)
+                rep.main_value = _mean_in(rows, spec_t.main_metric, ids)
             rep.seconds = time.perf_counter() - t0
             reports.append(rep)
     except BaseException as exc:
