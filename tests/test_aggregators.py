@@ -349,3 +349,30 @@ def test_bootstrap_within_tasks_keeps_task_sums_on_their_scale():
     assert pl.order()[0] == "m0"
     for m in pl.models:
         assert m.ci_low <= m.score <= m.ci_high
+
+
+@pytest.mark.parametrize("case", ["grouped", "grouped-wide", "inf", "ungrouped"])
+def test_rank_levels_paths_agree_with_lexsort(case):
+    """The segmented sort for grouped input, the radix path and lexsort give the same levels."""
+    from samplebench.aggregators.evidence import rank_levels
+
+    rng = np.random.default_rng(3)
+    counts = rng.integers(1, 30, 500)
+    if case == "grouped-wide":
+        counts[7] = 5000  # padding would waste memory: falls back to the global sort
+    code = np.repeat(np.arange(counts.size), counts)
+    v = np.round(rng.normal(size=code.size), 1)
+    if case == "inf":
+        v[::17] = -np.inf
+    if case == "ungrouped":
+        perm = rng.permutation(code.size)
+        code, v = code[perm], v[perm]
+    order, s, level = rank_levels(code, v)
+    ref = np.lexsort((-v, code))
+    np.testing.assert_array_equal(s, code[ref])
+    np.testing.assert_array_equal(v[order], v[ref])
+    first = np.r_[True, s[1:] != s[:-1]]
+    expected = np.zeros(code.size, np.int64)
+    for i in range(1, code.size):  # dense rank inside the sample, by a plain loop
+        expected[i] = 0 if first[i] else expected[i - 1] + (v[order][i] != v[order][i - 1])
+    np.testing.assert_array_equal(level, expected)

@@ -194,18 +194,46 @@ class Evidence:
         }
 
 
+def _grouped_order(sample_code: np.ndarray, oriented: np.ndarray) -> np.ndarray | None:
+    """The (sample, value desc) order when members already come grouped by dense sample codes
+    0..n-1 (simulations, store shards): a segmented sort, each ballot padded to the largest one
+    in a (ballots x largest) matrix sorted along its rows. ~4x faster than a global sort when
+    ballots are small; None when the input is not grouped or padding would waste memory."""
+    N = sample_code.size
+    if N < 2 or np.any(sample_code[1:] < sample_code[:-1]) or sample_code[0] != 0:
+        return None
+    counts = np.bincount(sample_code)
+    n = counts.size
+    if (counts == 0).any():
+        return None
+    widest = int(counts.max())
+    if n * widest > 3 * N or np.isposinf(-oriented).any():  # -inf values would tie with the padding
+        return None
+    starts = np.zeros(n, np.int64)
+    np.cumsum(counts[:-1], out=starts[1:])
+    pos = np.arange(N, dtype=np.int64) - np.repeat(starts, counts)
+    pad = np.full((n, widest), np.inf)
+    pad[sample_code, pos] = -oriented
+    idx = np.argsort(pad, axis=1)
+    del pad
+    keep = np.arange(widest)[None, :] < counts[:, None]
+    idx += starts[:, None]
+    return idx[keep]
+
+
 def rank_levels(sample_code: np.ndarray, oriented: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sort members by (sample, value desc) and give each its dense level inside the sample.
 
     Returns `(order, sample_sorted, level)`; `order` is the permutation applied to the inputs.
-    Equal values share a level (a tie). Vectorised: one lexsort and a few cumulative sums.
+    Equal values share a level (a tie). Vectorised: one (segmented) sort and a few cumulative sums.
     """
-    if sample_code.size and int(sample_code.max()) < 65536 and int(sample_code.min()) >= 0:
+    order = _grouped_order(sample_code, oriented)
+    if order is None and sample_code.size and int(sample_code.max()) < 65536 and int(sample_code.min()) >= 0:
         # value order first (any sort: equal values share a level anyway), then a stable radix
         # sort on 16-bit sample codes: ~2x faster than lexsort for a chunk of <= 65,536 samples
         by_value = np.argsort(-oriented, kind="stable")  # 2.5x faster than quicksort on tie-heavy data
         order = by_value[np.argsort(sample_code[by_value].astype(np.uint16), kind="stable")]
-    else:
+    elif order is None:
         order = np.lexsort((-oriented, sample_code))
     s = sample_code[order]
     v = oriented[order]
