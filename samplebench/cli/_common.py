@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,38 @@ registry_option = click.option(
     help="Folder of user task specs (default: $SAMPLEBENCH_HOME/tasks).",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+
+
+class LazyChoice(click.Choice):
+    """A `click.Choice` whose choices come from `load()` when first needed, so defining the option
+    imports nothing from the library (`bench --help` stays fast)."""
+
+    def __init__(self, load: Callable[[], Sequence[str]], case_sensitive: bool = True) -> None:
+        self._load = load
+        self._loaded: tuple[str, ...] | None = None
+        super().__init__((), case_sensitive)
+
+    @property
+    def choices(self) -> tuple[str, ...]:  # type: ignore[override]
+        if self._loaded is None:
+            self._loaded = tuple(self._load())
+        return self._loaded
+
+    @choices.setter
+    def choices(self, value) -> None:  # click.Choice.__init__ assigns (); the loader decides
+        pass
+
+
+class LazyHelpOption(click.Option):
+    """A `click.Option` whose help text is built by `lazy_help()` only when help is shown."""
+
+    def __init__(self, *args, lazy_help: Callable[[], str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._lazy_help = lazy_help
+
+    def get_help_record(self, ctx: click.Context):
+        self.help = self._lazy_help()
+        return super().get_help_record(ctx)
 
 
 def split_csv(value: str | None) -> list[str] | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from ..results.importers import FORMAT_HELP, IMPORTERS
 from ._common import echo_json, format_table, json_option
 
 
@@ -18,6 +17,8 @@ def importers_group() -> None:
 def list_importers(as_json: bool) -> None:
     """Every import format with what it reads (model names: org__name -> org/name, then
     $SAMPLEBENCH_HOME/aliases.yaml)."""
+    from ..results.importers import FORMAT_HELP, IMPORTERS
+
     rows = [(name, FORMAT_HELP.get(name, "")) for name in sorted(IMPORTERS)]
     if as_json:
         echo_json(dict(rows))

@@ -7,10 +7,19 @@ from pathlib import Path
 import click
 
 from ..errors import SampleBenchError
-from ..results import ResultStore
-from ..results.importers import IMPORTERS
-from ..results.io import FORMATS, export
-from ._common import echo_json, format_table, json_option, split_csv, store_option
+from ._common import LazyChoice, LazyHelpOption, echo_json, format_table, json_option, split_csv, store_option
+
+
+def _formats() -> tuple[str, ...]:
+    from ..results.io import FORMATS
+
+    return FORMATS
+
+
+def _import_formats_help() -> str:
+    from ..results.importers import IMPORTERS
+
+    return f"One of: {', '.join(sorted(IMPORTERS))}."
 
 
 @click.group("results")
@@ -23,6 +32,8 @@ def results_group() -> None:
 @json_option
 def list_results(store: Path | None, as_json: bool) -> None:
     """Runs, models, tasks and row counts in the store."""
+    from ..results import ResultStore
+
     rs = ResultStore(store)
     summary = rs.summary()
     runs = rs.runs()
@@ -40,7 +51,7 @@ def list_results(store: Path | None, as_json: bool) -> None:
 
 
 @results_group.command("export")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="parquet", show_default=True)
+@click.option("--format", "fmt", type=LazyChoice(_formats), default="parquet", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--model", "models", help="Only these models (comma-separated).")
 @click.option("--task", "tasks", help="Only these tasks (comma-separated).")
@@ -48,6 +59,9 @@ def list_results(store: Path | None, as_json: bool) -> None:
 @store_option
 def export_results(fmt: str, out: Path, models: str | None, tasks: str | None, pairwise: bool, store: Path | None) -> None:
     """Write the latest row of every selected cell to OUT."""
+    from ..results import ResultStore
+    from ..results.io import export
+
     n = export(ResultStore(store), out, fmt, models=split_csv(models), tasks=split_csv(tasks),
                kind="pairwise" if pairwise else "measurements")
     click.echo(f"wrote {n:,} rows to {out}")
@@ -55,7 +69,7 @@ def export_results(fmt: str, out: Path, models: str | None, tasks: str | None, p
 
 @results_group.command("import")
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", required=True, help=f"One of: {', '.join(sorted(IMPORTERS))}.")
+@click.option("--format", "fmt", required=True, cls=LazyHelpOption, lazy_help=_import_formats_help)
 @click.option("--pairwise", is_flag=True, help="PATH holds pairwise judgements (canonical formats only).")
 @click.option("--alias", "alias_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="YAML/JSON `source name: model name` table (over $SAMPLEBENCH_HOME/aliases.yaml).")
@@ -66,6 +80,9 @@ def export_results(fmt: str, out: Path, models: str | None, tasks: str | None, p
 def import_results(path: Path, fmt: str, pairwise: bool, alias_file: Path | None, options: tuple[str, ...],
                    store: Path | None, as_json: bool) -> None:
     """Import results from PATH; atomic (all or nothing) and idempotent. See `bench importers list`."""
+    from ..results import ResultStore
+    from ..results.importers import IMPORTERS
+
     if fmt not in IMPORTERS:
         raise SampleBenchError(f"unknown import format '{fmt}'; choose one of {', '.join(sorted(IMPORTERS))}")
     kwargs: dict = {"kind": "pairwise"} if pairwise else {}

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import click
 
-from ..registry import TaskRegistry, TaskSpec, check_dataset, dump_spec, load_spec
-from ..tasks import evaluator_for
 from ._common import echo_json, format_table, json_option, registry_option
 
 
@@ -18,6 +16,9 @@ from ._common import echo_json, format_table, json_option, registry_option
 @registry_option
 def add_task(spec_path: Path, replace: bool, no_check: bool, registry: Path | None) -> None:
     """Validate SPEC_PATH, check its dataset opens, and register it."""
+    from ..registry import TaskRegistry, TaskSpec, check_dataset, load_spec
+    from ..tasks import evaluator_for
+
     spec = load_spec(TaskSpec, spec_path)
     evaluator_for(spec)  # the task type's evaluator validates `options` now, not at the first evaluate
     note = "dataset not checked (--no-check)" if no_check else check_dataset(spec)
@@ -39,6 +40,8 @@ def tasks_group() -> None:
 @json_option
 def list_tasks(type_: str | None, language: str | None, tag: str | None, registry: Path | None, as_json: bool) -> None:
     """List registered tasks."""
+    from ..registry import TaskRegistry
+
     specs = TaskRegistry(registry).filter(type=type_, language=language, tag=tag)
     if as_json:
         echo_json([s.model_dump(mode="json") for s in specs])
@@ -54,6 +57,8 @@ def list_tasks(type_: str | None, language: str | None, tag: str | None, registr
 @json_option
 def show_task(name: str, registry: Path | None, as_json: bool) -> None:
     """Show one task's spec."""
+    from ..registry import TaskRegistry, dump_spec
+
     spec = TaskRegistry(registry).get(name)
     if as_json:
         echo_json(spec)
@@ -67,6 +72,9 @@ def show_task(name: str, registry: Path | None, as_json: bool) -> None:
 @click.argument("spec_path", type=click.Path(path_type=Path))
 def validate_task(spec_path: Path) -> None:
     """Check SPEC_PATH without registering it."""
+    from ..registry import TaskSpec, load_spec
+    from ..tasks import evaluator_for
+
     spec = load_spec(TaskSpec, spec_path)
     evaluator_for(spec)
     click.echo(f"{spec_path}: valid {spec.type} task '{spec.name}'")
