@@ -174,10 +174,18 @@ def fisher_intervals(out: MethodOutput, active: np.ndarray, confidence: float, s
     lo[idx] = out.scores[idx] - z * se
     hi[idx] = out.scores[idx] + z * se
     rng = np.random.default_rng(seed)
-    w, v = np.linalg.eigh((cov + cov.T) / 2)
-    root = v * np.sqrt(np.clip(w, 0, None))
-    draws = out.scores[idx][None, :] / out.factor + rng.standard_normal((n_draws, k)) @ root.T
-    order = np.argsort(np.argsort(-draws if not out.lower_is_better else draws, axis=1), axis=1) + 1
+    if diagonal:
+        # N(0, D) draws centred per draw are N(0, J D J): no eigendecomposition needed
+        noise = rng.standard_normal((n_draws, k)) * np.sqrt(np.clip(np.diag(full)[idx], 0, None))
+        noise -= noise.mean(axis=1, keepdims=True)
+    else:
+        w, v = np.linalg.eigh((cov + cov.T) / 2)
+        noise = rng.standard_normal((n_draws, k)) @ (v * np.sqrt(np.clip(w, 0, None))).T
+    draws = out.scores[idx][None, :] / out.factor + noise
+    del noise
+    by_rank = np.argsort(-draws if not out.lower_is_better else draws, axis=1)
+    order = np.empty_like(by_rank)
+    np.put_along_axis(order, by_rank, np.broadcast_to(np.arange(1, k + 1), by_rank.shape), axis=1)
     a = (1 - confidence) / 2
     rl = np.zeros(out.scores.size, np.int64)
     rh = np.zeros(out.scores.size, np.int64)

@@ -194,6 +194,19 @@ class Evidence:
         }
 
 
+def _densify(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(codes, return_inverse=True)`, in O(n) with a bincount when the integer codes
+    span a range not much larger than their number (dictionary codes of a store scan)."""
+    codes = np.asarray(codes)
+    if codes.size and codes.dtype.kind in "iu":
+        lo, hi = int(codes.min()), int(codes.max())
+        if lo >= 0 and hi < 4 * codes.size + 1024:
+            present = np.bincount(codes, minlength=hi + 1) > 0
+            remap = np.cumsum(present) - 1
+            return np.flatnonzero(present), remap[codes]
+    return np.unique(codes, return_inverse=True)
+
+
 def _grouped_order(sample_code: np.ndarray, oriented: np.ndarray) -> np.ndarray | None:
     """The (sample, value desc) order when members already come grouped by dense sample codes
     0..n-1 (simulations, store shards): a segmented sort, each ballot padded to the largest one
@@ -329,7 +342,7 @@ class EvidenceBuilder:
             uniq = sample_code[change]
             dense = np.cumsum(change) - 1
         else:
-            uniq, dense = np.unique(sample_code, return_inverse=True)
+            uniq, dense = _densify(sample_code)
         order, s, level = rank_levels(dense, oriented)
         counts = np.bincount(s, minlength=uniq.size)
         n = uniq.size
@@ -385,7 +398,7 @@ class EvidenceBuilder:
         sid = np.asarray(sid, np.int64)
         n_t, n_k, n_g = len(self.tasks), len(self.metrics), len(self.groups) + 1
         key = ((sid * n_t + task) * n_k + metric) * n_g + (group + 1)
-        uniq, dense = np.unique(key, return_inverse=True)
+        uniq, dense = _densify(key)
         s_task = np.empty(uniq.size, np.int32)
         s_metric = np.empty(uniq.size, np.int32)
         s_group = np.empty(uniq.size, np.int32)
