@@ -119,7 +119,7 @@ class Stages:
         sizes = ev.sizes()
         g = np.repeat(level_off[:-1], sizes)
         g += member_level
-        idx_t = np.int32 if n_levels < 2**31 - 1 else np.int64
+        idx_t = np.intp  # gathers and bincounts are fastest on platform ints
         first = np.repeat(level_off[:-1].astype(idx_t), nlev)
         last = np.repeat((level_off[1:] - 1).astype(idx_t), nlev)
         m = np.bincount(g, minlength=n_levels).astype(np.float64)
@@ -174,12 +174,10 @@ class Stages:
         np.subtract(S_last, S, out=S)
         S += level_sum  # S_k = sum of w over levels k..last of the ballot
         del S_last, level_sum
-        c = self.level_m / S
-        lasts = self._last_levels()
-        c[lasts] = 0.0  # the last level is not a choice
+        m = self._stage_mass(forward=True)  # level_m, 0 at the last level (not a choice)
+        c = m / S
         logS = np.log(S, out=S)
-        ll = float(self.wins @ theta - (self.level_m @ logS) + self.level_m[lasts] @ logS[lasts]
-                   - top * self.n_stage_members - 0.5 * alpha * theta @ theta)
+        ll = float(self.wins @ theta - (m @ logS) - top * self.n_stage_members - 0.5 * alpha * theta @ theta)
         del logS, S
         P = np.cumsum(c)
         P -= c
@@ -200,12 +198,10 @@ class Stages:
         base -= level_sum[self.level_first]
         np.subtract(S, base, out=S)  # S'_k = sum of w over levels first..k
         del base, level_sum
-        firsts = self._first_levels()
-        c = self.level_m / S
-        c[firsts] = 0.0  # the top level is not a choice when reading upwards
+        m = self._stage_mass(forward=False)  # level_m, 0 at the top level (not a choice upwards)
+        c = m / S
         logS = np.log(S, out=S)
-        ll = float(self.wins_rev @ theta - (self.level_m @ logS) + self.level_m[firsts] @ logS[firsts]
-                   - top * self.n_stage_members_rev)
+        ll = float(self.wins_rev @ theta - (m @ logS) - top * self.n_stage_members_rev)
         del logS, S
         P = np.cumsum(c)
         P_last = P[self.level_last]
@@ -214,6 +210,15 @@ class Stages:
         del P_last
         denom = np.bincount(self.member_model, weights=P[self.member_glevel], minlength=self.n_models)
         return ll, self.wins_rev - e * denom
+
+    def _stage_mass(self, forward: bool) -> np.ndarray:
+        """level_m with the levels that choose nothing in that reading set to 0 (cached)."""
+        key = "_mass_fwd" if forward else "_mass_rev"
+        if getattr(self, key, None) is None:
+            m = self.level_m.copy()
+            m[self._last_levels() if forward else self._first_levels()] = 0.0
+            setattr(self, key, m)
+        return getattr(self, key)
 
     def _last_levels(self) -> np.ndarray:
         if getattr(self, "_lasts", None) is None:
