@@ -2,9 +2,9 @@
 
 * overhead: `evaluate(MiniLM, [bundled-sts, bundled-faq-retrieval])` (fresh store, no embedding
   cache) beside bare `model.encode` of the same texts; bar: ratio <= 1.10.
-* rerun: `evaluate("minilm", tag="demo")` on an empty store, then again on the complete store,
-  each in a fresh process (model load included); bar: rerun < 5% of the first run. The same
-  through the `bench` CLI (adding the ~0.5 s interpreter + import floor) is reported beside it.
+* rerun: `bench evaluate minilm --tag demo --quiet` on an empty store, then again on the
+  complete store, each in a fresh process, wall time (interpreter start, imports, model load
+  included); bar: rerun < 5% of the first run. `evaluate()`'s own times are reported beside it.
 * vs mteb: the same MiniLM object and the same in-memory data through `mteb`'s task classes
   (`AbsTaskSTS`, `AbsTaskRetrieval`) and through `evaluate`; bar: wall-time ratio <= 1.0.
 
@@ -16,6 +16,7 @@ slows both alike. Run:
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -88,11 +89,15 @@ def test_runner_overhead_over_bare_encode(benchmark, minilm, home, tmp_path):
     assert ratio <= 1.10
 
 
-def _bench_cli(*args: str, env: dict) -> float:
+CLI_RERUN = ("evaluate", "minilm", "--tag", "demo", "--quiet")
+
+
+def _bench_cli(*args: str, env: dict) -> tuple[float, str]:
+    """Wall time of one `bench ...` in a fresh process (interpreter, imports and all), and its stdout."""
     t = time.perf_counter()
-    subprocess.run([os.path.join(os.path.dirname(sys.executable), "bench"), *args], check=True, env=env,
-                   capture_output=True)
-    return time.perf_counter() - t
+    out = subprocess.run([os.path.join(os.path.dirname(sys.executable), "bench"), *args], check=True, env=env,
+                         capture_output=True, text=True)
+    return time.perf_counter() - t, out.stdout
 
 
 _IN_PROCESS = (
@@ -102,28 +107,32 @@ _IN_PROCESS = (
 
 
 def _bench_library(env: dict) -> float:
-    """`evaluate(...)` timed inside a fresh interpreter (the package import floor excluded, model load included)."""
+    """`evaluate(...)` timed inside a fresh interpreter (the package import floor excluded)."""
     out = subprocess.run([sys.executable, "-c", _IN_PROCESS], check=True, env=env, capture_output=True, text=True)
     return float(out.stdout.strip().splitlines()[-1])
 
 
 @pytest.mark.slow
 def test_rerun_on_complete_store(benchmark, tmp_path):
-    """Both sides are fresh processes. The bar applies to the runner's own time (`evaluate`, first
-    call with model load vs. call on the complete store); the CLI wall times, which add the
-    interpreter and package import floor (~0.5 s, the same for every `bench` verb), are reported."""
+    """The bar, through the CLI as a user runs it: `bench evaluate minilm --tag demo --quiet` on an
+    empty store (model load and all six demo tasks) vs the same command again on the complete
+    store, each in a fresh process, wall time including interpreter start and imports; the rerun
+    is the best of 3. Reported beside it: `evaluate()`'s own time of the rerun (fresh process,
+    imports excluded) and the first run's as the CLI prints it."""
     env = {**os.environ, "SAMPLEBENCH_HOME": str(tmp_path / "home"), "HF_HUB_OFFLINE": "1"}
-    env_cli = {**env, "SAMPLEBENCH_HOME": str(tmp_path / "home-cli")}
-    first = _bench_library(env)
-    rerun = min(_bench_library(env) for _ in range(3))
-    args = ("evaluate", "minilm", "--tag", "demo", "--quiet")
-    first_cli = _bench_cli(*args, env=env_cli)
-    rerun_cli = min(_bench_cli(*args, env=env_cli) for _ in range(3))
+    first, first_out = _bench_cli(*CLI_RERUN, env=env)
+    assert "model built" in first_out
+    reruns = [_bench_cli(*CLI_RERUN, env=env) for _ in range(3)]
+    rerun = min(t for t, _ in reruns)
+    assert all("nothing to compute: model not loaded" in out for _, out in reruns)
+    first_lib = float(re.search(r"model built; ([0-9.]+)s", first_out).group(1))
+    rerun_lib = min(_bench_library(env) for _ in range(3))
     benchmark.pedantic(lambda: None, rounds=1, iterations=1)
-    benchmark.extra_info.update(first_s=first, rerun_s=rerun, ratio=rerun / first, first_cli_s=first_cli,
-                                rerun_cli_s=rerun_cli, ratio_cli=rerun_cli / first_cli)
-    print(f"\nevaluate(): first run {first:.1f} s, rerun on the complete store {rerun:.2f} s: "
-          f"{100 * rerun / first:.1f}%; CLI wall: {first_cli:.1f} s vs {rerun_cli:.2f} s: {100 * rerun_cli / first_cli:.1f}%")
+    benchmark.extra_info.update(first_cli_s=first, rerun_cli_s=rerun, ratio_cli=rerun / first,
+                                first_evaluate_s=first_lib, rerun_evaluate_s=rerun_lib)
+    print(f"\nbench {' '.join(CLI_RERUN)}: first run {first:.1f} s, rerun on the complete store {rerun:.2f} s "
+          f"(wall, fresh processes): {100 * rerun / first:.2f}%; evaluate() alone: {first_lib:.1f} s vs "
+          f"{rerun_lib:.3f} s")
     assert rerun / first < 0.05
 
 
