@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from samplebench.demo import DEMO_MODELS, DEMO_TASKS
 from samplebench.results import ResultStore
-from samplebench.runners.demo import DEMO_MODELS, DEMO_TASKS
 
 
 def test_demo_end_to_end(bench, home, tmp_path):

@@ -21,7 +21,7 @@ def demo_cmd(limit: int | None, models: str | None, quiet: bool, store: Path | N
     Results are recorded per sample in the store (a rerun computes nothing new); the ranking is
     Plackett-Luce over every sample's ordering of the models.
     """
-    from ..runners.demo import DEMO_TASKS, run_demo
+    from ..demo import DEMO_METHOD, DEMO_TASKS, run_demo
 
     t0 = time.perf_counter()
     result = run_demo(store, limit=limit, models=split_csv(models), progress=not quiet)
@@ -32,10 +32,11 @@ def demo_cmd(limit: int | None, models: str | None, quiet: bool, store: Path | N
         click.echo(f"  {rep.model}: {computed} samples computed, {reused} reused, {rep.n_errors} failed, "
                    f"{rep.seconds:.1f}s")
     click.echo("")
-    click.echo(f"ranking ({result.method}, sample level):")
-    rows = [[r["rank"], r["model"], r["score"], r["ci_low"], r["ci_high"], r["n_samples"]] for r in result.table]
+    click.echo(f"ranking ({DEMO_METHOD}, sample level):")
+    ranked = sorted(result.ranking.models, key=lambda m: (m.rank, m.model))
+    rows = [[m.rank, m.model, m.score, m.ci_low, m.ci_high, m.n_samples] for m in ranked]
     click.echo(format_table(["rank", "model", "score", "ci low", "ci high", "samples"], rows))
-    if result.ranking is not None and not result.ranking.diagnostics.connected:
+    if not result.ranking.diagnostics.connected:
         click.echo("warning: the comparison graph is not connected; see `bench aggregate`")
     click.echo("")
     click.echo(f"results: {result.store}  ({time.perf_counter() - t0:.1f}s)")
