@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from leaderboard_common import MINIMAL
 
 from samplebench.aggregators import fit, select_evidence
 from samplebench.leaderboards import build_leaderboard
@@ -18,14 +19,6 @@ from samplebench.leaderboards.simulate import simulate_store
 from samplebench.registry.leaderboard_spec import leaderboard_spec_from_dict
 from samplebench.results import ResultStore
 
-MINIMAL = """\
-name: sim-board
-title: Simulated board
-description: Every model and task in the store.
-selection: {tasks: all}
-aggregator: {method: plackett-luce}
-also_show: [mean, borda]
-"""
 FILES = ["README.md", "index.html", "leaderboard.csv", "leaderboard.json", "leaderboard.parquet", "ranking.png"]
 
 

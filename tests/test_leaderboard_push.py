@@ -11,6 +11,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 from hub_server import HubServer
+from leaderboard_common import MINIMAL
 
 from samplebench.errors import SampleBenchError
 from samplebench.leaderboards import build_leaderboard
@@ -19,14 +20,6 @@ from samplebench.leaderboards.simulate import simulate_store
 from samplebench.results import ResultStore
 
 TOKEN = "hf_test_token_alice"
-MINIMAL = """\
-name: sim-board
-title: Simulated board
-description: Every model and task in the store.
-selection: {tasks: all}
-aggregator: {method: plackett-luce}
-also_show: [mean, borda]
-"""
 
 
 @pytest.fixture(scope="module")

@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from leaderboard_common import MINIMAL
 
 from samplebench.errors import SampleBenchError
 from samplebench.registry.leaderboard_spec import (
     leaderboard_spec_from_dict,
     load_leaderboard_spec,
 )
-
-MINIMAL = """\
-name: sim-board
-title: Simulated board
-description: Every model and task in the store.
-selection: {tasks: all}
-aggregator: {method: plackett-luce}
-also_show: [mean, borda]
-"""
 
 
 def test_minimal_spec_is_accepted_exactly_as_written(tmp_path):
