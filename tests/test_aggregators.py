@@ -376,3 +376,30 @@ def test_rank_levels_paths_agree_with_lexsort(case):
     for i in range(1, code.size):  # dense rank inside the sample, by a plain loop
         expected[i] = 0 if first[i] else expected[i - 1] + (v[order][i] != v[order][i - 1])
     np.testing.assert_array_equal(level, expected)
+
+
+@pytest.mark.parametrize("bridge", [True, False])
+def test_components_and_win_loss_read_past_a_connected_prefix(bridge):
+    """Components and win/loss presence read ballots in growing prefixes; a bridge or a single
+    win in the very last ballot must still count."""
+    from samplebench.aggregators.api import comparison_components, win_loss_presence
+
+    rng = np.random.default_rng(0)
+    b = EvidenceBuilder([f"m{i:02d}" for i in range(20)])
+    n_b = 6000
+    for s in range(n_b - 1):
+        grp = np.arange(10) if s < n_b // 2 else np.arange(10, 20)
+        members = rng.choice(grp, 4, replace=False)
+        vals = rng.normal(size=4)
+        if 19 in members:
+            vals[members == 19] = -10.0  # m19 never wins before the last ballot
+        b.add_ballots(np.full(4, s), members, vals)
+    last = np.array([0, 19]) if bridge else np.array([18, 19])
+    b.add_ballots(np.full(2, n_b - 1), last, np.array([0.0, 1.0]))  # m19 wins once, at the end
+    ev = b.build()
+    active = ev.samples_per_model() > 0
+    comps = comparison_components(ev, active)
+    assert len(comps) == (1 if bridge else 2)
+    won, lost = win_loss_presence(ev, active)
+    assert won.all() and lost.all()
+    assert "m19" not in fit(ev, "borda", ci="none").diagnostics.no_wins

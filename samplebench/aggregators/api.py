@@ -117,34 +117,64 @@ def _ranks(scores: np.ndarray, lower_is_better: bool) -> np.ndarray:
 
 # -- graph -----------------------------------------------------------------------------------
 def comparison_components(ev: Evidence, active: np.ndarray) -> list[list[int]]:
-    """Connected components (model indices) of the co-occurrence graph among `active` models."""
+    """Connected components (model indices) of the co-occurrence graph among `active` models.
+
+    Each ballot links its first member to every other member (a star spans the ballot). The
+    ballots are read in growing prefixes: adding edges can only merge components, so once a
+    prefix (plus the explicit judgements) connects every active model the full graph does too,
+    and the rest is not read — large evidence is typically connected after a few percent.
+    """
     import scipy.sparse as sp
     from scipy.sparse.csgraph import connected_components
 
     n = ev.n_models
-    nonempty = ev.sizes() > 0
-    first = np.repeat(ev.member_model[ev.offsets[:-1][nonempty]], ev.sizes()[nonempty]).astype(np.int64)
-    # deduplicate edges with one bincount over the n x n grid (no sort of the members)
-    seen = np.bincount(first * n + ev.member_model, minlength=n * n)
-    seen += np.bincount(ev.pair_a.astype(np.int64) * n + ev.pair_b, minlength=n * n)
-    rows, cols = np.divmod(np.flatnonzero(seen), n)
-    g = sp.coo_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n)).tocsr()
-    _, labels = connected_components(g, directed=False)
+    sizes = ev.sizes()
+    starts = ev.offsets[:-1]
+    pair_edges = np.bincount(ev.pair_a.astype(np.int64) * n + ev.pair_b, minlength=n * n)
+    n_active = int(np.count_nonzero(active))
+    n_b = sizes.size
+    stop = min(n_b, 4096)
+    while True:
+        nonempty = sizes[:stop] > 0
+        end = int(ev.offsets[stop])
+        first = np.repeat(ev.member_model[starts[:stop][nonempty]], sizes[:stop][nonempty]).astype(np.int64)
+        # deduplicate edges with one bincount over the n x n grid (no sort of the members)
+        seen = np.bincount(first * n + ev.member_model[:end], minlength=n * n) + pair_edges
+        rows, cols = np.divmod(np.flatnonzero(seen), n)
+        g = sp.coo_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n)).tocsr()
+        _, labels = connected_components(g, directed=False)
+        if stop >= n_b or np.unique(labels[active]).size == 1 and n_active > 0:
+            break
+        stop = min(n_b, stop * 8)
     comps: dict[int, list[int]] = {}
     for i in np.flatnonzero(active):
         comps.setdefault(int(labels[i]), []).append(int(i))
     return sorted(comps.values(), key=lambda c: (-len(c), c[0]))
 
 
-def win_loss_presence(ev: Evidence) -> tuple[np.ndarray, np.ndarray]:
-    """Whether each model ever beat / ever lost to another model (ballots and judgements)."""
+def win_loss_presence(ev: Evidence, active: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each model ever beat / ever lost to another model (ballots and judgements).
+
+    With `active` (the models that have data), ballots are read in growing prefixes and reading
+    stops once every active model has both won and lost (exact: later ballots cannot undo that).
+    """
     n = ev.n_models
-    last = np.repeat(ev.n_levels() - 1, ev.sizes())
-    won = np.bincount(ev.member_model[ev.member_level < last], minlength=n) > 0
-    lost = np.bincount(ev.member_model[ev.member_level > 0], minlength=n) > 0
     o = ev.pair_outcome
-    won |= np.bincount(np.r_[ev.pair_a[o == 1], ev.pair_b[o == 0]].astype(np.int64), minlength=n) > 0
-    lost |= np.bincount(np.r_[ev.pair_b[o == 1], ev.pair_a[o == 0]].astype(np.int64), minlength=n) > 0
+    won = np.bincount(np.r_[ev.pair_a[o == 1], ev.pair_b[o == 0]].astype(np.int64), minlength=n) > 0
+    lost = np.bincount(np.r_[ev.pair_b[o == 1], ev.pair_a[o == 0]].astype(np.int64), minlength=n) > 0
+    n_levels = ev.n_levels()
+    sizes = ev.sizes()
+    n_b = sizes.size
+    lo_b, hi_b = 0, n_b if active is None else min(n_b, 4096)
+    while lo_b < n_b:
+        a, b = int(ev.offsets[lo_b]), int(ev.offsets[hi_b])
+        last = np.repeat(n_levels[lo_b:hi_b] - 1, sizes[lo_b:hi_b])
+        lv, mm = ev.member_level[a:b], ev.member_model[a:b]
+        won |= np.bincount(mm[lv < last], minlength=n) > 0
+        lost |= np.bincount(mm[lv > 0], minlength=n) > 0
+        if active is not None and (won | ~active).all() and (lost | ~active).all():
+            break
+        lo_b, hi_b = hi_b, min(n_b, hi_b * 8)
     return won, lost
 
 
@@ -395,7 +425,7 @@ def fit(
                 rlo[target] = np.floor(np.nanquantile(brl, q, axis=0)).astype(np.int64)
                 rhi[target] = np.ceil(np.nanquantile(brl, 1 - q, axis=0)).astype(np.int64)
     n_comp = ev.comparisons_per_model()
-    won, lost = win_loss_presence(ev)
+    won, lost = win_loss_presence(ev, active)
     has_ci = use_ci != "none"
     models = []
     for i in np.flatnonzero(active):
