@@ -127,8 +127,9 @@ class Stages:
         # platform-int model indices: bincount converts int32 input to intp on every call (a
         # copy per pass), which makes it ~2x slower than on intp indices
         mm = ev.member_model.astype(np.intp)
-        not_last = g != last[g]
-        not_first = g != first[g]
+        # levels are dense ranks 0..nlev-1 inside each ballot: compare, do not gather
+        not_last = member_level != np.repeat((nlev - 1).astype(member_level.dtype), sizes)
+        not_first = member_level != 0
         wins = np.bincount(mm[not_last], minlength=n).astype(np.float64)
         wins_rev = np.bincount(mm[not_first], minlength=n).astype(np.float64)
         del not_last, not_first
@@ -344,7 +345,9 @@ class PLFit:
             em = e[st.member_model]
             p1 = P[0][g]
             H += np.bincount(st.member_model, weights=em * p1 - em * em * P[1][g], minlength=n)
-            chooser = g != (st.level_last[g] if sign > 0 else st.level_first[g])
+            firsts = st._first_levels()  # one per ballot: its first global level
+            edge = st.level_last[firsts] if sign > 0 else firsts  # the level that chooses nothing
+            chooser = g != np.repeat(edge, st.ballot_sizes)  # a repeat, much cheaper than gathering by g
             score += sign * (chooser - em * p1)
             del em, p1, P, chooser
         Jd = np.bincount(st.member_model, weights=score * score, minlength=n)
