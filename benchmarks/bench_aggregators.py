@@ -7,13 +7,16 @@
   Measured (shared 2-core machine, load ~2, seeds 0-2): ours 0.7-1.05 s (evidence ~0.25 s, fit
   ~0.45 s), ONEBench pipeline 1.6-4.0 s (2.3-4.5x ours: short of the 10x bar), ilsr_rankings
   27-50 s (30-49x); mean tau over seeds 0-2: ours 0.9957, ONEBench 0.9953, ilsr_rankings 0.9952
-  (random tie-breaks). Earlier (load ~4): ours 1.9-3.6 s, 1.7-4.5x / 15-21x.
+  (random tie-breaks). Earlier (load ~4): ours 1.9-3.6 s, 1.7-4.5x / 15-21x. Same machine,
+  same minute, load ~1.2, best of 3 per seed (seeds 0-2): ours 0.50-0.65 s vs 0.95-1.14 s for the
+  code before the speed-ups (commit 49a5e25); ONEBench pipeline 1.2-1.7 s (1.9-2.8x ours).
 * Kemeny-Young with a proven optimum for 20 candidates in <= 10 s (measured 0.02-0.5 s).
 * 1,000 models x 1,000,000 samples, 95% missing (~50M measurements, mixed binary/continuous):
   evidence built chunk by chunk from sufficient statistics and `plackett-luce` fitted in <= 60 s
-  and <= 8 GB peak RSS, in a fresh process (slow). Measured (load ~2-2.7): evidence 4.2 s + fit
-  17.8 s = 22.1 s, peak RSS 4.6 GiB, tau 0.996 (before the segmented sort / intp indices /
-  stable value sort, under load ~4: fit 34-52 s, evidence 10-14 s, 4.1-4.9 GiB).
+  and <= 8 GB peak RSS, in a fresh process (slow). Measured back to back (load ~1): evidence
+  4.8 s + fit 14.2 s = 19.0 s, peak RSS 4.7 GiB, tau 0.996; the code before the speed-ups
+  (commit 49a5e25): evidence 13.3 s + fit 16.2 s = 29.5 s, 4.3 GiB (under load ~4 it measured
+  fit 34-52 s, evidence 10-14 s).
 
 Why not choix at scale: choix's PL/BT routines take Python lists of rankings/pairs and loop over
 them in Python once per iteration (ilsr builds a Markov chain from every ranking in a Python
