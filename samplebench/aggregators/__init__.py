@@ -6,7 +6,8 @@
 
 `METHODS` maps each method name to its `Method` (callable on Evidence, with defaults and a
 description); `fit` adds levels (`level="sample"|"task"|"two"`), intervals (`ci="fisher"|
-"bootstrap"`), connectivity checks and diagnostics.
+"fisher-diagonal"|"bootstrap"`; `auto` picks the diagonal information for large PL evidence),
+connectivity checks and diagnostics.
 """
 
 from .api import LEVELS, comparison_components, fit, task_level_evidence
