@@ -175,6 +175,10 @@ def test_cli_aggregate_table_and_json(bench, store):
     assert res.exit_code == 2 and "unknown aggregation method" in res.output
     res = bench("aggregate", "--store", store.root, "--tasks", "qa", "--bootstrap", "20", "--method", "win-rate")
     assert res.exit_code == 0 and "rank ci" in res.output
+    res = bench("aggregate", "--store", store.root, "--ci", "fisher-diagonal", "--json")
+    data = json.loads(res.output)
+    assert data["params"]["ci"] == "fisher-diagonal"
+    assert all(m["ci_low"] <= m["score"] <= m["ci_high"] for m in data["models"])
 
 
 def test_cli_input_file(bench, tmp_path):

@@ -73,7 +73,9 @@ def _diag_lines(r) -> list[str]:
 @click.option("--bootstrap", type=int, default=0, show_default=True, help="Bootstrap replicates.")
 @click.option("--resample", type=click.Choice(["samples", "tasks"]), default="samples", show_default=True,
               help="Bootstrap unit: samples within each task, or whole tasks.")
-@click.option("--ci", type=click.Choice(["auto", "fisher", "bootstrap", "none"]), default="auto", show_default=True)
+@click.option("--ci", type=click.Choice(["auto", "fisher", "fisher-diagonal", "bootstrap", "none"]), default="auto",
+              show_default=True, help="auto: bootstrap with --bootstrap N, else the method's analytic intervals "
+                                      "(diagonal information for very large Plackett-Luce fits).")
 @click.option("--confidence", type=float, default=0.95, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--jobs", type=int, default=1, show_default=True, help="Threads for the bootstrap.")

@@ -142,9 +142,12 @@ def dataset_card(build: LeaderboardBuild, sample_files: list[str]) -> str:
     if r.score_scale:
         out.append(f"Scores are on the {r.score_scale} scale.\n")
     ci = "bootstrap percentile" if spec.bootstrap.n else "bootstrap-free (the method's own)"
+    if getattr(r.diagnostics, "ci_method", None) == "fisher-diagonal":
+        ci = ("approximate bootstrap-free (from the diagonal of the information matrix, used because the "
+              "evidence is too large for the exact matrix; they treat the other models' strengths as known)")
     out.append(
         f"Intervals (CI, rank CI) are {ci} intervals"
-        + (f" from {spec.bootstrap.n} resamples of the samples with seed {spec.bootstrap.seed}" if spec.bootstrap.n else "")
+        + (f" from {spec.bootstrap.n} resamples within each task with seed {spec.bootstrap.seed}" if spec.bootstrap.n else "")
         + ". *coverage* is the share of the selected samples on which a model has a value; per-task columns are "
         "the mean raw value of the task's metric over the samples the model was measured on (descriptive only).\n"
     )
