@@ -257,4 +257,4 @@ def test_bootstrap_intervals_are_seeded(sim, tmp_path):
     assert (tmp_path / "a" / "leaderboard.parquet").read_bytes() == (tmp_path / "b" / "leaderboard.parquet").read_bytes()
     direct = fit(select_evidence(store, tasks=["task-000", "task-001"]), "plackett-luce", bootstrap=20, seed=3)
     assert a.table["ci_low"].to_pylist() == [direct.by_model()[m].ci_low for m in a.table["model"].to_pylist()]
-    assert "from 20 resamples of the samples with seed 3" in (tmp_path / "a" / "README.md").read_text()
+    assert "from 20 resamples within each task with seed 3" in (tmp_path / "a" / "README.md").read_text()
