@@ -314,3 +314,13 @@ def test_home_alias_file_applies_to_cli_imports(bench, home):
     (home / "aliases.yaml").write_text("acme__embed-small: acme/small\n")
     r = bench("results", "import", "--format", "mteb", FIX / "mteb", "--json")
     assert "acme/small" in json.loads(r.output)["models"]
+
+
+def test_unknown_format_option_is_refused(bench, home, shared_data):
+    path = shared_data / "colombo" / "instance_level" / "FLICKR.csv"
+    res = bench("results", "import", "--format", "colombo", path, "--set", "prefix_sytems=false")
+    assert res.exit_code == 2
+    assert "format 'colombo' has no option(s) prefix_sytems" in res.output
+    from samplebench.results import ResultStore
+
+    assert ResultStore().runs() == []

@@ -31,12 +31,15 @@ Importer = Callable[..., ImportSummary]
 
 
 def import_canonical(store: ResultStore, path: Path, *, fmt: str, kind: str = "measurements",
-                     aliases=None, **_ignored) -> ImportSummary:
+                     aliases=None, **unknown) -> ImportSummary:
     """A table already in the canonical columns (Parquet, CSV or JSON Lines).
 
     With `aliases`, model names (`model`, or `model_a`/`model_b` for pairwise tables) are
     normalised through the alias table first.
     """
+    from ._common import refuse_options
+
+    refuse_options(unknown, fmt)
     path = Path(path)
     table = read_table(path, fmt)
     source_hash = file_hash(path)

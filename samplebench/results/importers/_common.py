@@ -19,6 +19,15 @@ from .summary import ImportSummary, summarise
 MEASUREMENT_COLUMNS = ("model", "model_revision", "task", "task_revision", "sample_id", "metric", "value", "error")
 
 
+def refuse_options(unknown: dict, fmt: str) -> None:
+    """A format option the importer does not know is a user error, not something to ignore."""
+    if unknown:
+        raise SampleBenchError(
+            f"format '{fmt}' has no option(s) {', '.join(sorted(unknown))}",
+            hint="see `bench importers list` and the importer's docstring for its options",
+        )
+
+
 def content_hash(files: Iterable[Path], root: Path | None = None, *, salt: str = "") -> str:
     """sha256 over the sorted relative file names and their bytes (a directory import's identity).
 

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from ...errors import SampleBenchError
 from ..store import ResultStore
-from ._common import MetricInfos, Skips, content_hash, run_import, walk_files
+from ._common import MetricInfos, Skips, content_hash, refuse_options, run_import, walk_files
 from .aliases import AliasSource, ModelNames
 from .summary import ImportSummary
 
@@ -88,8 +88,9 @@ def colombo_table(path: Path, names: ModelNames | None = None, *, prefix_systems
 
 
 def import_colombo(store: ResultStore, path: Path, *, aliases: AliasSource = None, kind: str = "measurements",
-                   prefix_systems: bool = True, **_ignored) -> ImportSummary:
+                   prefix_systems: bool = True, **unknown) -> ImportSummary:
     """Import one instance-level CSV or a folder of them (each file one task), atomically."""
+    refuse_options(unknown, "colombo")
     if kind != "measurements":
         raise SampleBenchError("--pairwise applies to the canonical formats only")
     root = Path(path)

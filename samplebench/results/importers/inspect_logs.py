@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ...errors import SampleBenchError
 from ..store import ResultStore
-from ._common import Columns, MetricInfos, Skips, content_hash, run_import, walk_files
+from ._common import Columns, MetricInfos, Skips, content_hash, refuse_options, run_import, walk_files
 from .aliases import AliasSource, ModelNames
 from .summary import ImportSummary
 
@@ -87,8 +87,9 @@ def _read_log(path: Path) -> tuple[dict, list[tuple[str, dict]]]:
 
 
 def import_inspect(store: ResultStore, path: Path, *, aliases: AliasSource = None, kind: str = "measurements",
-                   **_ignored) -> ImportSummary:
+                   **unknown) -> ImportSummary:
     """Import inspect_ai logs (one file or a folder of `.eval`/`.json` logs), atomically."""
+    refuse_options(unknown, "inspect")
     if kind != "measurements":
         raise SampleBenchError("--pairwise applies to the canonical formats only")
     root = Path(path)

@@ -21,7 +21,16 @@ from pathlib import Path
 
 from ...errors import SampleBenchError
 from ..store import ResultStore
-from ._common import Columns, MetricInfos, Skips, as_float, content_hash, run_import, walk_files
+from ._common import (
+    Columns,
+    MetricInfos,
+    Skips,
+    as_float,
+    content_hash,
+    refuse_options,
+    run_import,
+    walk_files,
+)
 from .aliases import AliasSource, ModelNames
 from .summary import ImportSummary
 
@@ -61,8 +70,9 @@ def _read_results(path: Path) -> dict:
 
 
 def import_lm_eval(store: ResultStore, path: Path, *, aliases: AliasSource = None, model: str | None = None,
-                   kind: str = "measurements", **_ignored) -> ImportSummary:
+                   kind: str = "measurements", **unknown) -> ImportSummary:
     """Import an lm-eval output folder (or one samples file beside its results file)."""
+    refuse_options(unknown, "lm-eval")
     if kind != "measurements":
         raise SampleBenchError("--pairwise applies to the canonical formats only")
     root = Path(path)

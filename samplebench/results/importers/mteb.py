@@ -31,7 +31,7 @@ import pyarrow as pa
 
 from ...errors import SampleBenchError
 from ..store import ResultStore
-from ._common import Columns, MetricInfos, Skips, content_hash, run_import, walk_files
+from ._common import Columns, MetricInfos, Skips, content_hash, refuse_options, run_import, walk_files
 from .aliases import AliasSource, ModelNames
 from .summary import ImportSummary
 
@@ -281,7 +281,7 @@ def import_mteb(
     use_mteb: bool = True,
     kind: str = "measurements",
     chunk_rows: int = 500_000,
-    **_ignored,
+    **unknown,
 ) -> ImportSummary:
     """Import an MTEB results folder (or one result file) as task-level measurements.
 
@@ -289,6 +289,7 @@ def import_mteb(
     their contents (plus the alias table), and a malformed file anywhere aborts with its path.
     `use_mteb=False` reads the JSON alone (no task metadata, no model registry).
     """
+    refuse_options(unknown, "mteb")
     if kind != "measurements":
         raise SampleBenchError("--pairwise applies to the canonical formats only; MTEB files hold measurements")
     root = Path(path)
@@ -473,8 +474,9 @@ def mteb_scores_table(csv_path: str | Path, *, aliases: AliasSource = None) -> t
 
 
 def import_mteb_scores(store: ResultStore, path: Path, *, aliases: AliasSource = None, kind: str = "measurements",
-                       **_ignored) -> ImportSummary:
+                       **unknown) -> ImportSummary:
     """Import an MTEB leaderboard main-score table (CSV) through the canonical path."""
+    refuse_options(unknown, "mteb-scores")
     if kind != "measurements":
         raise SampleBenchError("--pairwise applies to the canonical formats only")
     path = Path(path)

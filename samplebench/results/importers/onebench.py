@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from ...errors import SampleBenchError
 from ..store import ResultStore
-from ._common import MetricInfos, Skips, content_hash, rename_models, run_import, walk_files
+from ._common import MetricInfos, Skips, content_hash, refuse_options, rename_models, run_import, walk_files
 from .aliases import AliasSource, ModelNames
 from .summary import ImportSummary
 
@@ -100,8 +100,9 @@ def wide_table(t: pa.Table, path: Path, task: str, metric: str, names: ModelName
 
 def import_onebench(store: ResultStore, path: Path, *, aliases: AliasSource = None, task: str | None = None,
                     metric: str = "score", higher_is_better: bool = True, kind: str = "measurements",
-                    **_ignored) -> ImportSummary:
+                    **unknown) -> ImportSummary:
     """Import ONEBench wide or pairwise Parquet tables (one file or a folder), atomically."""
+    refuse_options(unknown, "onebench")
     root = Path(path)
     files = walk_files(root, (".parquet",))
     if not files:
