@@ -274,10 +274,8 @@ class ResultStore:
         import pyarrow.dataset as ds
 
         dataset = self.dataset(kind)
-        base = PAIRWISE_SCHEMA if kind == "pairwise" else MEASUREMENT_SCHEMA
         if dataset is None:
-            schema = base if columns is None else pa.schema([base.field(c) for c in columns])
-            return schema.empty_table()
+            return _empty_table(kind, columns)
         expr = filter
         for cols, vals in _conditions(kind, models, tasks, metrics):
             cond = None
@@ -297,10 +295,8 @@ class ResultStore:
     def _scan_files(self, kind: str, models, tasks, metrics, columns: list[str] | None, latest: bool) -> pa.Table:
         """`scan` without a filter expression, straight from the Parquet files (see `scan`)."""
         paths = self.shard_paths(kind)
-        base = PAIRWISE_SCHEMA if kind == "pairwise" else MEASUREMENT_SCHEMA
         if not paths:
-            schema = base if columns is None else pa.schema([base.field(c) for c in columns])
-            return schema.empty_table()
+            return _empty_table(kind, columns)
         files = [pq.ParquetFile(p) for p in paths]
         schema = _unified_schema(kind, (f.schema_arrow for f in files))
         keys = key_columns(schema, kind)
@@ -415,6 +411,12 @@ def int_view(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     if len(arr) == 0:
         return np.zeros(0, dtype)
     return np.frombuffer(arr.buffers()[1], dtype=dtype, count=len(arr), offset=arr.offset * dtype.itemsize)
+
+
+def _empty_table(kind: str, columns: list[str] | None) -> pa.Table:
+    """What a scan of an empty store returns: the canonical columns asked for, no rows."""
+    base = PAIRWISE_SCHEMA if kind == "pairwise" else MEASUREMENT_SCHEMA
+    return (base if columns is None else pa.schema([base.field(c) for c in columns])).empty_table()
 
 
 def _unified_schema(kind: str, schemas: Iterable[pa.Schema]) -> pa.Schema:
