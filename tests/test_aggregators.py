@@ -407,3 +407,14 @@ def test_components_and_win_loss_read_past_a_connected_prefix(bridge):
     won, lost = win_loss_presence(ev, active)
     assert won.all() and lost.all()
     assert "m19" not in fit(ev, "borda", ci="none").diagnostics.no_wins
+
+
+def test_cli_choices_follow_the_library_vocabularies():
+    """The CLI lists its choices literally (to import fast); they must not drift from the library's."""
+    from samplebench.aggregators.api import CI_KINDS, LEVELS, RESAMPLE_UNITS
+    from samplebench.cli.aggregate import aggregate
+
+    choices = {p.name: set(p.type.choices) for p in aggregate.params if hasattr(p.type, "choices")}
+    assert choices["ci"] == set(CI_KINDS)
+    assert choices["level"] == set(LEVELS)
+    assert choices["resample"] == set(RESAMPLE_UNITS)
