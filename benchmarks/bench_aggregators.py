@@ -86,12 +86,16 @@ def ours(values: np.ndarray) -> np.ndarray:
     return np.array([bm[f"m{i:03d}"].score for i in range(values.shape[1])])
 
 
-def _compare(values: np.ndarray, mu: np.ndarray, peers: dict) -> dict:
+def _compare(values: np.ndarray, mu: np.ndarray, peers: dict, repeats: dict | None = None) -> dict:
+    """Seconds (best of `repeats[name]` runs, default 1) and Kendall tau of each peer."""
     out = {}
     for name, fn in peers.items():
-        t0 = time.perf_counter()
-        scores = fn(values)
-        out[name] = {"seconds": time.perf_counter() - t0, "tau": kendall(scores, mu)}
+        best = float("inf")
+        for _ in range((repeats or {}).get(name, 1)):
+            t0 = time.perf_counter()
+            scores = fn(values)
+            best = min(best, time.perf_counter() - t0)
+        out[name] = {"seconds": best, "tau": kendall(scores, mu)}
     base = out["samplebench plackett-luce"]["seconds"]
     for row in out.values():
         row["ratio_vs_ours"] = row["seconds"] / base
@@ -120,26 +124,22 @@ def test_pl_vs_onebench_and_choix_10k(benchmark):
 @pytest.mark.slow
 def test_pl_vs_onebench_and_choix_100k(benchmark):
     values, mu = onebench_sim(100, 100_000, 0.8, seed=0)
-    benchmark.pedantic(ours, args=(values,), rounds=1, iterations=1)
-    res = _compare(values, mu, PEERS)
-    benchmark.extra_info.update(res)
-    _report("100 models x 100,000 samples, 20% density", res)
-    ours_row = res["samplebench plackett-luce"]
-    # Issue bars: >= 10x vs ONEBench's pipeline, >= 5x vs ilsr_rankings. Measured on the shared
-    # 2-core machine: 2.3-4.5x and 30-49x (polars' join is multithreaded and fast; our fit needs
-    # ~5 full passes over 2M measurements in each reading after a warm start on 10% of the
-    # ballots, plus ~0.25 s to sort the ballots). Asserted: what we reach, not the bar.
-    assert res["onebench polars+ilsr_pairwise"]["ratio_vs_ours"] >= 1.2
-    assert res["choix.ilsr_rankings"]["ratio_vs_ours"] >= 5
-    assert ours_row["tau"] >= res["onebench polars+ilsr_pairwise"]["tau"]
-    # Accuracy over three seeds (one seed's tau differs by a pair or two out of 4,950), and the
-    # time ratios of every seed.
-    runs = [res] + [_compare(*onebench_sim(100, 100_000, 0.8, seed=seed), PEERS) for seed in (1, 2)]
+    ours(values)  # first call in the process: loads the compiled kernels (compiles them on a new install)
+    benchmark.pedantic(ours, args=(values,), rounds=3, iterations=1)
+    best_of_3 = {"samplebench plackett-luce": 3, "onebench polars+ilsr_pairwise": 3}
+    runs = [_compare(*onebench_sim(100, 100_000, 0.8, seed=seed), PEERS, best_of_3) for seed in (0, 1, 2)]
+    for seed, res in enumerate(runs):
+        _report(f"100 models x 100,000 samples, 20% density, seed {seed} (best of 3; ilsr_rankings once)", res)
     mean_tau = {name: float(np.mean([r[name]["tau"] for r in runs])) for name in PEERS}
     ratios = {name: [round(r[name]["ratio_vs_ours"], 1) for r in runs] for name in PEERS}
     print("mean tau over seeds 0-2: " + ", ".join(f"{k} {v:.4f}" for k, v in mean_tau.items()))
     print("time ratio vs ours per seed: " + ", ".join(f"{k} {v}" for k, v in ratios.items()))
-    benchmark.extra_info.update({"mean_tau_3_seeds": mean_tau, "ratios_3_seeds": ratios})
+    benchmark.extra_info.update({"runs": runs, "mean_tau_3_seeds": mean_tau, "ratios_3_seeds": ratios})
+    # Issue bars: >= 10x faster than ONEBench's pipeline and >= 5x than ilsr_rankings, with equal or
+    # better tau (one seed's tau differs by a pair or two out of 4,950: the mean over seeds is
+    # the comparison).
+    assert min(ratios["onebench polars+ilsr_pairwise"]) >= 10
+    assert min(ratios["choix.ilsr_rankings"]) >= 5
     assert mean_tau["samplebench plackett-luce"] >= mean_tau["onebench polars+ilsr_pairwise"]
     assert mean_tau["samplebench plackett-luce"] >= mean_tau["choix.ilsr_rankings"]
 

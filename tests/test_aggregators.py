@@ -355,20 +355,25 @@ def test_bootstrap_within_tasks_keeps_task_sums_on_their_scale():
         assert m.ci_low <= m.score <= m.ci_high
 
 
-@pytest.mark.parametrize("case", ["grouped", "grouped-wide", "inf", "ungrouped"])
+@pytest.mark.parametrize("case", ["grouped", "grouped-wide", "inf", "ungrouped", "ungrouped-wide-codes"])
 def test_rank_levels_paths_agree_with_lexsort(case):
-    """The segmented sort for grouped input, the radix path and lexsort give the same levels."""
+    """The compiled per-ballot sort (insertion sort, merge sort for a wide ballot), after the
+    grouping sort for ungrouped input (16-bit radix or int64 codes), gives lexsort's order and
+    the dense levels of a plain loop."""
     from samplebench.aggregators.evidence import rank_levels
 
     rng = np.random.default_rng(3)
     counts = rng.integers(1, 30, 500)
     if case == "grouped-wide":
-        counts[7] = 5000  # padding would waste memory: falls back to the global sort
+        counts[7] = 5000  # beyond the insertion sort's size: merge sort
+    if case == "ungrouped-wide-codes":
+        counts = rng.integers(1, 4, 70_000)  # codes beyond 16 bits
     code = np.repeat(np.arange(counts.size), counts)
     v = np.round(rng.normal(size=code.size), 1)
     if case == "inf":
         v[::17] = -np.inf
-    if case == "ungrouped":
+        v[::23] = np.inf
+    if case.startswith("ungrouped"):
         perm = rng.permutation(code.size)
         code, v = code[perm], v[perm]
     order, s, level = rank_levels(code, v)

@@ -114,17 +114,20 @@ class Evidence:
     # -- per-model counts --------------------------------------------------------------------
     def samples_per_model(self) -> np.ndarray:
         """Ballots each model appears in plus explicit judgements it took part in."""
-        n = self.n_models
-        return (np.bincount(self.member_model, minlength=n) + np.bincount(self.pair_a, minlength=n)
-                + np.bincount(self.pair_b, minlength=n)).astype(np.int64)
+        return self._memberships()[0] + self._pair_counts()
 
     def comparisons_per_model(self) -> np.ndarray:
         """Pairs each model takes part in: co-members of its ballots plus explicit battles."""
-        sizes = self.sizes()
-        per_member = np.repeat(sizes - 1, sizes)
-        out = np.bincount(self.member_model, weights=per_member, minlength=self.n_models)
-        out += np.bincount(self.pair_a, minlength=self.n_models) + np.bincount(self.pair_b, minlength=self.n_models)
-        return out.astype(np.int64)
+        return self._memberships()[1] + self._pair_counts()
+
+    def _memberships(self) -> tuple[np.ndarray, np.ndarray]:
+        from . import kernels
+
+        return kernels.call(kernels.membership_counts, self.offsets, self.member_model, self.n_models)
+
+    def _pair_counts(self) -> np.ndarray:
+        n = self.n_models
+        return (np.bincount(self.pair_a, minlength=n) + np.bincount(self.pair_b, minlength=n)).astype(np.int64)
 
     # -- subsets -----------------------------------------------------------------------------
     def take_samples(self, idx: np.ndarray, *, keep_pairs: np.ndarray | None = None) -> Evidence:
@@ -207,62 +210,31 @@ def _densify(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.unique(codes, return_inverse=True)
 
 
-def _grouped_order(sample_code: np.ndarray, oriented: np.ndarray) -> np.ndarray | None:
-    """The (sample, value desc) order when members already come grouped by dense sample codes
-    0..n-1 (simulations, store shards): a segmented sort, each ballot padded to the largest one
-    in a (ballots x largest) matrix sorted along its rows. ~4x faster than a global sort when
-    ballots are small; None when the input is not grouped or padding would waste memory."""
-    N = sample_code.size
-    if N < 2 or np.any(sample_code[1:] < sample_code[:-1]) or sample_code[0] != 0:
-        return None
-    counts = np.bincount(sample_code)
-    n = counts.size
-    if (counts == 0).any():
-        return None
-    widest = int(counts.max())
-    if n * widest > 3 * N or np.isposinf(-oriented).any():  # -inf values would tie with the padding
-        return None
-    starts = np.zeros(n, np.int64)
-    np.cumsum(counts[:-1], out=starts[1:])
-    pos = np.arange(N, dtype=np.int64) - np.repeat(starts, counts)
-    pad = np.full((n, widest), np.inf)
-    pad[sample_code, pos] = -oriented
-    idx = np.argsort(pad, axis=1)
-    del pad
-    keep = np.arange(widest)[None, :] < counts[:, None]
-    idx += starts[:, None]
-    return idx[keep]
-
-
 def rank_levels(sample_code: np.ndarray, oriented: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sort members by (sample, value desc) and give each its dense level inside the sample.
 
-    Returns `(order, sample_sorted, level)`; `order` is the permutation applied to the inputs.
-    Equal values share a level (a tie). Vectorised: one (segmented) sort and a few cumulative sums.
+    `sample_code` holds dense codes 0..n-1. Returns `(order, sample_sorted, level)`; `order` is
+    the permutation applied to the inputs. Equal values share a level (a tie). Members already
+    grouped by sample (store shards, simulations) skip the grouping sort; each ballot is then
+    sorted on its own by a compiled kernel.
     """
-    order = _grouped_order(sample_code, oriented)
-    if order is None and sample_code.size and int(sample_code.max()) < 65536 and int(sample_code.min()) >= 0:
-        # value order first (any sort: equal values share a level anyway), then a stable radix
-        # sort on 16-bit sample codes: ~2x faster than lexsort for a chunk of <= 65,536 samples
-        by_value = np.argsort(-oriented, kind="stable")  # 2.5x faster than quicksort on tie-heavy data
-        order = by_value[np.argsort(sample_code[by_value].astype(np.uint16), kind="stable")]
-    elif order is None:
-        order = np.lexsort((-oriented, sample_code))
+    from . import kernels
+
+    sample_code = np.asarray(sample_code)
+    if sample_code.size > 1 and np.any(sample_code[1:] < sample_code[:-1]):
+        if int(sample_code.max()) < 65536:  # radix sort on 16-bit codes: ~2x faster than on int64
+            by_sample = np.argsort(sample_code.astype(np.uint16), kind="stable")
+        else:
+            by_sample = np.argsort(sample_code, kind="stable")
+        sample_code, oriented = sample_code[by_sample], oriented[by_sample]
+    else:
+        by_sample = None
+    counts = np.bincount(sample_code) if sample_code.size else np.zeros(0, np.int64)
+    starts = np.zeros(counts.size + 1, np.int64)
+    np.cumsum(counts, out=starts[1:])
+    order, level = kernels.call(kernels.segment_levels, starts, np.ascontiguousarray(oriented, np.float64))
     s = sample_code[order]
-    v = oriented[order]
-    n = s.size
-    if n == 0:
-        return order, s, np.zeros(0, np.int32)
-    new_sample = np.empty(n, bool)
-    new_sample[0] = True
-    np.not_equal(s[1:], s[:-1], out=new_sample[1:])
-    new_level = new_sample.copy()
-    new_level[1:] |= v[1:] != v[:-1]
-    glob = np.cumsum(new_level) - 1
-    first = np.flatnonzero(new_sample)
-    sample_rank = np.cumsum(new_sample) - 1
-    level = (glob - glob[first][sample_rank]).astype(np.int32)
-    return order, s, level
+    return (order if by_sample is None else by_sample[order]), s, level
 
 
 class EvidenceBuilder:
@@ -345,22 +317,34 @@ class EvidenceBuilder:
             uniq, dense = _densify(sample_code)
         order, s, level = rank_levels(dense, oriented)
         counts = np.bincount(s, minlength=uniq.size)
-        n = uniq.size
+
+        def per_sample(x: np.ndarray | int) -> np.ndarray | int:
+            return x if np.isscalar(x) else np.asarray(x, np.int32)[uniq]
+
+        return self._append(counts, np.asarray(model_code, np.int32)[order], level, value[order],
+                            per_sample(sample_task), per_sample(sample_metric), per_sample(sample_group))
+
+    def add_matrix(self, values: np.ndarray, *, higher_is_better: bool = True, sample_task: int = 0,
+                   sample_metric: int = 0) -> int:
+        """Add the ballots of a (samples x models) array, NaN = not measured, columns in model
+        order (simulations, ONEBench-style matrices): one compiled pass, no long table."""
+        from . import kernels
+
+        values = np.ascontiguousarray(values, np.float64)
+        counts, model, level, value = kernels.call(kernels.dense_ballots, values, 1.0 if higher_is_better else -1.0)
+        counts = counts[counts > 0]  # a row with no measurement is no ballot
+        return self._append(counts, model, level, value, sample_task, sample_metric, -1)
+
+    def _append(self, counts: np.ndarray, model: np.ndarray, level: np.ndarray, value: np.ndarray,
+                task: np.ndarray | int, metric: np.ndarray | int, group: np.ndarray | int) -> int:
+        """Append one chunk of ballots, members already ordered and levelled within each ballot."""
+        n = counts.size
 
         def per_sample(x: np.ndarray | int) -> np.ndarray:
-            if np.isscalar(x):
-                return np.full(n, x, np.int32)
-            return np.asarray(x, np.int32)[uniq]
+            return np.full(n, x, np.int32) if np.isscalar(x) else np.asarray(x, np.int32)
 
-        self._chunks.append((
-            counts.astype(np.int64),
-            np.asarray(model_code, np.int32)[order],
-            level,
-            value[order],
-            per_sample(sample_task),
-            per_sample(sample_metric),
-            per_sample(sample_group),
-        ))
+        self._chunks.append((counts.astype(np.int64), model, level, value, per_sample(task), per_sample(metric),
+                             per_sample(group)))
         self._n_samples += n
         return n
 
@@ -426,7 +410,9 @@ class EvidenceBuilder:
 
     def build(self) -> Evidence:
         """Concatenate the chunks (which are released: a builder builds once)."""
-        if self._chunks:
+        if len(self._chunks) == 1:  # one chunk (a matrix, one task): its arrays as they are
+            counts, mm, lv, vv, st, sm, sg = self._chunks.pop()
+        elif self._chunks:
             cols = list(zip(*self._chunks, strict=True))
             self._chunks = []
             counts, mm, lv, vv, st, sm, sg = (np.concatenate(cols.pop(0)) for _ in range(7))
@@ -473,9 +459,7 @@ def evidence_from_matrix(values: np.ndarray, models: Sequence[str] | None = None
     n_s, n_m = values.shape
     models = list(models) if models is not None else [f"m{i:03d}" for i in range(n_m)]
     b = EvidenceBuilder(models, tasks=[task], metrics=[metric], higher_is_better={(task, metric): higher_is_better})
-    s, m = np.nonzero(~np.isnan(values))
-    v = values[s, m]
-    b.add_ballots(s, m, v, oriented=v if higher_is_better else -v)
+    b.add_matrix(values, higher_is_better=higher_is_better)
     return b.build()
 
 

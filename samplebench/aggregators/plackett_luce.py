@@ -283,9 +283,18 @@ class PLFit:
     iterations: int
     converged: bool
     grad_norm: float
-    parts: list[tuple[Stages, float]]  # (stages, sign): best-first (+1) and/or worst-first (-1) reading
+    direction: str
     alpha: float
-    evidence: Evidence | None = None
+    evidence: Evidence
+
+    @property
+    def parts(self) -> list[tuple[Stages, float]]:
+        """(stages, sign) of each reading: best-first (+1) and, for `both`, worst-first (-1) on
+        the same arrays. Built on first use (the fit itself runs on compiled kernels)."""
+        if getattr(self, "_parts", None) is None:
+            st = Stages.from_evidence(self.evidence)
+            self._parts = [(st, 1.0), (st, -1.0)] if self.direction == "both" else [(st, 1.0)]
+        return self._parts
 
     @property
     def stages(self) -> Stages:
@@ -399,28 +408,47 @@ class PLFit:
 
 DIRECTIONS = ("both", "forward")
 _TRACE: list | None = None  # set to a list to record per-fit iteration counts (benchmarks)
+WARM_START_MIN_BALLOTS = 20_000  # fit every 10th ballot first when there are at least this many
 
 
-def _evaluate(parts: list[tuple[Stages, float]], x: np.ndarray, alpha: float, pool=None
-              ) -> tuple[float, np.ndarray, np.ndarray]:
-    """(objective, gradient, diagonal of the information) of the penalised (composite) likelihood."""
+class Objective:
+    """Penalised (composite) PL log-likelihood over every `stride`-th ballot, with its gradient
+    and the diagonal of the information, one compiled pass (`kernels.pl_pass`) per evaluation.
 
-    def one(part: tuple[Stages, float]) -> tuple[float, np.ndarray, np.ndarray]:
-        st, sign = part
-        if sign > 0:
-            ll, g, _ = st.loglik_grad(x, 0.0)
-            return ll, g, st.wins - g  # w_i * sum_k m_k / S_k = diagonal of the first Hessian term
-        ll, g = st.loglik_grad_rev(-x)
-        return ll, -g, st.wins_rev - g
+    With e = exp(x - max x) and D_i = sum of P over the memberships of i (kernel docstring):
+    best-first l = wins @ x - sum_k m_k log S_k, dl/dx = wins - e D, diagonal e D; worst-first
+    the same on -x (its gradient enters with a minus sign).
+    """
 
-    res = list(pool.map(one, parts)) if pool is not None else [one(p) for p in parts]
-    ll = sum(r[0] for r in res) - 0.5 * alpha * float(x @ x)
-    grad = sum(r[1] for r in res) - alpha * x
-    diag = sum(r[2] for r in res) + alpha
-    return ll, grad, diag
+    def __init__(self, ev: Evidence, direction: str, stride: int = 1) -> None:
+        from . import kernels
+
+        self.ev, self.both, self.stride = ev, direction == "both", stride
+        self.wins, self.wins_rev = kernels.call(kernels.pl_counts, ev.offsets, ev.member_model, ev.member_level,
+                                                ev.n_models, stride)
+        self.n_stage, self.n_stage_rev = float(self.wins.sum()), float(self.wins_rev.sum())
+        self.scale = max(self.n_stage + (self.n_stage_rev if self.both else 0.0), 1.0)
+        self.max_size = int(ev.sizes().max()) if ev.n_samples else 0
+
+    def __call__(self, x: np.ndarray, alpha: float) -> tuple[float, np.ndarray, np.ndarray]:
+        from . import kernels
+
+        top, top_r = float(x.max()), float((-x).max())
+        e, e_r = np.exp(x - top), np.exp(-x - top_r)
+        ev = self.ev
+        D, D_r, log_f, log_r = kernels.call(kernels.pl_pass, ev.offsets, ev.member_model, ev.member_level, e, e_r,
+                                            self.both, self.stride, self.max_size)
+        ll = float(self.wins @ x) - log_f - top * self.n_stage - 0.5 * alpha * float(x @ x)
+        grad = self.wins - e * D - alpha * x
+        diag = e * D + alpha
+        if self.both:
+            ll += float(self.wins_rev @ -x) - log_r - top_r * self.n_stage_rev
+            grad -= self.wins_rev - e_r * D_r
+            diag += e_r * D_r
+        return ll, grad, diag
 
 
-def _newton_diag(parts, x0: np.ndarray, alpha: float, tol: float, max_iter: int, scale: float, pool=None
+def _newton_diag(f: Objective, x0: np.ndarray, alpha: float, tol: float, max_iter: int
                  ) -> tuple[np.ndarray, int, bool, float, float]:
     """Diagonal-Newton ascent theta += grad / diag(I) (a relaxed MM step), accelerated by SQUAREM.
 
@@ -439,16 +467,16 @@ def _newton_diag(parts, x0: np.ndarray, alpha: float, tol: float, max_iter: int,
         t = 1.0
         while True:
             xn = center(x + t * step)
-            lln, gn_, dn = _evaluate(parts, xn, alpha, pool)
+            lln, gn_, dn = f(xn, alpha)
             if lln >= ll - 1e-13 * abs(ll) or t < 1e-3:
                 return xn, lln, gn_, dn
             t *= 0.5
 
     def norm(g: np.ndarray) -> float:
-        return float(np.abs(g).max()) / scale
+        return float(np.abs(g).max()) / f.scale
 
     x = center(x0)
-    ll, g, d = _evaluate(parts, x, alpha, pool)
+    ll, g, d = f(x, alpha)
     slow = 0
     it = 0
     while it < max_iter:
@@ -467,11 +495,11 @@ def _newton_diag(parts, x0: np.ndarray, alpha: float, tol: float, max_iter: int,
         if nv > 0:
             a_ = min(-float(np.linalg.norm(r)) / nv, -1.0)
             xe = center(x - 2 * a_ * r + a_ * a_ * v)
-            lle, ge, de = _evaluate(parts, xe, alpha, pool)
+            lle, ge, de = f(xe, alpha)
             if np.isfinite(lle) and lle >= ll1:
                 xs, (lls, gs, ds) = xe, (lle, ge, de)
         if lls is None:
-            lls, gs, ds = _evaluate(parts, xs, alpha, pool)
+            lls, gs, ds = f(xs, alpha)
         it += 1
         slow = slow + 1 if norm(gs) > 0.5 * gn else 0
         x, ll, g, d = xs, lls, gs, ds
@@ -480,56 +508,46 @@ def _newton_diag(parts, x0: np.ndarray, alpha: float, tol: float, max_iter: int,
     return x, it, norm(g) < tol, ll, norm(g)
 
 
+def _maximise(f: Objective, x0: np.ndarray, alpha: float, tol: float, max_iter: int
+              ) -> tuple[np.ndarray, int, float, float]:
+    """Diagonal Newton, then L-BFGS if it stalls: (theta with mean 0, iterations, loglik, gradient norm)."""
+    from scipy.optimize import minimize
+
+    x, iters, ok, ll, gnorm = _newton_diag(f, x0, alpha, tol, max_iter)
+    if _TRACE is not None:
+        _TRACE.append({"stride": f.stride, "members": f.ev.n_measurements // f.stride, "newton_iterations": iters,
+                       "converged": ok})
+    if not ok:
+        def negative(v: np.ndarray) -> tuple[float, np.ndarray]:
+            ll, grad, _ = f(v, alpha)
+            return -ll / f.scale, -grad / f.scale
+
+        res = minimize(negative, x, jac=True, method="L-BFGS-B",
+                       options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15, "maxcor": 20})
+        iters += int(res.nit)
+        x = res.x - res.x.mean()
+        ll, grad, _ = f(x, alpha)
+        gnorm = float(np.abs(grad).max() / f.scale)
+    return x - x.mean(), iters, ll, gnorm
+
+
 def fit_pl(ev: Evidence, *, alpha: float = 0.01, tol: float = 1e-7, max_iter: int = 1000,
            init: np.ndarray | None = None, warm_start: bool = True, direction: str = "both") -> PLFit:
     """Maximise the penalised PL log-likelihood (module docstring); returns theta (mean zero).
 
-    Diagonal-Newton iterations first (each is one vectorised pass per direction; the two
-    directions run on two threads for large evidence), L-BFGS if they stall. Large evidence is
-    warm-started from a fit on a 10% subsample of the ballots.
+    Diagonal-Newton iterations (each one compiled pass over the ballots, both readings at once),
+    L-BFGS if they stall. With many ballots the fit starts from a fit on every 10th ballot
+    (prior alpha/10, tolerance 10x looser), which reads the same arrays with a stride.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from scipy.optimize import minimize
-
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
     n = ev.n_models
     x0 = np.zeros(n) if init is None else np.asarray(init, np.float64).copy()
+    f = Objective(ev, direction)
+    if f.n_stage == 0:
+        return PLFit(np.zeros(n), 0.0, 0, True, 0.0, direction, alpha, ev)
     iters = 0
-    big = ev.n_measurements > 2_000_000 and ev.n_samples > 20_000
-    if init is None and warm_start and big:
-        rng = np.random.default_rng(0)
-        sub = np.sort(rng.choice(ev.n_samples, size=ev.n_samples // 10, replace=False))
-        warm = fit_pl(ev.take_samples(sub, keep_pairs=np.zeros(0, np.int64)), alpha=alpha / 10, tol=tol * 10,
-                      max_iter=max_iter, warm_start=True, direction=direction)
-        x0 = warm.theta
-        iters += warm.iterations
-        del warm
-    st = Stages.from_evidence(ev)
-    parts = [(st, 1.0), (st, -1.0)] if direction == "both" else [(st, 1.0)]
-    scale = max(st.n_stage_members + (st.n_stage_members_rev if direction == "both" else 0.0), 1.0)
-    if st.level_m.size == 0:
-        return PLFit(np.zeros(n), 0.0, 0, True, 0.0, parts, alpha, ev)
-    pool = ThreadPoolExecutor(2) if len(parts) == 2 and ev.n_measurements > 1_000_000 else None
-    try:
-        x, it, ok, ll, gnorm = _newton_diag(parts, x0, alpha, tol, max_iter, scale, pool)
-        iters += it
-        if _TRACE is not None:
-            _TRACE.append({"members": int(st.member_model.size), "newton_iterations": it, "converged": ok})
-        if not ok:
-            def f(v: np.ndarray) -> tuple[float, np.ndarray]:
-                ll, grad, _ = _evaluate(parts, v, alpha, pool)
-                return -ll / scale, -grad / scale
-
-            res = minimize(f, x, jac=True, method="L-BFGS-B",
-                           options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15, "maxcor": 20})
-            x = res.x
-            iters += int(res.nit)
-            ll, grad, _ = _evaluate(parts, x - x.mean(), alpha, pool)
-            gnorm = float(np.abs(grad).max() / scale)
-        theta = x - x.mean()
-    finally:
-        if pool is not None:
-            pool.shutdown()
-    return PLFit(theta, ll, iters, gnorm < 10 * tol, gnorm, parts, alpha, ev)
+    if init is None and warm_start and ev.n_samples >= WARM_START_MIN_BALLOTS:
+        x0, iters, _, _ = _maximise(Objective(ev, direction, stride=10), x0, alpha / 10, tol * 10, max_iter)
+    theta, it, ll, gnorm = _maximise(f, x0, alpha, tol, max_iter)
+    return PLFit(theta, ll, iters + it, gnorm < 10 * tol, gnorm, direction, alpha, ev)

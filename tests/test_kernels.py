@@ -1,0 +1,121 @@
+"""The compiled kernels against plain numpy references (samplebench.aggregators.kernels)."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+
+from samplebench.aggregators import evidence_from_matrix, kernels
+from samplebench.aggregators.evidence import EvidenceBuilder
+from samplebench.aggregators.plackett_luce import Objective, Stages
+
+
+def _values(seed: int, n_samples: int, n_models: int, *, decimals: int | None, missing: float = 0.3) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    v = rng.normal(size=(n_samples, n_models))
+    if decimals is not None:
+        v = np.round(v, decimals)  # ties
+    v[rng.random(v.shape) < missing] = np.nan
+    return v
+
+
+def _reference(ev, theta: np.ndarray, direction: str) -> tuple[float, np.ndarray]:
+    """Log-likelihood and gradient from the numpy Stages passes (the readable reference)."""
+    st = Stages.from_evidence(ev)
+    ll, grad, _ = st.loglik_grad(theta, 0.0)
+    if direction == "both":
+        ll_r, g_r = st.loglik_grad_rev(-theta)
+        ll, grad = ll + ll_r, grad - g_r
+    return ll, grad
+
+
+@pytest.mark.parametrize("direction", ["both", "forward"])
+@pytest.mark.parametrize("decimals", [None, 1, 0])  # untied, some ties, mostly ties
+@pytest.mark.parametrize("stride", [1, 3])
+def test_pl_pass_matches_the_numpy_reference(direction, decimals, stride):
+    ev = evidence_from_matrix(_values(1, 400, 9, decimals=decimals))
+    theta = np.random.default_rng(2).normal(size=9)
+    f = Objective(ev, direction, stride=stride)
+    ll, grad, diag = f(theta, 0.0)
+    sub = ev.take_samples(np.arange(0, ev.n_samples, stride))
+    ll_ref, grad_ref = _reference(sub, theta, direction)
+    assert ll == pytest.approx(ll_ref, rel=1e-12)
+    np.testing.assert_allclose(grad, grad_ref, atol=1e-9)
+    st = Stages.from_evidence(sub)
+    expected_diag = st.wins - st.loglik_grad(theta, 0.0)[1]
+    if direction == "both":
+        expected_diag += st.wins_rev - st.loglik_grad_rev(-theta)[1]
+    np.testing.assert_allclose(diag, expected_diag, rtol=1e-12)
+
+
+def _loglik_by_ballot(ev, theta: np.ndarray) -> float:
+    """Both readings' log-likelihood, ballot by ballot with logsumexp (Breslow ties)."""
+    from scipy.special import logsumexp
+
+    total = 0.0
+    for b in range(ev.n_samples):
+        sl = slice(ev.offsets[b], ev.offsets[b + 1])
+        models, levels = ev.member_model[sl], ev.member_level[sl]
+        for sign in (1.0, -1.0):
+            x = sign * theta[models]
+            lv = levels if sign > 0 else levels.max() - levels
+            for k in range(int(lv.max())):  # stage k: level k chosen from levels k..last
+                chosen, risk = lv == k, lv >= k
+                total += x[chosen].sum() - chosen.sum() * logsumexp(x[risk])
+    return total
+
+
+def test_pl_pass_survives_extreme_strengths():
+    """Strengths spanning e^-690..1: the per-ballot product of risk-set sums leaves the safe
+    range and the kernel falls back to stage-by-stage logs. (The numpy reference loses these
+    sums to cancellation: it takes them as differences of one global cumulative sum.)"""
+    ev = evidence_from_matrix(_values(3, 200, 6, decimals=None, missing=0.0))
+    theta = np.array([0.0, -300.0, -650.0, -100.0, -5.0, -690.0])
+    ll, _, _ = Objective(ev, "both")(theta, 0.0)
+    assert np.isfinite(ll) and ll == pytest.approx(_loglik_by_ballot(ev, theta), rel=1e-12)
+    mild = theta / 100  # where the reference is exact, the check above is, too
+    assert Objective(ev, "both")(mild, 0.0)[0] == pytest.approx(_loglik_by_ballot(ev, mild), rel=1e-12)
+
+
+def test_kernels_give_identical_results_on_any_thread_count():
+    values = _values(4, 60_000, 30, decimals=2, missing=0.5)
+    theta = np.random.default_rng(5).normal(size=30) * 0.3
+    before = numba.get_num_threads()
+    try:
+        out = []
+        for threads in (1, before):
+            numba.set_num_threads(threads)
+            ev = evidence_from_matrix(values)
+            out.append((ev.member_model, ev.member_level, *Objective(ev, "both")(theta, 0.01)))
+    finally:
+        numba.set_num_threads(before)
+    for a, b in zip(*out, strict=True):
+        assert np.array_equal(np.asarray(a), np.asarray(b))  # bit for bit, not approximately
+
+
+def test_matrix_ballots_equal_long_table_ballots():
+    """add_matrix (one compiled pass over the matrix) builds the ballots that add_ballots builds
+    from the long (sample, model, value) arrays; an all-missing row is no ballot."""
+    values = _values(6, 500, 12, decimals=1)
+    values[7] = np.nan
+    for hib in (True, False):
+        a = evidence_from_matrix(values, higher_is_better=hib)
+        s, m = np.nonzero(~np.isnan(values))
+        b = EvidenceBuilder([f"m{i:03d}" for i in range(12)], tasks=["task"], metrics=["score"],
+                            higher_is_better={("task", "score"): hib})
+        v = values[s, m]
+        b.add_ballots(s, m, v, oriented=v if hib else -v)
+        b = b.build()
+        assert a.n_samples == b.n_samples == 499
+        for col in ("offsets", "member_model", "member_level", "member_value"):
+            np.testing.assert_array_equal(getattr(a, col), getattr(b, col))
+
+
+def test_membership_counts_match_bincount():
+    ev = evidence_from_matrix(_values(7, 300, 10, decimals=1, missing=0.6))
+    sizes = ev.sizes()
+    n_in, n_co = kernels.membership_counts(ev.offsets, ev.member_model, ev.n_models)
+    np.testing.assert_array_equal(n_in, np.bincount(ev.member_model, minlength=10))
+    np.testing.assert_array_equal(n_co, np.bincount(ev.member_model, weights=np.repeat(sizes - 1, sizes),
+                                                    minlength=10).astype(np.int64))
