@@ -4,24 +4,25 @@
   samplebench `plackett-luce` vs ONEBench's pipeline (polars self-join to pairs, ties both
   ways, `choix.ilsr_pairwise_dense`) and vs `choix.ilsr_rankings`; bars >= 10x and >= 5x faster
   with equal or better Kendall tau to the true order (slow; a 10,000-sample version runs by default).
-  Measured (shared 2-core machine, load ~2, seeds 0-2): ours 0.7-1.05 s (evidence ~0.25 s, fit
-  ~0.45 s), ONEBench pipeline 1.6-4.0 s (2.3-4.5x ours: short of the 10x bar), ilsr_rankings
-  27-50 s (30-49x); mean tau over seeds 0-2: ours 0.9957, ONEBench 0.9953, ilsr_rankings 0.9952
-  (random tie-breaks). Earlier (load ~4): ours 1.9-3.6 s, 1.7-4.5x / 15-21x. Same machine,
-  same minute, load ~1.2, best of 3 per seed (seeds 0-2): ours 0.50-0.65 s vs 0.95-1.14 s for the
-  code before the speed-ups (commit 49a5e25); ONEBench pipeline 1.2-1.7 s (1.9-2.8x ours).
+  Measured (2-core machine, load ~0.8, best of 3 per seed, seeds 0-2): ours 0.07-0.10 s
+  (ballots from the matrix ~25 ms, fit ~60 ms: 5 compiled passes over the ballots after a warm
+  start on every 10th ballot), ONEBench pipeline 1.24-1.49 s = 14.5-19.8x ours, ilsr_rankings
+  26-29 s = 300-440x; mean tau over seeds: ours 0.9957, ONEBench 0.9953, ilsr_rankings 0.9952
+  (random tie-breaks). Before the compiled kernels (numpy passes): ours 0.5-0.65 s, 1.9-4.5x.
+  Excluded from the timings: the first call in a process loads the compiled kernels from
+  numba's on-disk cache (~0.4 s; on a new install it compiles them once, ~10 s).
 * Kemeny-Young with a proven optimum for 20 candidates in <= 10 s (measured 0.02-0.5 s).
 * 1,000 models x 1,000,000 samples, 95% missing (~50M measurements, mixed binary/continuous):
   evidence built chunk by chunk from sufficient statistics and `plackett-luce` fitted in <= 60 s
-  and <= 8 GB peak RSS, in a fresh process (slow). Measured back to back (load ~1): evidence
-  4.8 s + fit 14.2 s = 19.0 s, peak RSS 4.7 GiB, tau 0.996; the code before the speed-ups
-  (commit 49a5e25): evidence 13.3 s + fit 16.2 s = 29.5 s, 4.3 GiB (under load ~4 it measured
-  fit 34-52 s, evidence 10-14 s).
+  and <= 8 GB peak RSS, in a fresh process (slow). Measured (load ~0.8): evidence 4.5 s + fit
+  2.3 s = 6.8 s, peak RSS 1.9 GiB, tau 0.996. With the numpy passes: 4.8 s + 14.2 s = 19.0 s,
+  4.7 GiB; before the first speed-ups (commit 49a5e25): 13.3 s + 16.2 s = 29.5 s, 4.3 GiB.
 
 Why not choix at scale: choix's PL/BT routines take Python lists of rankings/pairs and loop over
 them in Python once per iteration (ilsr builds a Markov chain from every ranking in a Python
 loop), so 50M measurements mean tens of millions of Python-level operations per iteration. Ours
-works on flat int32 arrays: one likelihood/gradient pass is a few `bincount`/`cumsum` calls.
+works on flat int32 arrays: one likelihood/gradient pass is one compiled loop over the ballots,
+each ballot handled while it sits in cache (`samplebench/aggregators/kernels.py`).
 
 Run: pytest benchmarks/bench_aggregators.py -m "slow or not slow" -s --benchmark-columns=mean,rounds
 Scale run alone: python benchmarks/bench_aggregators.py scale

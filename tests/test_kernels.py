@@ -1,14 +1,45 @@
-"""The compiled kernels against plain numpy references (samplebench.aggregators.kernels)."""
+"""The compiled kernels against the numpy paths they replace on large inputs.
+
+Production code takes the compiled path only from `compiled.MIN_MEASUREMENTS` measurements on;
+these tests lower that line to 0 (`on_kernels`) or raise it out of reach (`on_numpy`) so the
+two paths run on the same small data.
+"""
 
 from __future__ import annotations
+
+import contextlib
 
 import numba
 import numpy as np
 import pytest
 
-from samplebench.aggregators import evidence_from_matrix, kernels
+from samplebench.aggregators import compiled, evidence_from_matrix, fit, kernels
 from samplebench.aggregators.evidence import EvidenceBuilder
 from samplebench.aggregators.plackett_luce import Objective, Stages
+
+
+@contextlib.contextmanager
+def _line(n: int):
+    before = compiled.MIN_MEASUREMENTS
+    compiled.MIN_MEASUREMENTS = n
+    try:
+        yield
+    finally:
+        compiled.MIN_MEASUREMENTS = before
+
+
+def on_kernels():
+    return _line(0)
+
+
+def on_numpy():
+    return _line(1 << 62)
+
+
+@pytest.fixture(autouse=True)
+def _kernels_by_default():
+    with on_kernels():
+        yield
 
 
 def _values(seed: int, n_samples: int, n_models: int, *, decimals: int | None, missing: float = 0.3) -> np.ndarray:
@@ -94,22 +125,44 @@ def test_kernels_give_identical_results_on_any_thread_count():
         assert np.array_equal(np.asarray(a), np.asarray(b))  # bit for bit, not approximately
 
 
-def test_matrix_ballots_equal_long_table_ballots():
-    """add_matrix (one compiled pass over the matrix) builds the ballots that add_ballots builds
-    from the long (sample, model, value) arrays; an all-missing row is no ballot."""
+@pytest.mark.parametrize("hib", [True, False])
+def test_matrix_and_long_table_ballots_equal_on_both_paths(hib):
+    """add_matrix (one compiled pass over the matrix) and add_ballots from the long (sample,
+    model, value) arrays, each on the compiled and the numpy path, build the same ballots,
+    tied members in the same order; an all-missing row is no ballot."""
     values = _values(6, 500, 12, decimals=1)
     values[7] = np.nan
-    for hib in (True, False):
-        a = evidence_from_matrix(values, higher_is_better=hib)
-        s, m = np.nonzero(~np.isnan(values))
-        b = EvidenceBuilder([f"m{i:03d}" for i in range(12)], tasks=["task"], metrics=["score"],
-                            higher_is_better={("task", "score"): hib})
-        v = values[s, m]
-        b.add_ballots(s, m, v, oriented=v if hib else -v)
-        b = b.build()
-        assert a.n_samples == b.n_samples == 499
-        for col in ("offsets", "member_model", "member_level", "member_value"):
-            np.testing.assert_array_equal(getattr(a, col), getattr(b, col))
+    s, m = np.nonzero(~np.isnan(values))
+    v = values[s, m]
+    perm = np.random.default_rng(0).permutation(s.size)  # ungrouped input: the grouping sort runs first
+    grouped, shuffled = [], []
+    for path in (on_kernels, on_numpy):
+        with path():
+            grouped.append(evidence_from_matrix(values, higher_is_better=hib))
+            for order, out in ((np.arange(s.size), grouped), (perm, shuffled)):
+                b = EvidenceBuilder([f"m{i:03d}" for i in range(12)], tasks=["task"], metrics=["score"],
+                                    higher_is_better={("task", "score"): hib})
+                b.add_ballots(s[order], m[order], v[order], oriented=(v if hib else -v)[order])
+                out.append(b.build())
+    first = grouped[0]
+    assert first.n_samples == 499
+    for other in grouped[1:] + shuffled:
+        for col in ("offsets", "member_level", "member_value"):
+            np.testing.assert_array_equal(getattr(first, col), getattr(other, col))
+    for other in grouped[1:]:  # same input order: tied members in the same order, too
+        np.testing.assert_array_equal(first.member_model, other.member_model)
+    np.testing.assert_array_equal(shuffled[0].member_model, shuffled[1].member_model)
+
+
+def test_fit_agrees_on_both_paths():
+    ev = evidence_from_matrix(_values(8, 3000, 15, decimals=1, missing=0.5))
+    with on_numpy():
+        a = fit(ev, "plackett-luce", ci="fisher")
+    b = fit(ev, "plackett-luce", ci="fisher")
+    np.testing.assert_allclose([m.score for m in a.models], [m.score for m in b.models], atol=1e-9)
+    np.testing.assert_allclose([m.ci_high for m in a.models], [m.ci_high for m in b.models], atol=1e-8)
+    assert a.order() == b.order()
+    assert [(m.n_samples, m.n_comparisons) for m in a.models] == [(m.n_samples, m.n_comparisons) for m in b.models]
 
 
 def test_membership_counts_match_bincount():

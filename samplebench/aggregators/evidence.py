@@ -121,9 +121,15 @@ class Evidence:
         return self._memberships()[1] + self._pair_counts()
 
     def _memberships(self) -> tuple[np.ndarray, np.ndarray]:
-        from . import kernels
+        """(ballots each model is in, co-members summed over them)."""
+        from . import compiled
 
-        return kernels.call(kernels.membership_counts, self.offsets, self.member_model, self.n_models)
+        if compiled.wanted(self.n_measurements):
+            return compiled.call("membership_counts", self.offsets, self.member_model, self.n_models)
+        sizes = self.sizes()
+        n_in = np.bincount(self.member_model, minlength=self.n_models)
+        others = np.bincount(self.member_model, weights=np.repeat(sizes - 1, sizes), minlength=self.n_models)
+        return n_in.astype(np.int64), others.astype(np.int64)
 
     def _pair_counts(self) -> np.ndarray:
         n = self.n_models
@@ -214,14 +220,28 @@ def rank_levels(sample_code: np.ndarray, oriented: np.ndarray) -> tuple[np.ndarr
     """Sort members by (sample, value desc) and give each its dense level inside the sample.
 
     `sample_code` holds dense codes 0..n-1. Returns `(order, sample_sorted, level)`; `order` is
-    the permutation applied to the inputs. Equal values share a level (a tie). Members already
-    grouped by sample (store shards, simulations) skip the grouping sort; each ballot is then
-    sorted on its own by a compiled kernel.
+    the permutation applied to the inputs, stable (tied members keep their input order). Equal
+    values share a level (a tie). Small inputs: one lexsort and a few cumulative sums. Large
+    ones: members already grouped by sample (store shards, simulations) skip the grouping sort,
+    and each ballot is sorted on its own by a compiled kernel.
     """
-    from . import kernels
+    from . import compiled
 
     sample_code = np.asarray(sample_code)
-    if sample_code.size > 1 and np.any(sample_code[1:] < sample_code[:-1]):
+    if not compiled.wanted(sample_code.size):
+        order = np.lexsort((-oriented, sample_code))
+        s, v = sample_code[order], oriented[order]
+        if s.size == 0:
+            return order, s, np.zeros(0, np.int32)
+        new_sample = np.empty(s.size, bool)
+        new_sample[0] = True
+        np.not_equal(s[1:], s[:-1], out=new_sample[1:])
+        new_level = new_sample.copy()
+        new_level[1:] |= v[1:] != v[:-1]
+        glob = np.cumsum(new_level) - 1  # levels numbered across samples, then made per sample
+        level = glob - glob[np.flatnonzero(new_sample)][np.cumsum(new_sample) - 1]
+        return order, s, level.astype(np.int32)
+    if np.any(sample_code[1:] < sample_code[:-1]):
         if int(sample_code.max()) < 65536:  # radix sort on 16-bit codes: ~2x faster than on int64
             by_sample = np.argsort(sample_code.astype(np.uint16), kind="stable")
         else:
@@ -229,10 +249,10 @@ def rank_levels(sample_code: np.ndarray, oriented: np.ndarray) -> tuple[np.ndarr
         sample_code, oriented = sample_code[by_sample], oriented[by_sample]
     else:
         by_sample = None
-    counts = np.bincount(sample_code) if sample_code.size else np.zeros(0, np.int64)
+    counts = np.bincount(sample_code)
     starts = np.zeros(counts.size + 1, np.int64)
     np.cumsum(counts, out=starts[1:])
-    order, level = kernels.call(kernels.segment_levels, starts, np.ascontiguousarray(oriented, np.float64))
+    order, level = compiled.call("segment_levels", starts, np.ascontiguousarray(oriented, np.float64))
     s = sample_code[order]
     return (order if by_sample is None else by_sample[order]), s, level
 
@@ -327,11 +347,17 @@ class EvidenceBuilder:
     def add_matrix(self, values: np.ndarray, *, higher_is_better: bool = True, sample_task: int = 0,
                    sample_metric: int = 0) -> int:
         """Add the ballots of a (samples x models) array, NaN = not measured, columns in model
-        order (simulations, ONEBench-style matrices): one compiled pass, no long table."""
-        from . import kernels
+        order (simulations, ONEBench-style matrices); a large one in one compiled pass with no
+        long table."""
+        from . import compiled
 
         values = np.ascontiguousarray(values, np.float64)
-        counts, model, level, value = kernels.call(kernels.dense_ballots, values, 1.0 if higher_is_better else -1.0)
+        if not compiled.wanted(values.size):
+            s, m = np.nonzero(~np.isnan(values))
+            v = values[s, m]
+            return self.add_ballots(s, m, v, oriented=v if higher_is_better else -v, sample_task=sample_task,
+                                    sample_metric=sample_metric)
+        counts, model, level, value = compiled.call("dense_ballots", values, 1.0 if higher_is_better else -1.0)
         counts = counts[counts > 0]  # a row with no measurement is no ballot
         return self._append(counts, model, level, value, sample_task, sample_metric, -1)
 

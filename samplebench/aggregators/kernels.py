@@ -7,30 +7,21 @@ padded per-row sort, and one likelihood pass is ~15 full-length temporaries — 
 traffic, not arithmetic, sets the time. Here each ballot is processed while it sits in cache:
 ~5x less time per pass at 2M measurements, and the sort is a per-ballot insertion sort.
 
-Determinism: work is split into a number of chunks that depends only on the data (never on the
-thread count), each chunk accumulates into its own row, and rows are summed in order, so the
-results are bit-identical on 1 or 16 threads. Compiled functions are cached on disk
+Used only on large inputs (`compiled.py` says when and why). Determinism: work is split into
+a number of chunks that depends only on the data (never on the thread count), each chunk
+accumulates into its own row, and rows are summed in order, so the results are bit-identical
+on 1 or 16 threads. Compiled functions are cached on disk
 (`cache=True`), so only the first use on a machine pays the compilation.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 
 import numba as nb
 import numpy as np
 
 _CHUNK_MEMBERS = 65_536  # target measurements per parallel chunk
-_LOCK = threading.Lock()
-
-
-def call(kernel, *args):
-    """Run a parallel kernel under a process-wide lock. Each kernel already uses every core, and
-    numba's fallback threading layer (workqueue, where neither OpenMP nor TBB is present) aborts
-    the process when two Python threads enter parallel code at once (bootstrap with n_jobs > 1)."""
-    with _LOCK:
-        return kernel(*args)
 
 
 # -- ballots -----------------------------------------------------------------------------------

@@ -11,9 +11,8 @@ rank-ordered logit is a special case (Allison & Christakis 1994). We use it beca
 symmetric in the tied models — no arbitrary tie-breaking, and no extra tie parameter that would
 have to be shared across binary, continuous and ordinal metrics whose tie rates differ wildly;
 (2) it keeps the log-likelihood concave, so the fit has one optimum and MM/quasi-Newton
-converge; (3) its sufficient statistics are per-level sums, so one likelihood/gradient pass is a
-handful of `bincount`/`cumsum` calls over the members: O(#measurements) per iteration, no
-per-pair expansion. A binary sample (correct > incorrect) then says "each correct model was
+converge; (3) its sufficient statistics are per-level sums, so one likelihood/gradient pass is
+a few cumulative sums inside each ballot: O(#measurements) per iteration, no per-pair expansion. A binary sample (correct > incorrect) then says "each correct model was
 chosen from all models measured on it". The worst group G_K is not a choice and contributes
 nothing; a ballot with one level (everyone tied) carries no information. (Alternatives: the
 Davidson-Luce model adds a tie-propensity parameter; Efron's approximation is slightly closer
@@ -38,8 +37,10 @@ alike, and is what makes PL match or beat ONEBench's all-pairs pipeline on its o
 intervals use the sandwich (Godambe) covariance H^-1 J H^-1, with J the sum over ballots of
 the outer products of each ballot's score; forward-only uses the inverse observed information.
 
-Fitting: L-BFGS on the concave objective, warm-started from a fit on a subsample of ballots
-when the evidence is large. The observed Fisher information is
+Fitting: diagonal-Newton steps accelerated by SQUAREM (L-BFGS if they stall) on the concave
+objective, warm-started from a fit on every 10th ballot when there are many. Each evaluation is
+one pass over the ballots: `Stages` below in numpy, or for large evidence one compiled pass
+that reads both directions (`kernels.pl_pass`, tested against `Stages`). The observed Fisher information is
 
     I = sum_k m_k (diag(p_k) - p_k p_k^T) + alpha Id,   p_k = w restricted to R_k / S_k
 
@@ -290,7 +291,7 @@ class PLFit:
     @property
     def parts(self) -> list[tuple[Stages, float]]:
         """(stages, sign) of each reading: best-first (+1) and, for `both`, worst-first (-1) on
-        the same arrays. Built on first use (the fit itself runs on compiled kernels)."""
+        the same arrays. Built on first use: the fit itself may not need them."""
         if getattr(self, "_parts", None) is None:
             st = Stages.from_evidence(self.evidence)
             self._parts = [(st, 1.0), (st, -1.0)] if self.direction == "both" else [(st, 1.0)]
@@ -413,34 +414,55 @@ WARM_START_MIN_BALLOTS = 20_000  # fit every 10th ballot first when there are at
 
 class Objective:
     """Penalised (composite) PL log-likelihood over every `stride`-th ballot, with its gradient
-    and the diagonal of the information, one compiled pass (`kernels.pl_pass`) per evaluation.
+    and the diagonal of the information.
 
-    With e = exp(x - max x) and D_i = sum of P over the memberships of i (kernel docstring):
+    With e = exp(x - max x) and D_i = sum of P over the memberships of i (`kernels.pl_pass`):
     best-first l = wins @ x - sum_k m_k log S_k, dl/dx = wins - e D, diagonal e D; worst-first
-    the same on -x (its gradient enters with a minus sign).
+    the same on -x (its gradient enters with a minus sign). Large evidence is evaluated by the
+    compiled kernel in one pass over the ballots for both readings, smaller evidence by the
+    numpy `Stages` passes (`compiled.py` says where the line is).
     """
 
     def __init__(self, ev: Evidence, direction: str, stride: int = 1) -> None:
-        from . import kernels
+        from . import compiled
 
         self.ev, self.both, self.stride = ev, direction == "both", stride
-        self.wins, self.wins_rev = kernels.call(kernels.pl_counts, ev.offsets, ev.member_model, ev.member_level,
-                                                ev.n_models, stride)
+        self.compiled = compiled.wanted(ev.n_measurements)  # of all the evidence: the stride is the warm start's
+        if self.compiled:
+            self.wins, self.wins_rev = compiled.call("pl_counts", ev.offsets, ev.member_model, ev.member_level,
+                                                     ev.n_models, stride)
+            self.max_size = int(ev.sizes().max()) if ev.n_samples else 0
+        else:
+            sub = ev if stride == 1 else ev.take_samples(np.arange(0, ev.n_samples, stride),
+                                                         keep_pairs=np.zeros(0, np.int64))
+            self.stages = Stages.from_evidence(sub)
+            self.wins, self.wins_rev = self.stages.wins, self.stages.wins_rev
         self.n_stage, self.n_stage_rev = float(self.wins.sum()), float(self.wins_rev.sum())
         self.scale = max(self.n_stage + (self.n_stage_rev if self.both else 0.0), 1.0)
-        self.max_size = int(ev.sizes().max()) if ev.n_samples else 0
 
     def __call__(self, x: np.ndarray, alpha: float) -> tuple[float, np.ndarray, np.ndarray]:
-        from . import kernels
+        if self.compiled:
+            ll, grad, diag = self._compiled(x)
+        else:
+            st = self.stages
+            ll, grad, _ = st.loglik_grad(x, 0.0)
+            diag = st.wins - grad
+            if self.both:
+                ll_r, g_r = st.loglik_grad_rev(-x)
+                ll, grad, diag = ll + ll_r, grad - g_r, diag + st.wins_rev - g_r
+        return ll - 0.5 * alpha * float(x @ x), grad - alpha * x, diag + alpha
+
+    def _compiled(self, x: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        from . import compiled
 
         top, top_r = float(x.max()), float((-x).max())
         e, e_r = np.exp(x - top), np.exp(-x - top_r)
         ev = self.ev
-        D, D_r, log_f, log_r = kernels.call(kernels.pl_pass, ev.offsets, ev.member_model, ev.member_level, e, e_r,
-                                            self.both, self.stride, self.max_size)
-        ll = float(self.wins @ x) - log_f - top * self.n_stage - 0.5 * alpha * float(x @ x)
-        grad = self.wins - e * D - alpha * x
-        diag = e * D + alpha
+        D, D_r, log_f, log_r = compiled.call("pl_pass", ev.offsets, ev.member_model, ev.member_level, e, e_r,
+                                             self.both, self.stride, self.max_size)
+        ll = float(self.wins @ x) - log_f - top * self.n_stage
+        grad = self.wins - e * D
+        diag = e * D
         if self.both:
             ll += float(self.wins_rev @ -x) - log_r - top_r * self.n_stage_rev
             grad -= self.wins_rev - e_r * D_r
