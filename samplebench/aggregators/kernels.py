@@ -24,6 +24,13 @@ import numpy as np
 _CHUNK_MEMBERS = 65_536  # target measurements per parallel chunk
 
 
+@nb.njit(cache=True, inline="always")
+def _chunking(offsets: np.ndarray, stride: int) -> tuple[int, int]:
+    """(ballots read: every `stride`-th, parallel chunks of ~_CHUNK_MEMBERS measurements)."""
+    n_ballots = (offsets.size - 1 + stride - 1) // stride
+    return n_ballots, max(min(offsets[-1] // stride // _CHUNK_MEMBERS, n_ballots), 1)
+
+
 # -- ballots -----------------------------------------------------------------------------------
 @nb.njit(cache=True, inline="always")
 def _sort_desc(vals: np.ndarray, idx: np.ndarray, lo: int, hi: int) -> None:
@@ -58,8 +65,7 @@ def segment_levels(starts: np.ndarray, oriented: np.ndarray) -> tuple[np.ndarray
     order = np.empty(n, np.int64)
     level = np.empty(n, np.int32)
     vals = np.empty(n, np.float64)
-    n_ballots = starts.size - 1
-    n_chunks = max(min(n // _CHUNK_MEMBERS, n_ballots), 1)
+    n_ballots, n_chunks = _chunking(starts, 1)
     for c in nb.prange(n_chunks):
         b0 = c * n_ballots // n_chunks
         b1 = (c + 1) * n_ballots // n_chunks
@@ -123,8 +129,7 @@ def dense_ballots(values: np.ndarray, sign: float) -> tuple[np.ndarray, np.ndarr
 @nb.njit(cache=True, parallel=True)
 def membership_counts(offsets: np.ndarray, member_model: np.ndarray, n_models: int) -> tuple[np.ndarray, np.ndarray]:
     """Per model: ballots it is a member of, and co-members summed over those ballots."""
-    n_ballots = offsets.size - 1
-    n_chunks = max(min(offsets[-1] // _CHUNK_MEMBERS, n_ballots), 1)
+    n_ballots, n_chunks = _chunking(offsets, 1)
     acc = np.zeros((n_chunks, 2, n_models), np.int64)
     for c in nb.prange(n_chunks):
         for b in range(c * n_ballots // n_chunks, (c + 1) * n_ballots // n_chunks):
@@ -144,8 +149,7 @@ def pl_counts(offsets: np.ndarray, member_model: np.ndarray, member_level: np.nd
               stride: int) -> tuple[np.ndarray, np.ndarray]:
     """Per model, over every `stride`-th ballot with >= 2 levels: times chosen best-first (a
     member of a non-last level) and worst-first (a member of a non-first level)."""
-    n_ballots = (offsets.size - 1 + stride - 1) // stride
-    n_chunks = max(min(offsets[-1] // stride // _CHUNK_MEMBERS, n_ballots), 1)
+    n_ballots, n_chunks = _chunking(offsets, stride)
     acc = np.zeros((n_chunks, 2, n_models))
     for c in nb.prange(n_chunks):
         for j in range(c * n_ballots // n_chunks, (c + 1) * n_ballots // n_chunks):
@@ -208,8 +212,7 @@ def pl_pass(offsets: np.ndarray, member_model: np.ndarray, member_level: np.ndar
     wins - e * D) and D' likewise, and sum_k m_k log S_k for each reading.
     """
     n_models = e.size
-    n_ballots = (offsets.size - 1 + stride - 1) // stride
-    n_chunks = max(min(offsets[-1] // stride // _CHUNK_MEMBERS, n_ballots), 1)
+    n_ballots, n_chunks = _chunking(offsets, stride)
     acc_f = np.zeros((n_chunks, n_models))
     acc_r = np.zeros((n_chunks, n_models))
     logs = np.zeros((n_chunks, 2))
