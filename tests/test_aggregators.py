@@ -417,9 +417,11 @@ def test_components_and_win_loss_read_past_a_connected_prefix(bridge):
 def test_cli_choices_follow_the_library_vocabularies():
     """The CLI lists its choices literally (to import fast); they must not drift from the library's."""
     from samplebench.aggregators.api import CI_KINDS, LEVELS, RESAMPLE_UNITS
+    from samplebench.aggregators.evidence import EXECUTORS
     from samplebench.cli.aggregate import aggregate
 
     choices = {p.name: set(p.type.choices) for p in aggregate.params if hasattr(p.type, "choices")}
     assert choices["ci"] == set(CI_KINDS)
     assert choices["level"] == set(LEVELS)
     assert choices["resample"] == set(RESAMPLE_UNITS)
+    assert choices["executor"] == set(EXECUTORS)

@@ -531,6 +531,9 @@ def _open_registry(registry):
     return registry
 
 
+EXECUTORS = ("local", "ray")
+
+
 def select_evidence(
     store,
     models: Sequence[str] | None = None,
@@ -541,6 +544,7 @@ def select_evidence(
     *,
     pairwise: bool = True,
     all_metrics: bool = False,
+    executor: str = "local",
 ) -> Evidence:
     """Read the selected measurements of `store` (a ResultStore) into ballots, task by task.
 
@@ -552,11 +556,16 @@ def select_evidence(
     * Direction: registry TaskSpec, else the store's `metric_info()`, else higher-is-better + note.
     * Pairwise judgements of the selected tasks and models are added unless `pairwise=False`.
 
-    The store is read one task at a time, and each task is turned into compact ballot arrays
-    before the next is read, so peak memory is one task's rows plus the ballots so far.
+    Each task becomes its own small Evidence (`task_evidence`: compact ballot arrays, the task's
+    rows released), and `merge_evidence` reduces them in task order into what one builder fed
+    every task would build. `executor="local"` does this one task at a time, so peak memory is
+    one task's rows plus the ballots so far; `executor="ray"` builds the tasks in Ray workers
+    (`ray.init()`: `$RAY_ADDRESS`, else a local cluster; each worker reads the store itself),
+    and gives the same Evidence.
     """
+    if executor not in EXECUTORS:
+        raise SampleBenchError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
     reg = _open_registry(registry)
-    notes: list[str] = []
     task_list = list(tasks) if tasks else None
     if tags:
         tagged = sorted({s.name for tag in tags for s in reg.filter(tag=tag)})
@@ -578,32 +587,15 @@ def select_evidence(
     task_list = task_list if task_list is not None else known_tasks
     store_info = store.metric_info()
     model_list = list(models) if models else None
-    builder = EvidenceBuilder(model_list or [])
-    for task in task_list:
-        table = store.scan(models=model_list, tasks=[task], metrics=metrics)
-        present = sorted(set(pc.unique(table["metric"]).cast(pa.string()).to_pylist())) if table.num_rows else []
-        directions, main, dir_notes = resolve_directions(store_info, [task], {task: present}, reg)
-        notes.extend(dir_notes)
-        use = present
-        if not metrics and not all_metrics and present:
-            if main.get(task) in present:
-                use = [main[task]]
-            elif len(present) > 1:
-                notes.append(f"task {task}: no main metric known; all of {', '.join(present)} vote")
-        if use != present:
-            table = table.filter(pc.is_in(table["metric"].cast(pa.string()), value_set=pa.array(use)))
-        builder.higher_is_better.update(directions)
-        if table.num_rows:
-            builder.add_table(table, where=f"store task {task}")
-        if pairwise:
-            pt = store.scan(kind="pairwise", tasks=[task], models=model_list)
-            if model_list is not None and pt.num_rows:
-                keep = pa.array(model_list)
-                pt = pt.filter(pc.and_(pc.is_in(pt["model_a"].cast(pa.string()), value_set=keep),
-                                       pc.is_in(pt["model_b"].cast(pa.string()), value_set=keep)))
-            builder.add_pairwise_table(pt)
-    ev = builder.build()
-    ev.notes = notes + ev.notes
+    jobs = [(task, {task: reg.get(task)} if task in reg else {}, {task: store_info[task]} if task in store_info else {})
+            for task in task_list]
+    common = {"models": model_list, "metrics": list(metrics) if metrics else None, "pairwise": pairwise,
+              "all_metrics": all_metrics}
+    if executor == "ray":
+        parts = _task_evidence_on_ray(str(store.root), jobs, common)
+    else:
+        parts = [task_evidence(store, task, specs, info, **common) for task, specs, info in jobs]
+    ev = merge_evidence(parts, model_list or [])
     if model_list:
         absent = [m for m in model_list if m not in ev.models[: len(model_list)] or
                   not (np.any(ev.member_model == ev.models.index(m)) or np.any(ev.pair_a == ev.models.index(m))
@@ -611,6 +603,75 @@ def select_evidence(
         if absent:
             ev.notes.append(f"model(s) with no measurement in the selection: {', '.join(absent)}")
     return ev
+
+
+def task_evidence(store, task: str, specs: dict, store_info: dict, *, models: list[str] | None,
+                  metrics: list[str] | None, pairwise: bool, all_metrics: bool) -> Evidence:
+    """One task's ballots and pairwise judgements, with vocabularies of its own (the unit of
+    `select_evidence`). `store` is a ResultStore (or its root path, in a Ray worker); `specs`
+    maps the task to its registered TaskSpec when it has one, `store_info` to its MetricInfos."""
+    if isinstance(store, str):
+        from ..results import ResultStore
+
+        store = ResultStore(store)
+    builder = EvidenceBuilder(models or [])
+    table = store.scan(models=models, tasks=[task], metrics=metrics)
+    present = sorted(set(pc.unique(table["metric"]).cast(pa.string()).to_pylist())) if table.num_rows else []
+    directions, main, notes = resolve_directions(store_info, [task], {task: present}, specs)
+    use = present
+    if not metrics and not all_metrics and present:
+        if main.get(task) in present:
+            use = [main[task]]
+        elif len(present) > 1:
+            notes.append(f"task {task}: no main metric known; all of {', '.join(present)} vote")
+    if use != present:
+        table = table.filter(pc.is_in(table["metric"].cast(pa.string()), value_set=pa.array(use)))
+    builder.higher_is_better.update(directions)
+    builder.notes.extend(notes)
+    if table.num_rows:
+        builder.add_table(table, where=f"store task {task}")
+    del table
+    if pairwise:
+        pt = store.scan(kind="pairwise", tasks=[task], models=models)
+        if models is not None and pt.num_rows:
+            keep = pa.array(models)
+            pt = pt.filter(pc.and_(pc.is_in(pt["model_a"].cast(pa.string()), value_set=keep),
+                                   pc.is_in(pt["model_b"].cast(pa.string()), value_set=keep)))
+        builder.add_pairwise_table(pt)
+    return builder.build()
+
+
+def _task_evidence_on_ray(root: str, jobs: list[tuple[str, dict, dict]], common: dict) -> list[Evidence]:
+    import os
+
+    try:
+        import ray
+    except ImportError:
+        raise SampleBenchError("--executor ray needs the `ray` package", hint="pip install 'ray[default]'") from None
+    if not ray.is_initialized():
+        ray.init(address=os.environ.get("RAY_ADDRESS"), include_dashboard=False, log_to_driver=False)
+    remote = ray.remote(num_cpus=1)(task_evidence)
+    return ray.get([remote.remote(root, task, specs, info, **common) for task, specs, info in jobs])
+
+
+def merge_evidence(parts: Sequence[Evidence], models: Sequence[str] = ()) -> Evidence:
+    """Concatenate separately built Evidence (in order) into one, with one vocabulary of models,
+    tasks, metrics and groups in order of first appearance: what one EvidenceBuilder fed the
+    same tables in the same order builds. `models` fixes the first model indices."""
+    b = EvidenceBuilder(models)
+    for p in parts:
+        to_model = np.array([b.model_index(m) for m in p.models] or [0], np.int32)
+        to_task = np.array([b.task_index(t) for t in p.tasks] or [0], np.int32)
+        to_metric = np.array([b.metric_index(m) for m in p.metrics] or [0], np.int32)
+        to_group = np.array([b.group_index(g) for g in p.groups] + [-1], np.int32)  # -1 (no group) stays -1
+        if p.n_samples:
+            b._append(p.sizes(), to_model[p.member_model], p.member_level, p.member_value, to_task[p.sample_task],
+                      to_metric[p.sample_metric], to_group[p.sample_group])
+        if p.n_pairs:
+            b.add_pairs(to_model[p.pair_a], to_model[p.pair_b], p.pair_outcome, to_task[p.pair_task])
+        b.higher_is_better.update(p.higher_is_better)
+        b.notes.extend(p.notes)
+    return b.build()
 
 
 def evidence_from_file(path: str | Path, *, models=None, tasks=None, metrics=None, registry=None,

@@ -79,6 +79,9 @@ def _diag_lines(r) -> list[str]:
 @click.option("--confidence", type=float, default=0.95, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--jobs", type=int, default=1, show_default=True, help="Threads for the bootstrap.")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Build each task's ballots here, one task at a time, or in Ray workers ($RAY_ADDRESS, "
+                   "else a local cluster).")
 @click.option("--arena", is_flag=True, help="bradley-terry: Chatbot Arena's fit and scale (400, base 10, 1000).")
 @click.option("--param", "params", multiple=True, help="Method parameter KEY=VALUE (repeatable), e.g. alpha=0.1.")
 @click.option("--on-disconnected", type=click.Choice(["refuse", "per-component"]), default="refuse",
@@ -91,7 +94,7 @@ def _diag_lines(r) -> list[str]:
 @registry_option
 @json_option
 def aggregate(method, models, tasks, tags, metrics, input_file, level, bootstrap, resample, ci, confidence, seed, jobs,
-              arena, params, on_disconnected, compare_methods, by_group, group_rule, store, registry,
+              executor, arena, params, on_disconnected, compare_methods, by_group, group_rule, store, registry,
               as_json) -> None:
     """Rank models from sample-level results (Plackett-Luce by default) with intervals and diagnostics."""
     from ..aggregators import compare, evidence_from_file, fit, fit_by_group, select_evidence
@@ -108,7 +111,8 @@ def aggregate(method, models, tasks, tags, metrics, input_file, level, bootstrap
                                 metrics=split_csv(metrics), registry=registry)
     else:
         ev = select_evidence(ResultStore(store), models=split_csv(models), tasks=split_csv(tasks),
-                             metrics=split_csv(metrics), tags=list(tags) or None, registry=registry)
+                             metrics=split_csv(metrics), tags=list(tags) or None, registry=registry,
+                             executor=executor)
     common = {"level": level, "seed": seed, "on_disconnected": on_disconnected}
     if compare_methods:
         names = split_csv(compare_methods) or []
