@@ -355,13 +355,18 @@ def test_bootstrap_within_tasks_keeps_task_sums_on_their_scale():
         assert m.ci_low <= m.score <= m.ci_high
 
 
+@pytest.mark.parametrize("compiled_path", [True, False])
 @pytest.mark.parametrize("case", ["grouped", "grouped-wide", "inf", "ungrouped", "ungrouped-wide-codes"])
-def test_rank_levels_paths_agree_with_lexsort(case):
+def test_rank_levels_paths_agree_with_lexsort(case, compiled_path, monkeypatch):
     """The compiled per-ballot sort (insertion sort, merge sort for a wide ballot), after the
-    grouping sort for ungrouped input (16-bit radix or int64 codes), gives lexsort's order and
-    the dense levels of a plain loop."""
+    grouping sort for ungrouped input (16-bit radix or int64 codes), and the numpy path give
+    lexsort's permutation exactly and the dense levels of a plain loop."""
+    from samplebench.aggregators import compiled
     from samplebench.aggregators.evidence import rank_levels
 
+    monkeypatch.setattr(compiled, "MIN_MEASUREMENTS", 0 if compiled_path else 1 << 62)
+    calls = []
+    monkeypatch.setattr(compiled, "call", lambda name, *a, _call=compiled.call: calls.append(name) or _call(name, *a))
     rng = np.random.default_rng(3)
     counts = rng.integers(1, 30, 500)
     if case == "grouped-wide":
@@ -377,13 +382,15 @@ def test_rank_levels_paths_agree_with_lexsort(case):
         perm = rng.permutation(code.size)
         code, v = code[perm], v[perm]
     order, s, level = rank_levels(code, v)
+    assert calls == (["segment_levels"] if compiled_path else [])
     ref = np.lexsort((-v, code))
+    np.testing.assert_array_equal(order, ref)  # the same permutation: stable, ties in input order
     np.testing.assert_array_equal(s, code[ref])
-    np.testing.assert_array_equal(v[order], v[ref])
-    first = np.r_[True, s[1:] != s[:-1]]
-    expected = np.zeros(code.size, np.int64)
+    first = (np.r_[True, s[1:] != s[:-1]]).tolist()
+    vo = v[order].tolist()
+    expected = [0] * code.size
     for i in range(1, code.size):  # dense rank inside the sample, by a plain loop
-        expected[i] = 0 if first[i] else expected[i - 1] + (v[order][i] != v[order][i - 1])
+        expected[i] = 0 if first[i] else expected[i - 1] + (vo[i] != vo[i - 1])
     np.testing.assert_array_equal(level, expected)
 
 

@@ -53,31 +53,36 @@ def test_ray_evidence_equals_local(local_ray, mteb_store, bench):
 
 def test_merged_task_parts_equal_one_builder(tmp_path):
     """merge_evidence over per-task parts gives exactly what one builder fed every table in
-    order gives: groups, two metrics of opposite directions, pairwise judgements, and models
-    that first appear in later tasks."""
+    order gives, and so does select_evidence: groups, metrics of opposite directions that tasks
+    meet in different orders (a later task's ballots must not be ordered by codes an earlier
+    task assigned), pairwise judgements, and models that first appear in later tasks."""
     rng = np.random.default_rng(0)
     rows = []
-    for t, models in (("t0", ["a", "b"]), ("t1", ["c", "a", "b"]), ("t2", ["d", "b"])):
+    plan = (("t0", ["a", "b"], ["loss"]), ("t1", ["c", "a", "b"], ["acc", "loss"]), ("t2", ["d", "b"], ["loss", "acc"]))
+    for t, models, metrics in plan:
         for m in models:
             for i in range(6):
-                rows.append({"model": m, "task": t, "sample_id": f"s{i}", "metric": "acc",
-                             "value": float(rng.integers(0, 2)), "group": None})
-                rows.append({"model": m, "task": t, "sample_id": f"s{i}", "metric": "loss",
-                             "value": float(rng.normal()), "group": f"g{i % 3}" if t != "t0" else None})
+                for metric in metrics:
+                    group = None if t == "t0" or metric == "acc" else f"g{(i + len(t)) % 3}"
+                    value = float(rng.integers(0, 2)) if metric == "acc" else float(rng.normal())
+                    rows.append({"model": m, "task": t, "sample_id": f"s{i}", "metric": metric, "value": value,
+                                 "group": group})
     store = ResultStore(tmp_path / "s")
-    with store.run(kind="evaluate") as w:
+    info = {t: {m: MetricInfo(higher_is_better=m != "loss") for m in metrics} for t, _, metrics in plan}
+    with store.run(kind="evaluate", metric_info=info) as w:
         w.write(rows)
     pairs = pa.table({"task": ["t2", "t1"], "sample_id": ["p0", "p1"], "model_a": ["e", "c"], "model_b": ["d", "a"],
                       "winner": ["a", "tie"]})
     with store.run(kind="import") as w:
         w.write(pairs, kind="pairwise")
-    directions = {(t, m): m != "loss" for t in ("t0", "t1", "t2") for m in ("acc", "loss")}
-    one = EvidenceBuilder(higher_is_better=directions)
+    one = EvidenceBuilder(higher_is_better={(t, m): m != "loss" for t, _, metrics in plan for m in metrics})
     parts = []
-    for t in ("t0", "t1", "t2"):
-        table = store.scan(tasks=[t])
-        one.add_table(table)
+    for t, _, _ in plan:
+        one.add_table(store.scan(tasks=[t]))
         one.add_pairwise_table(store.scan(kind="pairwise", tasks=[t]))
-        info = {t: {m: MetricInfo(higher_is_better=m != "loss") for m in ("acc", "loss")}}
-        parts.append(task_evidence(store, t, {}, info, models=None, metrics=None, pairwise=True, all_metrics=True))
-    _same(one.build(), merge_evidence(parts))
+        parts.append(task_evidence(store, t, {}, {t: info[t]}, models=None, metrics=None, pairwise=True,
+                                   all_metrics=True))
+    single = one.build()
+    assert single.metrics == ["loss", "acc"] and len(single.groups) == 3
+    _same(single, merge_evidence(parts))
+    _same(single, select_evidence(store, all_metrics=True, registry=tmp_path / "no-registry"))

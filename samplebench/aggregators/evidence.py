@@ -352,7 +352,7 @@ class EvidenceBuilder:
         from . import compiled
 
         values = np.ascontiguousarray(values, np.float64)
-        if not compiled.wanted(values.size):
+        if not compiled.wanted(values.size) or not compiled.wanted(values.size - int(np.isnan(values).sum())):
             s, m = np.nonzero(~np.isnan(values))
             v = values[s, m]
             return self.add_ballots(s, m, v, oriented=v if higher_is_better else -v, sample_task=sample_task,
@@ -398,16 +398,17 @@ class EvidenceBuilder:
         if table.num_rows == 0:
             return 0
         model = _codes(table["model"], self.model_index)
-        task = _codes(table["task"], self.task_index)
-        metric = _codes(table["metric"], self.metric_index)
+        task, task_own, n_t = _both_codes(table["task"], self.task_index)
+        metric, metric_own, n_k = _both_codes(table["metric"], self.metric_index)
         if "group" in table.column_names:
-            group = _codes(table["group"], self.group_index, null=-1)
+            group, group_own, n_g = _both_codes(table["group"], self.group_index, null=-1)
         else:
-            group = np.full(table.num_rows, -1, np.int64)
+            group, group_own, n_g = np.full(table.num_rows, -1, np.int64), np.zeros(table.num_rows, np.int64), 1
         sid = pc.dictionary_encode(table["sample_id"].cast(pa.string())).combine_chunks().indices
         sid = np.asarray(sid, np.int64)
-        n_t, n_k, n_g = len(self.tasks), len(self.metrics), len(self.groups) + 1
-        key = ((sid * n_t + task) * n_k + metric) * n_g + (group + 1)
+        # one ballot per (sample, task, metric, group), ordered by the table's own codes: the
+        # order of ballots depends on this table only, not on the tables added before it
+        key = ((sid * n_t + task_own) * n_k + metric_own) * n_g + group_own
         uniq, dense = _densify(key)
         s_task = np.empty(uniq.size, np.int32)
         s_metric = np.empty(uniq.size, np.int32)
@@ -461,6 +462,16 @@ class EvidenceBuilder:
 
 def _codes(col: pa.ChunkedArray | pa.Array, index_of, null: int | None = None) -> np.ndarray:
     """Map a (possibly dictionary-encoded) string column to integer codes via `index_of(name)`."""
+    return _both_codes(col, index_of, null)[0]
+
+
+def _both_codes(col: pa.ChunkedArray | pa.Array, index_of, null: int | None = None
+                ) -> tuple[np.ndarray, np.ndarray, int]:
+    """(codes from `index_of(name)`, the table's own codes, how many own codes there can be).
+
+    The own codes (dictionary indices; a null gets the last one) depend on this column alone,
+    not on what a builder has seen before: ballots ordered by them come out the same whether a
+    table is built alone or after others."""
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
     if not pa.types.is_dictionary(col.type):
@@ -475,7 +486,7 @@ def _codes(col: pa.ChunkedArray | pa.Array, index_of, null: int | None = None) -
     used = np.bincount(codes, minlength=len(dictionary) + 1) > 0  # a shard's dictionary may hold more
     lookup = np.array([index_of(str(v)) if v is not None and used[i] else -1 for i, v in enumerate(dictionary)]
                       + [-1], np.int64)
-    return lookup[codes]
+    return lookup[codes], codes, len(dictionary) + 1
 
 
 def evidence_from_matrix(values: np.ndarray, models: Sequence[str] | None = None, *, task: str = "task",
@@ -592,7 +603,7 @@ def select_evidence(
     common = {"models": model_list, "metrics": list(metrics) if metrics else None, "pairwise": pairwise,
               "all_metrics": all_metrics}
     if executor == "ray":
-        parts = _task_evidence_on_ray(str(store.root), jobs, common)
+        parts = _task_evidence_on_ray(str(Path(store.root).resolve()), jobs, common)
     else:
         parts = [task_evidence(store, task, specs, info, **common) for task, specs, info in jobs]
     ev = merge_evidence(parts, model_list or [])
@@ -610,9 +621,12 @@ def task_evidence(store, task: str, specs: dict, store_info: dict, *, models: li
     """One task's ballots and pairwise judgements, with vocabularies of its own (the unit of
     `select_evidence`). `store` is a ResultStore (or its root path, in a Ray worker); `specs`
     maps the task to its registered TaskSpec when it has one, `store_info` to its MetricInfos."""
-    if isinstance(store, str):
+    if isinstance(store, str):  # in a Ray worker
         from ..results import ResultStore
 
+        if not Path(store).is_dir():
+            raise SampleBenchError(f"store {store} is not visible from this Ray worker",
+                                   hint="put the store on storage every node mounts at the same path")
         store = ResultStore(store)
     builder = EvidenceBuilder(models or [])
     table = store.scan(models=models, tasks=[task], metrics=metrics)

@@ -572,4 +572,7 @@ def fit_pl(ev: Evidence, *, alpha: float = 0.01, tol: float = 1e-7, max_iter: in
     if init is None and warm_start and ev.n_samples >= WARM_START_MIN_BALLOTS:
         x0, iters, _, _ = _maximise(Objective(ev, direction, stride=10), x0, alpha / 10, tol * 10, max_iter)
     theta, it, ll, gnorm = _maximise(f, x0, alpha, tol, max_iter)
-    return PLFit(theta, ll, iters + it, gnorm < 10 * tol, gnorm, direction, alpha, ev)
+    out = PLFit(theta, ll, iters + it, gnorm < 10 * tol, gnorm, direction, alpha, ev)
+    if not f.compiled:  # the intervals reuse the stages the fit was made on
+        out._parts = [(f.stages, 1.0), (f.stages, -1.0)] if direction == "both" else [(f.stages, 1.0)]
+    return out
