@@ -198,3 +198,28 @@ def test_membership_counts_match_bincount():
     np.testing.assert_array_equal(n_in, np.bincount(ev.member_model, minlength=10))
     np.testing.assert_array_equal(n_co, np.bincount(ev.member_model, weights=np.repeat(sizes - 1, sizes),
                                                     minlength=10).astype(np.int64))
+
+
+def test_small_fits_with_far_apart_strengths_switch_to_the_kernel_pass(monkeypatch):
+    """A model that always wins and one that always loses drive the strengths ~24 log-units
+    apart (the prior stops them) or ~40 (no prior): the numpy pass would lose the bottom risk
+    sets to cancellation, so those evaluations run compiled; the fit equals the all-compiled
+    fit, and stays finite without a prior. Ordinary spreads never load the kernels."""
+    values = _values(11, 3000, 8, decimals=None, missing=0.0)
+    values[:, 0] += 100
+    values[:, 7] -= 100
+    ev = evidence_from_matrix(values)
+    calls = []
+    real = compiled.call
+    monkeypatch.setattr(compiled, "call", lambda name, *a: calls.append(name) or real(name, *a))
+    with on_numpy():
+        switched = fit(ev, "plackett-luce", ci="none")
+        assert "pl_pass" in calls
+        free = fit(ev, "plackett-luce", ci="none", alpha=0.0)
+        calls.clear()
+        fit(evidence_from_matrix(_values(12, 3000, 8, decimals=None)), "plackett-luce", ci="none")
+        assert calls == []
+    kernel = fit(ev, "plackett-luce", ci="none")
+    np.testing.assert_allclose([m.score for m in switched.models], [kernel.by_model()[m.model].score
+                                                                    for m in switched.models], atol=1e-7)
+    assert np.ptp([m.score for m in free.models]) > 30 and all(np.isfinite(m.score) for m in free.models)

@@ -7,8 +7,9 @@ first, ~20 s). They save ~0.2 µs per measurement and fit (2M measurements: 0.1 
 evidence takes the numpy paths, which compute the same quantities: the same ballots exactly,
 likelihoods within ~1e-12 (tests/test_kernels.py). Where strengths spread over tens of
 log-units the kernels are the more accurate ones (they sum within each ballot; the numpy pass
-differences one global cumulative sum). The rule depends on the size alone, so a given input
-always takes the same path.
+differences one global cumulative sum), and a small fit whose strengths spread that far
+switches to the kernel pass (`plackett_luce.Objective._numpy_imprecise`). Both rules depend
+only on the input and the iterate, so a given input always takes the same path.
 """
 
 from __future__ import annotations

@@ -441,7 +441,7 @@ class Objective:
         self.scale = max(self.n_stage + (self.n_stage_rev if self.both else 0.0), 1.0)
 
     def __call__(self, x: np.ndarray, alpha: float) -> tuple[float, np.ndarray, np.ndarray]:
-        if self.compiled:
+        if self.compiled or self._numpy_imprecise(x):
             ll, grad, diag = self._compiled(x)
         else:
             st = self.stages
@@ -452,9 +452,21 @@ class Objective:
                 ll, grad, diag = ll + ll_r, grad - g_r, diag + st.wins_rev - g_r
         return ll - 0.5 * alpha * float(x @ x), grad - alpha * x, diag + alpha
 
+    def _numpy_imprecise(self, x: np.ndarray) -> bool:
+        """Whether the numpy pass could lose more than 1e-6 (relative) of a risk-set sum here.
+
+        It takes each ballot's sums as differences of one cumulative sum over all levels, whose
+        magnitude reaches n_levels x max(w); a risk set can be as small as min(w), so the relative
+        error is up to eps x n_levels x exp(max x - min x). Strengths that far apart (a model that
+        never loses, a weak prior) go to the compiled pass, which sums within each ballot."""
+        spread = float(x.max() - x.min()) if x.size else 0.0
+        return spread > 30 or 2.3e-16 * self.stages.level_m.size * np.exp(spread) > 1e-6
+
     def _compiled(self, x: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         from . import compiled
 
+        if not hasattr(self, "max_size"):
+            self.max_size = int(self.ev.sizes().max()) if self.ev.n_samples else 0
         top, top_r = float(x.max()), float((-x).max())
         e, e_r = np.exp(x - top), np.exp(-x - top_r)
         ev = self.ev
