@@ -271,6 +271,25 @@ def pl_pass(offsets: np.ndarray, member_model: np.ndarray, member_level: np.ndar
                         ar[member_model[lo + k]] += run
                     ar[member_model[lo]] += run
                 continue
+            if nl == 2:  # two levels (binary scores): one stage per reading, every member in it
+                S = 0.0
+                S_r = 0.0
+                m_top = 0.0
+                for i in range(lo, hi):
+                    mdl = member_model[i]
+                    S += e[mdl]
+                    S_r += e_rev[mdl]
+                    m_top += member_level[i] == 0
+                c_f = m_top / S
+                c_r = (hi - lo - m_top) / S_r
+                prod_f, log_f = _add_log(S, m_top, prod_f, log_f)
+                if both:
+                    prod_r, log_r = _add_log(S_r, hi - lo - m_top, prod_r, log_r)
+                for i in range(lo, hi):
+                    mdl = member_model[i]
+                    af[mdl] += c_f
+                    ar[mdl] += c_r
+                continue
             for k in range(nl):
                 ls[k] = 0.0
                 lr[k] = 0.0
@@ -293,22 +312,26 @@ def pl_pass(offsets: np.ndarray, member_model: np.ndarray, member_level: np.ndar
                 run += P[k]
                 P[k] = run
             P[nl - 1] = run
-            for i in range(lo, hi):
-                af[member_model[i]] += P[member_level[i]]
-            if both:
-                # worst-first: prefix sums S'_k; stage k chooses level k from levels first..k (k > 0)
-                S = lr[0]
-                for k in range(1, nl):
-                    S += lr[k]
-                    Pr[k] = ms[k] / S
-                    prod_r, log_r = _add_log(S, ms[k], prod_r, log_r)
-                run = 0.0
-                for k in range(nl - 1, 0, -1):
-                    run += Pr[k]
-                    Pr[k] = run
-                Pr[0] = run
+            if not both:
                 for i in range(lo, hi):
-                    ar[member_model[i]] += Pr[member_level[i]]
+                    af[member_model[i]] += P[member_level[i]]
+                continue
+            # worst-first: prefix sums S'_k; stage k chooses level k from levels first..k (k > 0)
+            S = lr[0]
+            for k in range(1, nl):
+                S += lr[k]
+                Pr[k] = ms[k] / S
+                prod_r, log_r = _add_log(S, ms[k], prod_r, log_r)
+            run = 0.0
+            for k in range(nl - 1, 0, -1):
+                run += Pr[k]
+                Pr[k] = run
+            Pr[0] = run
+            for i in range(lo, hi):
+                k = member_level[i]
+                mdl = member_model[i]
+                af[mdl] += P[k]
+                ar[mdl] += Pr[k]
         logs[c, 0] = log_f + math.log(prod_f)
         logs[c, 1] = log_r + math.log(prod_r)
     D = np.zeros(n_models)
