@@ -5,7 +5,7 @@ ballot is tiny (a sort of ~20 values; a few cumulative sums over its levels). In
 step is a separate full-length array operation — the ballot sort alone is a global sort or a
 padded per-row sort, and one likelihood pass is ~15 full-length temporaries — so memory
 traffic, not arithmetic, sets the time. Here each ballot is processed while it sits in cache:
-at 2M measurements (100 models x 100,000 samples) one pass reading both directions takes 7-11 ms
+at 2M measurements (100 models x 100,000 samples) one pass reading both directions takes ~6 ms
 on 2 cores instead of ~65 ms, and the ballots are sorted by per-ballot insertion sorts.
 
 Used only on large inputs (`compiled.py` says when and why). Determinism: work is split into
