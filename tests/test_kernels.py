@@ -223,3 +223,19 @@ def test_small_fits_with_far_apart_strengths_switch_to_the_kernel_pass(monkeypat
     np.testing.assert_allclose([m.score for m in switched.models], [kernel.by_model()[m.model].score
                                                                     for m in switched.models], atol=1e-7)
     assert np.ptp([m.score for m in free.models]) > 30 and all(np.isfinite(m.score) for m in free.models)
+
+
+@pytest.mark.parametrize("direction", ["both", "forward"])
+@pytest.mark.parametrize("decimals", [None, 1, 0])
+def test_diagonal_information_matches_the_numpy_path(direction, decimals):
+    """`PLFit.diagonal_terms` (diagonal of H and of J, behind ci="fisher-diagonal") in one
+    compiled pass equals the numpy computation."""
+    from samplebench.aggregators.plackett_luce import fit_pl
+
+    ev = evidence_from_matrix(_values(13, 2000, 9, decimals=decimals))
+    f = fit_pl(ev, direction=direction)
+    H, J = f.diagonal_terms()
+    with on_numpy():
+        H_np, J_np = fit_pl(ev, direction=direction).diagonal_terms()
+    np.testing.assert_allclose(H, H_np, rtol=1e-9)
+    np.testing.assert_allclose(J, J_np, rtol=1e-9)

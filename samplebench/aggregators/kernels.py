@@ -344,3 +344,94 @@ def pl_pass(offsets: np.ndarray, member_model: np.ndarray, member_level: np.ndar
         log_f += logs[c, 0]
         log_r += logs[c, 1]
     return D, D_r, log_f, log_r
+
+
+@nb.njit(cache=True, parallel=True)
+def pl_diagonal(offsets: np.ndarray, member_model: np.ndarray, member_level: np.ndarray, e: np.ndarray,
+                e_rev: np.ndarray, both: bool, max_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Diagonal of the PL information and of the score outer products (`PLFit.diagonal_terms`).
+
+    Per reading and member i at level l, with the reading's S_k, c_k = m_k / S_k over its choice
+    stages and P1_l = sum of c_k, P2_l = sum of c_k / S_k over the stages whose risk set holds
+    level l: H_ii += w_i P1_l - w_i^2 P2_l, and the member's score term is 1[i chooses] - w_i P1_l
+    (subtracted for the worst-first reading). J_ii += (sum of i's score terms in the ballot)^2.
+    """
+    n_models = e.size
+    n_ballots, n_chunks = _chunking(offsets, 1)
+    acc_h = np.zeros((n_chunks, n_models))
+    acc_j = np.zeros((n_chunks, n_models))
+    for c in nb.prange(n_chunks):
+        ls = np.empty(max_size)
+        lr = np.empty(max_size)
+        ms = np.empty(max_size)
+        P1 = np.empty(max_size)
+        P2 = np.empty(max_size)
+        R1 = np.empty(max_size)
+        R2 = np.empty(max_size)
+        ah = acc_h[c]
+        aj = acc_j[c]
+        for b in range(c * n_ballots // n_chunks, (c + 1) * n_ballots // n_chunks):
+            lo = offsets[b]
+            hi = offsets[b + 1]
+            if hi - lo < 2:
+                continue
+            nl = member_level[hi - 1] + 1
+            if nl < 2:
+                continue
+            for k in range(nl):
+                ls[k] = 0.0
+                lr[k] = 0.0
+                ms[k] = 0.0
+            for i in range(lo, hi):
+                k = member_level[i]
+                ls[k] += e[member_model[i]]
+                lr[k] += e_rev[member_model[i]]
+                ms[k] += 1.0
+            # best-first: stages k < last, risk set levels k..last; level l is in stages 0..min(l, last-1)
+            S = ls[nl - 1]
+            for k in range(nl - 2, -1, -1):
+                S += ls[k]
+                P1[k] = ms[k] / S
+                P2[k] = P1[k] / S
+            run1 = 0.0
+            run2 = 0.0
+            for k in range(nl - 1):
+                run1 += P1[k]
+                run2 += P2[k]
+                P1[k] = run1
+                P2[k] = run2
+            P1[nl - 1] = run1
+            P2[nl - 1] = run2
+            if both:
+                # worst-first: stages k > 0, risk set levels 0..k; level l is in stages max(l, 1)..last
+                S = lr[0]
+                for k in range(1, nl):
+                    S += lr[k]
+                    R1[k] = ms[k] / S
+                    R2[k] = R1[k] / S
+                run1 = 0.0
+                run2 = 0.0
+                for k in range(nl - 1, 0, -1):
+                    run1 += R1[k]
+                    run2 += R2[k]
+                    R1[k] = run1
+                    R2[k] = run2
+                R1[0] = run1
+                R2[0] = run2
+            for i in range(lo, hi):
+                k = member_level[i]
+                mdl = member_model[i]
+                w = e[mdl]
+                ah[mdl] += w * P1[k] - w * w * P2[k]
+                score = (1.0 if k != nl - 1 else 0.0) - w * P1[k]
+                if both:
+                    w = e_rev[mdl]
+                    ah[mdl] += w * R1[k] - w * w * R2[k]
+                    score -= (1.0 if k != 0 else 0.0) - w * R1[k]
+                aj[mdl] += score * score
+    H = np.zeros(n_models)
+    J = np.zeros(n_models)
+    for c in range(n_chunks):
+        H += acc_h[c]
+        J += acc_j[c]
+    return H, J

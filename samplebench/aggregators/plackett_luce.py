@@ -320,8 +320,16 @@ class PLFit:
         H_ii += w_i P1_l - w_i^2 P2_l with P1_l = sum of m_k/S_k and P2_l = sum of m_k/S_k^2 over
         the stages whose risk set holds level l; the member's score term is 1[i chooses] - w_i P1_l
         (its sign flips for the worst-first reading). J_ii = sum over ballots of (sum of both
-        readings' terms of i)^2.
+        readings' terms of i)^2. Large evidence: one compiled pass (`kernels.pl_diagonal`).
         """
+        from . import compiled
+
+        if compiled.wanted(self.evidence.n_measurements):
+            x = self.theta
+            e, e_r = np.exp(x - x.max()), np.exp(-x - (-x).max())
+            ev = self.evidence
+            return compiled.call("pl_diagonal", ev.offsets, ev.member_model, ev.member_level, e, e_r,
+                                 self.direction == "both", int(ev.sizes().max()))
         st = self.parts[0][0]
         n = st.n_models
         g = st.member_glevel
