@@ -13,8 +13,10 @@ rows as Parquet, plot, page, card). Generating the store is not timed.
   work limit, so `auto` gives intervals from the diagonal of the information
   (`ci="fisher-diagonal"`, O(#measurements); see samplebench/aggregators/plackett_luce.py).
   Asserts <= 120 s with intervals present. Measured (2 cores, load ~0.8-2.6): 115.6 s, then 107.7 s
-  and 94.0 s after the evidence/PL speed-ups, 81.5 s with the compiled ballot/PL kernels (peak
-  RSS of the whole process, store generation included, 8.4-9.5 GB; 9.2 GB in the last run).
+  and 94.0 s after the evidence/PL speed-ups, 81.5-120.7 s (three runs, same code: this build is
+  I/O- and memory-heavy and varies with the machine's state) with the compiled ballot/PL kernels,
+  75.6 s once the diagonal intervals ran compiled too (peak RSS of the whole process, store
+  generation included: 8.4-9.5 GB before, 6.9 GB now).
 * `test_build_5m_with_fisher_intervals` (slow): the same shape at 1/10 of the samples (~5M) with
   `ci: fisher` forced; reports the time (the information matrix grows with the sum over ballots
   of size x levels, i.e. linearly in the number of ballots at fixed ballot size, so x10 estimates
