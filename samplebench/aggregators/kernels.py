@@ -32,6 +32,30 @@ def _chunking(offsets: np.ndarray, stride: int) -> tuple[int, int]:
     return n_ballots, max(min(offsets[-1] // stride // _CHUNK_MEMBERS, n_ballots), 1)
 
 
+@nb.njit(cache=True, inline="always")
+def _ballot(offsets: np.ndarray, member_level: np.ndarray, b: int) -> tuple[int, int, int]:
+    """(first member, end, number of levels) of ballot b; fewer than 2 levels: no choice in it."""
+    lo = offsets[b]
+    hi = offsets[b + 1]
+    return lo, hi, (member_level[hi - 1] + 1 if hi - lo >= 2 else 1)
+
+
+@nb.njit(cache=True, inline="always")
+def _level_sums(lo: int, hi: int, nl: int, member_model: np.ndarray, member_level: np.ndarray, e: np.ndarray,
+                e_rev: np.ndarray, ls: np.ndarray, lr: np.ndarray, ms: np.ndarray) -> None:
+    """Per level of one ballot: sum of w (ls), of w' (lr) and the number of members (ms)."""
+    for k in range(nl):
+        ls[k] = 0.0
+        lr[k] = 0.0
+        ms[k] = 0.0
+    for i in range(lo, hi):
+        k = member_level[i]
+        mdl = member_model[i]
+        ls[k] += e[mdl]
+        lr[k] += e_rev[mdl]
+        ms[k] += 1.0
+
+
 # -- ballots -----------------------------------------------------------------------------------
 @nb.njit(cache=True, inline="always")
 def _sort_desc(vals: np.ndarray, idx: np.ndarray, lo: int, hi: int) -> None:
@@ -154,12 +178,8 @@ def pl_counts(offsets: np.ndarray, member_model: np.ndarray, member_level: np.nd
     acc = np.zeros((n_chunks, 2, n_models))
     for c in nb.prange(n_chunks):
         for j in range(c * n_ballots // n_chunks, (c + 1) * n_ballots // n_chunks):
-            b = j * stride
-            lo = offsets[b]
-            hi = offsets[b + 1]
-            if hi - lo < 2:
-                continue
-            last = member_level[hi - 1]
+            lo, hi, nl = _ballot(offsets, member_level, j * stride)
+            last = nl - 1
             for i in range(lo, hi):
                 lv = member_level[i]
                 if lv != last:
@@ -230,12 +250,7 @@ def pl_pass(offsets: np.ndarray, member_model: np.ndarray, member_level: np.ndar
         prod_r = 1.0
         log_r = 0.0
         for j in range(c * n_ballots // n_chunks, (c + 1) * n_ballots // n_chunks):
-            b = j * stride
-            lo = offsets[b]
-            hi = offsets[b + 1]
-            if hi - lo < 2:
-                continue
-            nl = member_level[hi - 1] + 1
+            lo, hi, nl = _ballot(offsets, member_level, j * stride)
             if nl < 2:
                 continue
             if nl == hi - lo:  # no ties (the common case for continuous scores): member k is level k
@@ -290,17 +305,7 @@ def pl_pass(offsets: np.ndarray, member_model: np.ndarray, member_level: np.ndar
                     af[mdl] += c_f
                     ar[mdl] += c_r
                 continue
-            for k in range(nl):
-                ls[k] = 0.0
-                lr[k] = 0.0
-                ms[k] = 0.0
-            for i in range(lo, hi):
-                k = member_level[i]
-                mdl = member_model[i]
-                ls[k] += e[mdl]
-                ms[k] += 1.0
-                if both:
-                    lr[k] += e_rev[mdl]
+            _level_sums(lo, hi, nl, member_model, member_level, e, e_rev, ls, lr, ms)
             # best-first: suffix sums S_k; stage k chooses level k from levels k..last (k < last)
             S = ls[nl - 1]
             for k in range(nl - 2, -1, -1):
@@ -371,22 +376,10 @@ def pl_diagonal(offsets: np.ndarray, member_model: np.ndarray, member_level: np.
         ah = acc_h[c]
         aj = acc_j[c]
         for b in range(c * n_ballots // n_chunks, (c + 1) * n_ballots // n_chunks):
-            lo = offsets[b]
-            hi = offsets[b + 1]
-            if hi - lo < 2:
-                continue
-            nl = member_level[hi - 1] + 1
+            lo, hi, nl = _ballot(offsets, member_level, b)
             if nl < 2:
                 continue
-            for k in range(nl):
-                ls[k] = 0.0
-                lr[k] = 0.0
-                ms[k] = 0.0
-            for i in range(lo, hi):
-                k = member_level[i]
-                ls[k] += e[member_model[i]]
-                lr[k] += e_rev[member_model[i]]
-                ms[k] += 1.0
+            _level_sums(lo, hi, nl, member_model, member_level, e, e_rev, ls, lr, ms)
             # best-first: stages k < last, risk set levels k..last; level l is in stages 0..min(l, last-1)
             S = ls[nl - 1]
             for k in range(nl - 2, -1, -1):
