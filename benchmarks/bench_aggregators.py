@@ -4,10 +4,10 @@
   samplebench `plackett-luce` vs ONEBench's pipeline (polars self-join to pairs, ties both
   ways, `choix.ilsr_pairwise_dense`) and vs `choix.ilsr_rankings`; bars >= 10x and >= 5x faster
   with equal or better Kendall tau to the true order (slow; a 10,000-sample version runs by default).
-  Measured (2-core machine, load ~1, best of 3 per seed, seeds 0-2, two runs of the final
+  Measured (2-core machine, load ~1, best of 3 per seed, seeds 0-2, three runs of the final
   code): ours 0.06-0.09 s (ballots from the matrix ~25 ms, fit ~45 ms: 5 compiled passes of
   ~6 ms over the ballots after a warm start on every 10th ballot), ONEBench pipeline 1.3-1.9 s
-  = 18.7-27.9x ours, ilsr_rankings 25-29 s = 313-443x; mean tau over seeds: ours 0.9957,
+  = 18.7-27.9x ours, ilsr_rankings 25-29 s = 297-443x; mean tau over seeds: ours 0.9957,
   ONEBench 0.9953, ilsr_rankings 0.9952 (random tie-breaks). Earlier versions of the kernels
   measured 11.6-20.0x. Before the compiled kernels (numpy passes): ours 0.5-0.65 s, 1.9-4.5x.
   Excluded from the timings: the first call in a process loads the compiled kernels from
@@ -15,7 +15,7 @@
 * Kemeny-Young with a proven optimum for 20 candidates in <= 10 s (measured 0.02-0.5 s).
 * 1,000 models x 1,000,000 samples, 95% missing (~50M measurements, mixed binary/continuous):
   evidence built chunk by chunk from sufficient statistics and `plackett-luce` fitted in <= 60 s
-  and <= 8 GB peak RSS, in a fresh process (slow). Measured (load ~1, five runs): evidence
+  and <= 8 GB peak RSS, in a fresh process (slow). Measured (load ~1, six runs): evidence
   3.5-4.5 s + fit 1.3-2.4 s = 4.8-6.8 s, peak RSS 1.9-3.3 GiB, tau 0.996. With the numpy passes: 4.8 s + 14.2 s = 19.0 s,
   4.7 GiB; before the first speed-ups (commit 49a5e25): 13.3 s + 16.2 s = 29.5 s, 4.3 GiB.
 

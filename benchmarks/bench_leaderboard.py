@@ -15,7 +15,7 @@ rows as Parquet, plot, page, card). Generating the store is not timed.
   Asserts <= 120 s with intervals present. Measured (2 cores, load ~0.8-2.6): 115.6 s, then 107.7 s
   and 94.0 s after the evidence/PL speed-ups, 81.5-120.7 s (three runs, same code: this build is
   I/O- and memory-heavy and varies with the machine's state) with the compiled ballot/PL kernels,
-  75.6 s once the diagonal intervals ran compiled too (peak RSS of the whole process, store
+  75.6-79.3 s once the diagonal intervals ran compiled too (peak RSS of the whole process, store
   generation included: 8.4-9.5 GB before, 6.9 GB now).
 * `test_build_5m_with_fisher_intervals` (slow): the same shape at 1/10 of the samples (~5M) with
   `ci: fisher` forced; reports the time (the information matrix grows with the sum over ballots
