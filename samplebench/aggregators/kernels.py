@@ -1,4 +1,5 @@
-"""Compiled inner loops (numba) for building ballots and for the Plackett-Luce likelihood pass.
+"""Compiled inner loops (numba): building ballots, and the Plackett-Luce likelihood pass and
+diagonal information.
 
 Why compiled code here: both loops walk every measurement once per call, and their work per
 ballot is tiny (a sort of ~20 values; a few cumulative sums over its levels). In numpy each
@@ -11,8 +12,8 @@ on 2 cores instead of ~65 ms, and the ballots are sorted by per-ballot insertion
 Used only on large inputs (`compiled.py` says when and why). Determinism: work is split into
 a number of chunks that depends only on the data (never on the thread count), each chunk
 accumulates into its own row, and rows are summed in order, so the results are bit-identical
-on 1 or 16 threads. Compiled functions are cached on disk
-(`cache=True`), so only the first use on a machine pays the compilation.
+on 1 or 16 threads. Compiled functions are cached on disk (`cache=True`), so only the first
+use after an install pays the compilation.
 """
 
 from __future__ import annotations
