@@ -84,6 +84,10 @@ class Evidence:
         """Members per ballot."""
         return np.diff(self.offsets)
 
+    def largest_ballot(self) -> int:
+        """Members of the largest ballot (0 without ballots)."""
+        return int(self.sizes().max()) if self.n_samples else 0
+
     def member_sample(self) -> np.ndarray:
         """Ballot index of every member."""
         return np.repeat(np.arange(self.n_samples, dtype=np.int64), self.sizes())

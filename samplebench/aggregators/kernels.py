@@ -129,7 +129,7 @@ def dense_ballots(values: np.ndarray, sign: float) -> tuple[np.ndarray, np.ndarr
     model = np.empty(n, np.int32)
     level = np.empty(n, np.int32)
     value = np.empty(n, np.float64)
-    n_chunks = max(min(n // _CHUNK_MEMBERS, n_s), 1)
+    _, n_chunks = _chunking(starts, 1)
     for c in nb.prange(n_chunks):
         vals = np.empty(n_m + 1, np.float64)
         idx = np.empty(n_m + 1, np.int64)

@@ -287,15 +287,16 @@ class PLFit:
     direction: str
     alpha: float
     evidence: Evidence
+    reference: Stages | None = None  # numpy stages of the evidence: those a small fit ran on, else built on use
 
     @property
     def parts(self) -> list[tuple[Stages, float]]:
         """(stages, sign) of each reading: best-first (+1) and, for `both`, worst-first (-1) on
-        the same arrays. Built on first use: the fit itself may not need them."""
-        if getattr(self, "_parts", None) is None:
-            st = Stages.from_evidence(self.evidence)
-            self._parts = [(st, 1.0), (st, -1.0)] if self.direction == "both" else [(st, 1.0)]
-        return self._parts
+        the same arrays."""
+        if self.reference is None:
+            self.reference = Stages.from_evidence(self.evidence)
+        st = self.reference
+        return [(st, 1.0), (st, -1.0)] if self.direction == "both" else [(st, 1.0)]
 
     @property
     def stages(self) -> Stages:
@@ -325,11 +326,10 @@ class PLFit:
         from . import compiled
 
         if compiled.wanted(self.evidence.n_measurements):
-            x = self.theta
-            e, e_r = np.exp(x - x.max()), np.exp(-x - (-x).max())
+            e, _, e_r, _ = _strengths(self.theta)
             ev = self.evidence
             return compiled.call("pl_diagonal", ev.offsets, ev.member_model, ev.member_level, e, e_r,
-                                 self.direction == "both", int(ev.sizes().max()))
+                                 self.direction == "both", ev.largest_ballot())
         st = self.parts[0][0]
         n = st.n_models
         g = st.member_glevel
@@ -415,6 +415,13 @@ class PLFit:
         return out
 
 
+def _strengths(x: np.ndarray) -> tuple[np.ndarray, float, np.ndarray, float]:
+    """(w = exp(x - max x), max x, w' = exp(-x - max(-x)), max(-x)): both readings' strengths,
+    scaled so the largest is 1."""
+    top, top_r = float(x.max()), float((-x).max())
+    return np.exp(x - top), top, np.exp(-x - top_r), top_r
+
+
 DIRECTIONS = ("both", "forward")
 _TRACE: list | None = None  # set to a list to record per-fit iteration counts (benchmarks)
 WARM_START_MIN_BALLOTS = 20_000  # fit every 10th ballot first when there are at least this many
@@ -436,10 +443,10 @@ class Objective:
 
         self.ev, self.both, self.stride = ev, direction == "both", stride
         self.compiled = compiled.wanted(ev.n_measurements)  # of all the evidence: the stride is the warm start's
+        self.max_size = ev.largest_ballot()
         if self.compiled:
             self.wins, self.wins_rev = compiled.call("pl_counts", ev.offsets, ev.member_model, ev.member_level,
                                                      ev.n_models, stride)
-            self.max_size = int(ev.sizes().max()) if ev.n_samples else 0
         else:
             sub = ev if stride == 1 else ev.take_samples(np.arange(0, ev.n_samples, stride),
                                                          keep_pairs=np.zeros(0, np.int64))
@@ -473,10 +480,7 @@ class Objective:
     def _compiled(self, x: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         from . import compiled
 
-        if not hasattr(self, "max_size"):
-            self.max_size = int(self.ev.sizes().max()) if self.ev.n_samples else 0
-        top, top_r = float(x.max()), float((-x).max())
-        e, e_r = np.exp(x - top), np.exp(-x - top_r)
+        e, top, e_r, top_r = _strengths(x)
         ev = self.ev
         D, D_r, log_f, log_r = compiled.call("pl_pass", ev.offsets, ev.member_model, ev.member_level, e, e_r,
                                              self.both, self.stride, self.max_size)
@@ -592,7 +596,5 @@ def fit_pl(ev: Evidence, *, alpha: float = 0.01, tol: float = 1e-7, max_iter: in
     if init is None and warm_start and ev.n_samples >= WARM_START_MIN_BALLOTS:
         x0, iters, _, _ = _maximise(Objective(ev, direction, stride=10), x0, alpha / 10, tol * 10, max_iter)
     theta, it, ll, gnorm = _maximise(f, x0, alpha, tol, max_iter)
-    out = PLFit(theta, ll, iters + it, gnorm < 10 * tol, gnorm, direction, alpha, ev)
-    if not f.compiled:  # the intervals reuse the stages the fit was made on
-        out._parts = [(f.stages, 1.0), (f.stages, -1.0)] if direction == "both" else [(f.stages, 1.0)]
-    return out
+    return PLFit(theta, ll, iters + it, gnorm < 10 * tol, gnorm, direction, alpha, ev,
+                 reference=None if f.compiled else f.stages)  # the intervals reuse the stages the fit ran on
