@@ -164,6 +164,8 @@ def _latest(table: pa.Table) -> pa.Table:
     """Keep the last row of each (task, sample_id), in the order keys first appeared."""
     import numpy as np
 
+    if table.num_rows == 0:
+        return table
     key = pc.binary_join_element_wise(table["task"], table["sample_id"], "\0")
     codes = np.asarray(pc.dictionary_encode(key).combine_chunks().indices)
     last = np.full(codes.max() + 1, -1, np.int64)
@@ -205,4 +207,12 @@ def cards_from_task_data(spec, data: Any) -> list[dict[str, Any]]:
     return cards
 
 
-__all__ = ["CARD_SCHEMA", "CardStore", "card_table", "cards_from_task_data", "text_sha1"]
+
+
+
+def write_task_cards(store, spec, data: Any) -> int:
+    """Write the cards of a task's loaded data (runners call this after `load()`); returns how
+    many were new. Idempotent: a rerun on the same data writes nothing."""
+    cards = cards_from_task_data(spec, data)
+    return CardStore(store).write(cards, where=f"task {spec.name}")["written"] if cards else 0
+__all__ = ["CARD_SCHEMA", "CardStore", "card_table", "cards_from_task_data", "text_sha1", "write_task_cards"]

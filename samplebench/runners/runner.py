@@ -23,6 +23,7 @@ from typing import Any
 from ..errors import SampleBenchError
 from ..registry import ModelRegistry, ModelSpec, TaskRegistry, TaskSpec
 from ..results import MetricInfo, ResultStore
+from ..results.cards import write_task_cards
 
 SHARD_ROWS = 50_000
 
@@ -340,6 +341,7 @@ def _evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, 
             if all_ids is None:  # first time this task revision is seen: load the data to list its samples
                 ev = evaluator()
                 data = ev.load()
+                write_task_cards(store, spec_t, data)
                 all_ids = ev.sample_ids(data)
                 _remember_ids(spec_t.name, trev, all_ids)
             ids = all_ids
@@ -355,6 +357,7 @@ def _evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, 
                     ev = evaluator()
                 if data is None:
                     data = ev.load()
+                    write_task_cards(store, spec_t, data)
                 if limit is not None or sample_filter is not None:
                     data = ev.restrict(data, ids)
             rep = TaskReport(task=spec_t.name, n_samples=len(ids), n_reused=len(ids) - len(missing),
