@@ -138,7 +138,17 @@ def build_index(store, embedder: str = DEFAULT_EMBEDDER, *, progress: bool = Tru
     for old in (root / "index").iterdir():  # superseded versions (capabilities keep their own sample lists)
         if old.name != version and not old.name.startswith("."):
             shutil.rmtree(old, ignore_errors=True)
+    if store_has_measurements(store):  # the card ballots and the whole-pool ranking, so queries start warm
+        from .query import Pool
+
+        pool = Pool(store)
+        if pool.ballots().evidence.n_samples:
+            pool.global_ranking()
     return IndexSummary(version, identity, cards.num_rows, encoded, vindex.exact, time.perf_counter() - t0)
+
+
+def store_has_measurements(store) -> bool:
+    return hasattr(store, "shard_paths") and bool(store.shard_paths("measurements"))
 
 
 def read_current(store) -> dict | None:
