@@ -148,7 +148,7 @@ def _check_content(spec: TaskSpec, files: list[Path]) -> None:
     target = _TARGET_ROLES.get(spec.type)
     target_col = spec.columns.get(target) if target else None
     id_col = spec.columns.get("id")
-    rows, classes = 0, set()
+    rows, classes, scored = 0, set(), []
     for path in files:
         if path.stat().st_size > CONTENT_CHECK_BYTES:
             return  # too big to read now: the loader will read it at evaluate
@@ -162,6 +162,7 @@ def _check_content(spec: TaskSpec, files: list[Path]) -> None:
         if target_col in wanted:
             values = table[target_col]
             rows += len(values)
+            scored.append(str(path))
             bad = next((i for i, v in enumerate(values) if _is_missing(v)), None)
             if bad is not None:
                 raise SampleBenchError(
@@ -176,12 +177,13 @@ def _check_content(spec: TaskSpec, files: list[Path]) -> None:
                     raise SampleBenchError(f"{path}: row {i + 1}: id {v!r} (column '{id_col}') appears twice; "
                                            "sample ids must be unique")
                 seen.add(v)
-    if target_col is None:
+    if target_col is None or not scored:
         return
+    where = scored[0] + (f" (and {len(scored) - 1} more file(s))" if len(scored) > 1 else "")
     if rows < 2:
-        raise SampleBenchError(f"dataset: {rows} row(s) with a '{target_col}' value; a task needs at least 2 samples")
+        raise SampleBenchError(f"{where}: {rows} row(s) with a '{target_col}' value; a task needs at least 2 samples")
     if spec.type in _NEEDS_TWO_CLASSES and len(classes) < 2:
-        raise SampleBenchError(f"dataset: column '{target_col}' holds a single class ({next(iter(classes))!r}); "
+        raise SampleBenchError(f"{where}: column '{target_col}' holds a single class ({next(iter(classes))!r}); "
                                f"a {spec.type} task needs at least two")
 
 

@@ -180,7 +180,7 @@ def nonfinite_to_errors(table: pa.Table) -> pa.Table:
     if "value" not in table.column_names or table.num_rows == 0:
         return table
     value = table["value"]
-    bad = pc.invert(pc.is_finite(value))  # null stays null (neither finite nor non-finite)
+    bad = pc.fill_null(pc.invert(pc.is_finite(value)), False)  # a null value is not a non-finite one
     if not pc.any(bad).as_py():
         return table
     reason = pc.if_else(pc.is_nan(value), pa.scalar(NONFINITE_ERROR.format("nan")),
