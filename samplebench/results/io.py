@@ -18,7 +18,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .._atomic import publish
-from ..errors import SampleBenchError, closest_names
+from ..errors import SampleBenchError, closest_names, require_writable
 from .manifest import RunRecord
 from .store import ResultStore
 
@@ -85,6 +85,8 @@ def read_table(path: Path, fmt: str) -> pa.Table:
     """Read a canonical table file; any parse failure names the file and what went wrong."""
     if not path.exists():
         raise SampleBenchError(f"{path}: no such file")
+    if not path.is_file():  # follows links: a folder, device or pipe is not a table file
+        raise SampleBenchError(f"{path}: not a regular file", hint=f"give the path of one .{fmt} file")
     try:
         if fmt == "parquet":
             return pq.read_table(path)
@@ -124,6 +126,7 @@ def import_file(store: ResultStore, path: Path, fmt: str, *, kind: str = "measur
 
 def export(store: ResultStore, out: Path, fmt: str, *, models=None, tasks=None, kind="measurements") -> int:
     """Write the latest row of every selected cell to `out`; a model or task the store lacks is an error."""
+    require_writable(Path(out).parent, "output folder", hint="pass --out a path in a folder you can write")
     for what, wanted, columns in (("model", models, ("model_a", "model_b") if kind == "pairwise" else ("model",)),
                                   ("task", tasks, ("task",))):
         if not wanted:
