@@ -71,6 +71,11 @@ def hostile(tmp_path_factory) -> Path:
     (files / "board.yaml").write_text(LEADERBOARD)
     (files / "python.yaml").write_text("name: !!python/object/apply:os.system ['true']\n")
     (files / "dir.parquet").mkdir()
+    mteb = files / "mteb-strings" / "org__m" / "rev1"
+    mteb.mkdir(parents=True)
+    (mteb / "STS12.json").write_text(
+        '{"dataset_revision": "a", "task_name": "STS12", "mteb_version": "1.0", "evaluation_time": 1, "scores": '
+        '{"test": [{"main_score": "0.5", "cosine_spearman": "0.5", "hf_subset": "default", "languages": ["eng-Latn"]}]}}')
     return root
 
 
@@ -110,6 +115,8 @@ CASES = [
     ("results", "import", "--format", "jsonl", "{files}/nan.jsonl", "--store", "{tmp}/other-store"),
     ("results", "import", "--format", "nosuch", "{files}/nan.jsonl"),
     ("results", "import", "--format", "mteb", "{files}/garbage.csv"),
+    pending("10 (MTEB scores as strings)", "results", "import", "--format", "mteb", "{files}/mteb-strings",
+            "--set", "use_mteb=false", "--store", "{tmp}/mteb-store"),
     ("results", "import", "--format", "csv", "{files}/header.csv", "--set", "novalue"),
     ("add-task", "{files}/nosuch.yaml"),
     ("add-task", "{files}"),
