@@ -15,7 +15,7 @@ from test_cube import images_model, solid  # tests/ is on sys.path
 
 from samplebench.registry import TaskRegistry
 from samplebench.tasks import evaluator_for
-from samplebench.tasks.cultural_t2i import JudgeScorer
+from samplebench.runners.adapters.judge import JudgeScorer
 
 
 class Judge(BaseHTTPRequestHandler):

@@ -303,6 +303,7 @@ def _evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, 
     from ..tasks import evaluator_for
     from ..tasks._data import task_revision
     from .cache import CachedEncoder, EmbeddingCache, default_cache_dir
+    from .task_models import task_model
 
     say = log or (lambda msg: print(msg, file=sys.stderr))
     t_start = time.perf_counter()
@@ -330,7 +331,7 @@ def _evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, 
             ev = None
 
             def evaluator(spec_t=spec_t):
-                ev = evaluator_for(spec_t)
+                ev = evaluator_for(spec_t, models=task_model)
                 ev.batch_size = batch_size
                 return ev
 
