@@ -33,6 +33,7 @@ from ..._network import RetriesExhausted, call_with_retries, post_json, server_t
 from ...registry import ModelSpec
 from .base import ModelAdapter, register_adapter
 
+
 class EndpointError(RuntimeError):
     """A request failed for good; `retry_items` False when the endpoint itself is unreachable."""
 
