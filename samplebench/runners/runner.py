@@ -7,6 +7,9 @@ evaluated; a complete rerun builds no model at all. Embeddings go through an `Em
 keyed by (model revision, text hash). A sample whose input fails (exception, NaN/inf output,
 timeout) gets rows with `error` set and the run goes on. Rows are published in shards of at most
 `shard_rows` as they are produced, with `metric_info` recorded for every task.
+
+What the executors (`samplebench.runners.executors`) build on: `evaluate_local`, `model_identity`,
+`completed_samples`, `stored_mean`, `known_sample_ids` and `remember_sample_ids`.
 """
 
 from __future__ import annotations
@@ -170,7 +173,8 @@ def completed_samples(store: ResultStore, model: str, spec: TaskSpec, task_rev: 
     return _done_in(_model_rows(store, model, [spec.name]), task_rev, retry_errors)
 
 
-def _store_means(store: ResultStore, model: str, spec: TaskSpec, ids: list[str]) -> float | None:
+def stored_mean(store: ResultStore, model: str, spec: TaskSpec, ids: list[str]) -> float | None:
+    """Mean stored value of `spec`'s main metric for `model` over the samples `ids` (None when none)."""
     return _mean_in(_model_rows(store, model, [spec.name]), spec.main_metric, ids)
 
 
@@ -278,12 +282,12 @@ def evaluate(
         return evaluate_ray(model, specs, store=store, limit=limit, batch_size=batch_size, cache=cache,
                             cache_dir=cache_dir, command=command, model_registry=model_registry,
                             shard_size=shard_size, retry_errors=retry_errors)
-    return _evaluate_local(model, specs, store=store, limit=limit, batch_size=batch_size, cache=cache,
+    return evaluate_local(model, specs, store=store, limit=limit, batch_size=batch_size, cache=cache,
                            cache_dir=cache_dir, progress=progress, command=command, model_registry=model_registry,
                            shard_rows=shard_rows, log=log, retry_errors=retry_errors)
 
 
-def _model_name(model: Any) -> tuple[str, ModelSpec | None, Any]:
+def model_identity(model: Any) -> tuple[str, ModelSpec | None, Any]:
     """(name recorded in results, spec to build lazily, adapter already built)."""
     from .models import resolve_spec
 
@@ -297,9 +301,13 @@ def _model_name(model: Any) -> tuple[str, ModelSpec | None, Any]:
     return str(name), None, model
 
 
-def _evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, batch_size, cache, cache_dir,
-                    progress, command, model_registry, shard_rows, log, sample_filter: dict[str, set[str]] | None = None,
-                    retry_errors: bool = False) -> EvaluationReport:
+def evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, batch_size, cache, cache_dir,
+                   progress, command, model_registry, shard_rows, log, sample_filter: dict[str, set[str]] | None = None,
+                   retry_errors: bool = False) -> EvaluationReport:
+    """Evaluate in this process (what `evaluate` does with `executor="local"`, and each Ray unit runs).
+
+    `sample_filter` maps a task name to the only sample ids to consider (instead of `limit`).
+    """
     from ..tasks import evaluator_for
     from ..tasks._data import task_revision
     from .cache import CachedEncoder, EmbeddingCache, default_cache_dir
@@ -307,7 +315,7 @@ def _evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, 
 
     say = log or (lambda msg: print(msg, file=sys.stderr))
     t_start = time.perf_counter()
-    name, spec, adapter = _model_name(model) if not isinstance(model, str) else _resolve_named(model, model_registry)
+    name, spec, adapter = model_identity(model) if not isinstance(model, str) else _resolve_named(model, model_registry)
     built: dict[str, Any] = {"adapter": adapter}
 
     def get_adapter():
@@ -336,13 +344,13 @@ def _evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, 
                 return ev
 
             trev = task_revision(spec_t)
-            all_ids = _cached_ids(spec_t.name, trev)
+            all_ids = known_sample_ids(spec_t.name, trev)
             data = None
             if all_ids is None:  # first time this task revision is seen: load the data to list its samples
                 ev = evaluator()
                 data = ev.load()
                 all_ids = ev.sample_ids(data)
-                _remember_ids(spec_t.name, trev, all_ids)
+                remember_sample_ids(spec_t.name, trev, all_ids)
             ids = all_ids
             if sample_filter is not None and spec_t.name in sample_filter:
                 ids = [i for i in ids if i in sample_filter[spec_t.name]]
@@ -405,7 +413,7 @@ def _evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, 
                 rep.n_errors = len(failed)
                 rep.task_scores = dict(ev.task_scores)
                 meta["task_scores"][spec_t.name] = {"task_revision": trev, "limit": limit, "scores": rep.task_scores}
-                rep.main_value = _store_means(store, name, spec_t, ids)
+                rep.main_value = stored_mean(store, name, spec_t, ids)
             else:
                 if runs is None:
                     runs = store.runs()
@@ -434,7 +442,7 @@ def _ids_file(task: str, trev: str) -> Path:
     return config.home() / "cache" / "sample_ids" / f"{key}.json"
 
 
-def _cached_ids(task: str, trev: str) -> list[str] | None:
+def known_sample_ids(task: str, trev: str) -> list[str] | None:
     """Sample ids of a task revision listed before (so a complete rerun need not load the data)."""
     import json
 
@@ -445,7 +453,8 @@ def _cached_ids(task: str, trev: str) -> list[str] | None:
     return data.get("ids") if data.get("task") == task and data.get("task_revision") == trev else None
 
 
-def _remember_ids(task: str, trev: str, ids: list[str]) -> None:
+def remember_sample_ids(task: str, trev: str, ids: list[str]) -> None:
+    """Record the sample ids of a task revision for `known_sample_ids` (best effort)."""
     import json
 
     from .._atomic import write_text_atomic
