@@ -41,7 +41,8 @@ _ENV = ("SAMPLEBENCH_HOME", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_HOME", 
 
 
 def _unit(model: Any, spec_json: dict, ids: list[str] | None, store_root: str, limit: int | None, batch_size: int,
-          cache: bool, cache_dir: str | None, command: str | None, retry_errors: bool = False) -> dict:
+          cache: bool, cache_dir: str | None, command: str | None, retry_errors: bool = False,
+          timeout: float | None = None) -> dict:
     """One unit of work, run inside a Ray worker: evaluate `ids` of one task and write them to the store."""
     from ..registry import TaskSpec
     from .runner import evaluate_local
@@ -52,7 +53,8 @@ def _unit(model: Any, spec_json: dict, ids: list[str] | None, store_root: str, l
     rep = evaluate_local(model, [spec], store=ResultStore(store_root), limit=limit, batch_size=batch_size,
                           cache=cache, cache_dir=Path(cache_dir) if cache_dir else None, progress=False,
                           command=command, model_registry=None, shard_rows=50_000, log=lambda _m: None,
-                          sample_filter=None if ids is None else {spec.name: set(ids)}, retry_errors=retry_errors)
+                          sample_filter=None if ids is None else {spec.name: set(ids)}, retry_errors=retry_errors,
+                          timeout=timeout)
     out = asdict(rep.tasks[0])
     out["run_id"], out["model_revision"], out["model_loaded"] = rep.run_id, rep.model_revision, rep.model_loaded
     out["model"] = rep.model
@@ -61,7 +63,7 @@ def _unit(model: Any, spec_json: dict, ids: list[str] | None, store_root: str, l
 
 def evaluate_ray(model: Any, specs: list[TaskSpec], *, store: ResultStore, limit: int | None, batch_size: int,
                  cache: bool, cache_dir: Path | None, command: str | None, model_registry: ModelRegistry | None,
-                 shard_size: int = 256, retry_errors: bool = False) -> EvaluationReport:
+                 shard_size: int = 256, retry_errors: bool = False, timeout: float | None = None) -> EvaluationReport:
     try:
         import ray
     except ImportError:
@@ -103,11 +105,12 @@ def evaluate_ray(model: Any, specs: list[TaskSpec], *, store: ResultStore, limit
                 shard = missing[k * shard_size:(k + 1) * shard_size]
                 futures.append((spec.name, remote.remote(model_arg, payload, shard, str(store.root), None, batch_size,
                                                          cache, str(cache_dir) if cache_dir else None, command,
-                                                         retry_errors)))
+                                                         retry_errors, timeout)))
         else:
             futures.append((spec.name, remote.remote(model_arg, payload, missing if spec.type in SHARDABLE else None,
                                                      str(store.root), limit, batch_size, cache,
-                                                     str(cache_dir) if cache_dir else None, command, retry_errors)))
+                                                     str(cache_dir) if cache_dir else None, command, retry_errors,
+                                                     timeout)))
     results = ray.get([f for _, f in futures])
     by_task: dict[str, list[dict]] = {}
     for (task, _), res in zip(futures, results, strict=True):

@@ -258,6 +258,7 @@ def evaluate(
     shard_size: int = 256,
     retry_errors: bool = False,
     log: Callable[[str], None] | None = None,
+    timeout: float | None = None,
 ) -> EvaluationReport:
     """Evaluate `model` on `tasks` (names, specs, and/or every task tagged `tag`) into `store`.
 
@@ -265,6 +266,9 @@ def evaluate(
     adapter/encoder (then its `spec.name` or `name` attribute names it in the results).
     Returns an `EvaluationReport`; its `exit_code` is 1 when some samples failed.
     `retry_errors` recomputes samples whose stored rows carry an error (by default they count as done).
+    `timeout` (seconds) replaces the model's own time limit per call, for adapters that have one
+    (per request for endpoints, per batch for Python callables, which run in a worker process);
+    a call that runs out of time makes its samples error rows and the run goes on.
     `executor="ray"` spreads tasks and shards of at most `shard_size` samples over a Ray cluster
     (see `samplebench.runners.executors`).
     """
@@ -272,6 +276,8 @@ def evaluate(
         raise SampleBenchError(f"--limit must be a positive number of samples, got {limit}")
     if batch_size < 1:
         raise SampleBenchError(f"--batch-size must be positive, got {batch_size}")
+    if timeout is not None and not timeout > 0:
+        raise SampleBenchError(f"--timeout must be a positive number of seconds, got {timeout}")
     if executor not in ("local", "ray"):
         raise SampleBenchError(f"unknown executor '{executor}'", hint="use local or ray")
     specs = resolve_tasks(tasks, tag=tag, registry=task_registry)
@@ -281,10 +287,10 @@ def evaluate(
 
         return evaluate_ray(model, specs, store=store, limit=limit, batch_size=batch_size, cache=cache,
                             cache_dir=cache_dir, command=command, model_registry=model_registry,
-                            shard_size=shard_size, retry_errors=retry_errors)
+                            shard_size=shard_size, retry_errors=retry_errors, timeout=timeout)
     return evaluate_local(model, specs, store=store, limit=limit, batch_size=batch_size, cache=cache,
                            cache_dir=cache_dir, progress=progress, command=command, model_registry=model_registry,
-                           shard_rows=shard_rows, log=log, retry_errors=retry_errors)
+                           shard_rows=shard_rows, log=log, retry_errors=retry_errors, timeout=timeout)
 
 
 def model_identity(model: Any) -> tuple[str, ModelSpec | None, Any]:
@@ -303,7 +309,7 @@ def model_identity(model: Any) -> tuple[str, ModelSpec | None, Any]:
 
 def evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, batch_size, cache, cache_dir,
                    progress, command, model_registry, shard_rows, log, sample_filter: dict[str, set[str]] | None = None,
-                   retry_errors: bool = False) -> EvaluationReport:
+                   retry_errors: bool = False, timeout: float | None = None) -> EvaluationReport:
     """Evaluate in this process (what `evaluate` does with `executor="local"`, and each Ray unit runs).
 
     `sample_filter` maps a task name to the only sample ids to consider (instead of `limit`).
@@ -317,12 +323,16 @@ def evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, b
     t_start = time.perf_counter()
     name, spec, adapter = model_identity(model) if not isinstance(model, str) else _resolve_named(model, model_registry)
     built: dict[str, Any] = {"adapter": adapter}
+    if adapter is not None and timeout is not None and hasattr(adapter, "timeout"):
+        adapter.timeout = float(timeout)
 
     def get_adapter():
         if built["adapter"] is None:
             from .models import load_model
 
             built["adapter"] = load_model(spec)
+            if timeout is not None and hasattr(built["adapter"], "timeout"):
+                built["adapter"].timeout = float(timeout)
         return built["adapter"]
 
     meta: dict[str, Any] = {"model": name, "limit": limit, "batch_size": batch_size, "task_scores": {}}
@@ -394,8 +404,9 @@ def evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, b
                                 bar.update(1)
                 except SampleBenchError:
                     raise
-                except Exception as exc:  # noqa: BLE001 - a task-level failure becomes error rows
-                    msg = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ''}"
+                except (Exception, SystemExit) as exc:  # noqa: BLE001 - a task-level failure becomes error rows
+                    msg = (f"SystemExit: the model called sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else
+                           f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ''}")
                     rep.error = msg
                     for sid in missing:
                         if sid in seen:
