@@ -92,3 +92,47 @@ def test_sys_exit_in_an_in_process_model_becomes_error_rows(home, tmp_path):
     assert rep.exit_code == 1 and rep.n_errors == 3
     errors = ResultStore(tmp_path / "store").scan(columns=["error"]).column("error").to_pylist()
     assert all("sys.exit(0)" in e for e in errors)
+
+
+PICKY = '''
+import os
+import numpy as np
+
+BAD = set(open(os.environ["BAD_TEXTS"], encoding="utf-8").read().split("\\n"))
+
+def picky(texts):
+    if any(t in BAD for t in texts):
+        raise ValueError("cannot embed this text")
+    return np.array([[len(t), t.count(" ") + 1.0, sum(map(ord, t)) % 97] for t in texts], dtype=float)
+'''
+
+
+def test_failed_training_texts_are_counted_and_reported(bench, home, tmp_path, monkeypatch):
+    """Issue 16.2: a model that fails on some training texts of a classification task is not a clean run."""
+    from samplebench.registry import TaskRegistry
+    from samplebench.tasks import evaluator_for
+    from samplebench.tasks.classification import undersample
+
+    spec = TaskRegistry().get("bundled-news-topics")
+    ev = evaluator_for(spec)
+    data = ev.load()
+    test_texts = set(data.texts)
+    bad = [t for i, t in enumerate(data.train_texts) if i % 5 == 0 and t not in test_texts]
+    (tmp_path / "bad.txt").write_text("\n".join(bad), encoding="utf-8")
+    monkeypatch.setenv("BAD_TEXTS", str(tmp_path / "bad.txt"))
+    (tmp_path / "picky_model.py").write_text(PICKY)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    idxs, used = None, set()
+    for _ in range(int(ev.option("n_experiments"))):
+        idxs, chosen = undersample(data.train_labels, int(ev.option("samples_per_label")), int(ev.option("seed")), idxs)
+        used |= set(chosen)
+    expected = len({data.train_texts[i] for i in used} & set(bad))
+    assert expected > 0
+
+    res = bench("evaluate", "callable:picky_model:picky", "--tasks", "bundled-news-topics", "--quiet")
+    assert res.exit_code == 1, res.output
+    assert f"{expected} training texts failed and were left out" in res.output
+    assert "ValueError: cannot embed this text" in res.output
+    assert "0 sample(s) failed" not in res.output and "other input(s) failed" in res.output
+    rows = ResultStore(home / "store").scan(columns=["value", "error"]).to_pylist()
+    assert len(rows) == len(data.ids) and all(r["error"] is None for r in rows)  # the samples themselves are fine

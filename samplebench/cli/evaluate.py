@@ -15,9 +15,12 @@ def print_report(report) -> None:
     click.echo(format_table(headers, rows))
     loaded = "model built" if report.model_loaded else "nothing to compute: model not loaded"
     status = f"{report.n_errors} sample(s) failed" if report.n_errors else "no failures"
+    if report.n_input_errors:
+        status += f", {report.n_input_errors} training or other input(s) failed (see above)"
     click.echo(f"{report.model} ({report.model_revision or 'revision unknown'}): {status}; {loaded}; "
                f"{report.seconds:.1f}s")
     click.echo(f"results: {report.store}" + (f" (run {report.run_id})" if report.run_id else ""))
+
 
 
 @click.command("evaluate")

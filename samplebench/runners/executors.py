@@ -125,6 +125,7 @@ def evaluate_ray(model: Any, specs: list[TaskSpec], *, store: ResultStore, limit
                          seconds=max((p["seconds"] for p in parts), default=0.0))
         if len(parts) == 1:
             rep.task_scores = parts[0]["task_scores"]
+            rep.input_errors = parts[0]["input_errors"]
         errors = [p["error"] for p in parts if p.get("error")]
         rep.error = errors[0] if errors else None
         rep.main_value = stored_mean(store, name, spec, ids)

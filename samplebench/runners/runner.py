@@ -44,6 +44,12 @@ class TaskReport:
     task_scores: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
     error: str | None = None
+    input_errors: dict[str, list] = field(default_factory=dict)  # e.g. training texts: [count, first error]
+
+    def input_error_lines(self) -> list[str]:
+        """One line per kind of non-sample input that failed (the values were computed without them)."""
+        return [f"{self.task}: {n} {what} failed and were left out, so the values were computed without them "
+                f"(first: {first})" for what, (n, first) in self.input_errors.items()]
 
 
 @dataclass
@@ -63,9 +69,14 @@ class EvaluationReport:
         return sum(t.n_errors for t in self.tasks)
 
     @property
+    def n_input_errors(self) -> int:
+        """Inputs that are not samples (e.g. training texts) that failed, over all tasks."""
+        return sum(n for t in self.tasks for n, _ in t.input_errors.values())
+
+    @property
     def exit_code(self) -> int:
-        """0 when every sample has a value, 1 when some samples failed."""
-        return 1 if self.n_errors else 0
+        """0 when every sample has a value and every input was used, 1 when some samples or inputs failed."""
+        return 1 if self.n_errors or self.n_input_errors else 0
 
     def table(self) -> tuple[list[str], list[list[Any]]]:
         headers = ["task", "samples", "computed", "reused", "errors", "main metric", "mean", "task score", "seconds"]
@@ -423,7 +434,9 @@ def evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, b
                 rep.n_computed = len(missing)
                 rep.n_errors = len(failed)
                 rep.task_scores = dict(ev.task_scores)
-                meta["task_scores"][spec_t.name] = {"task_revision": trev, "limit": limit, "scores": rep.task_scores}
+                rep.input_errors = {what: [n, first] for what, (n, first) in ev.input_errors.items()}
+                meta["task_scores"][spec_t.name] = {"task_revision": trev, "limit": limit, "scores": rep.task_scores,
+                                                    **({"input_errors": rep.input_errors} if rep.input_errors else {})}
                 rep.main_value = stored_mean(store, name, spec_t, ids)
             else:
                 if runs is None:
@@ -441,6 +454,9 @@ def evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, b
                               seconds=time.perf_counter() - t_start)
     if report.n_errors:
         say(f"{report.n_errors} sample(s) failed; their rows carry the error")
+    for t in reports:
+        for line in t.input_error_lines():
+            say(line)
     return report
 
 

@@ -102,6 +102,10 @@ class Evaluator(ABC):
     * `task_scores`: task-level scores (e.g. MTEB's main score) of the last `evaluate` call.
     * `batch_size`: encoder batch size set by the runner.
     * `models`: the model provider set by the runner (see `model`).
+
+    `input_errors` (set by `evaluate`): inputs that are not samples but failed all the same, e.g.
+    training texts the model could not embed, as {what: (count, first error)}; the samples' values
+    were computed without them, and the runner reports them (they make the exit status 1).
     """
 
     type: ClassVar[str]
@@ -115,6 +119,7 @@ class Evaluator(ABC):
         self.spec = spec
         self.batch_size: int = 32
         self.task_scores: dict[str, float] = {}
+        self.input_errors: dict[str, tuple[int, str]] = {}
         if self.known_metrics:
             unknown = [m.name for m in spec.metrics if m.name not in self.known_metrics]
             if unknown:
