@@ -159,17 +159,28 @@ def test_where_min_similarity_and_methods(pool_store):
     assert res.ranking["method"] == "borda"
 
 
-def test_query_file_loads_embedder_once(pool_store, bench, tmp_path):
-    import pool_encoder
+def test_query_file_loads_embedder_once(pool_store, bench, tmp_path, monkeypatch):
+    from samplebench.pool import embedder as embedder_mod
 
+    loads = []
+    real_init = embedder_mod.PoolEmbedder.__init__
+
+    def counting_init(self, *args, **kwargs):
+        loads.append(args)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(embedder_mod.PoolEmbedder, "__init__", counting_init)
     f = tmp_path / "q.txt"
-    f.write_text('python code\n\n{"text": "sql customers", "top_k": 2, "where": {"dataset": "sql"}}\n')
-    before = len(pool_encoder.CALLS)
+    f.write_text('python code\n\n{"text": "sql customers", "top_k": 2, "where": {"dataset": "sql"}}\ncook\n')
     r = bench("query", "--file", f)
     assert r.exit_code == 0, r.output
     lines = [json.loads(x) for x in r.output.strip().splitlines()]
-    assert len(lines) == 2 and len(lines[1]["samples"]) == 2
-    assert len(pool_encoder.CALLS) - before == 2  # one encode per query, no re-indexing
+    assert len(lines) == 3 and len(lines[1]["samples"]) == 2
+    assert {s["sample_id"] for s in lines[1]["samples"]} <= {"sql0", "sql1", "sql2"}
+    assert len(loads) == 1  # one embedder for all the queries
+    f.write_text('python\n{"text": "x", "colour": "red"}\n')
+    r = bench("query", "--file", f)
+    assert r.exit_code == 2 and "line 2: unknown field(s) colour" in r.output
 
 
 def test_incremental_index_encodes_only_new_cards(pool_store, bench, tmp_path, monkeypatch):
