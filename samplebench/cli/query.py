@@ -24,9 +24,11 @@ def _where(items: tuple[str, ...]) -> dict[str, str]:
 def _print(result, top: int = 20) -> None:
     click.echo(f"query {result.query!r} (index {result.index_version}, {result.retrieval}): "
                f"{len(result.samples)} samples, {result.measured_samples} with measurements")
-    rows = [(s.task, s.sample_id, s.similarity, s.snippet[:70]) for s in result.samples[:top]]
+    judged = any(s.verified is not None for s in result.samples)
+    rows = [(s.task, s.sample_id, s.similarity, *([{True: "yes", False: "no"}[s.verified]] if judged else []),
+             s.snippet[:70]) for s in result.samples[:top]]
     if rows:
-        click.echo(format_table(["task", "sample", "similarity", "text"], rows))
+        click.echo(format_table(["task", "sample", "similarity", *(["judge"] if judged else []), "text"], rows))
     if len(result.samples) > top:
         click.echo(f"... {len(result.samples) - top} more (--json lists all)")
     for note in result.notes:
@@ -56,12 +58,14 @@ def _print(result, top: int = 20) -> None:
 @click.option("--retrieval", type=click.Choice(["dense", "hybrid", "bm25"]), default="dense", show_default=True,
               help="dense: centred embeddings; hybrid: plus BM25; bm25: lexical only.")
 @click.option("--bootstrap", type=int, default=0, help="Bootstrap replicates for the intervals (default: analytic).")
+@click.option("--verify", "judge", default=None, metavar="MODEL",
+              help="A judge model (openai:MODEL@URL, hf-causal:FOLDER, ...) keeps only the samples it says test TEXT.")
 @click.option("--save", "save_name", default=None, help="Save the selection as a named capability.")
 @store_option
 @registry_option
 @json_option
 def query_cmd(text: str | None, queries_file: Path | None, top_k: int, min_similarity: float | None,
-              where: tuple[str, ...], method: str, retrieval: str, bootstrap: int, save_name: str | None,
+              where: tuple[str, ...], method: str, retrieval: str, bootstrap: int, judge: str | None, save_name: str | None,
               store: Path | None, registry: Path | None, as_json: bool) -> None:
     """Find the samples that test TEXT and rank the models on them (ONEBench's capability queries)."""
     from ..pool import Pool
@@ -79,11 +83,11 @@ def query_cmd(text: str | None, queries_file: Path | None, top_k: int, min_simil
         check_name(save_name)
     pool = Pool(ResultStore(store), registry=registry)
     options = {"top_k": top_k, "min_similarity": min_similarity, "where": _where(where), "retrieval": retrieval}
-    fit_options = {"method": method, "bootstrap": bootstrap}
+    fit_options = {"method": method, "bootstrap": bootstrap, "verify": judge}
     if queries_file is None:
         result = pool.query(text, **options, **fit_options)
         if save_name is not None:
-            _save(pool, save_name, text, options, result)
+            _save(pool, save_name, text, options, result, judge)
         if as_json:
             echo_json(result.as_json())
         else:
@@ -113,16 +117,16 @@ def query_cmd(text: str | None, queries_file: Path | None, top_k: int, min_simil
         click.echo(json.dumps(result.as_json(), default=str))
 
 
-def _save(pool, name: str, text: str, options: dict, result) -> None:
+def _save(pool, name: str, text: str, options: dict, result, judge: str | None) -> None:
     from ..pool import Capability, save_capability
 
     if not result.samples:
         raise SampleBenchError(f"capability '{name}' would select no samples; nothing saved",
                                hint="lower --min-similarity or widen --where")
-    cap = Capability(name=name, query={"text": text, **options}, index_version=pool.version,
+    cap = Capability(name=name, query={"text": text, **options, "verify": judge}, index_version=pool.version,
                      embedder=pool.meta["embedder_identity"],
                      samples=[{"task": s.task, "sample_id": s.sample_id, "similarity": s.similarity}
-                              for s in result.samples])
+                              for s in result.samples if s.verified is not False])
     save_capability(pool.store, cap)
 
 

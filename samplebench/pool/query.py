@@ -40,6 +40,7 @@ class SampleMatch(BaseModel):
     similarity: float
     snippet: str
     metadata: dict[str, Any] = Field(default_factory=dict)
+    verified: bool | None = None
 
 
 class QueryResult(BaseModel):
@@ -88,6 +89,7 @@ class Pool:
         self._embedder = None
         self._ballots: PoolBallots | None = None
         self._global: dict[str, Any] = {}
+        self._judge: tuple[str, Any] | None = None
 
     # -- pieces loaded on demand ---------------------------------------------------------------
     @property
@@ -197,6 +199,18 @@ class Pool:
                             snippet=_snippet(c["text"]), metadata=json.loads(c["metadata"]))
                 for c, s in zip(sub, sims, strict=True)]
 
+    def verify(self, capability: str, samples: list[SampleMatch], judge: str) -> list[SampleMatch]:
+        """Ask `judge` about each sample (see verify.py); sets `verified` on every sample."""
+        from .verify import judge_samples, load_judge
+
+        if self._judge is None or self._judge[0] != judge:
+            self._judge = (judge, load_judge(judge))
+        rows = self.rows_of([(s.task, s.sample_id) for s in samples])
+        texts = self.cards["text"].take(pa.array(rows, pa.int64())).to_pylist()
+        for s, ok in zip(samples, judge_samples(self._judge[1], capability, texts), strict=True):
+            s.verified = ok
+        return samples
+
     def rows_of(self, samples: list[tuple[str, str]]) -> np.ndarray:
         keys = pc.binary_join_element_wise(self.cards["task"], self.cards["sample_id"], "\0")
         want = pa.array([f"{t}\0{s}" for t, s in samples], pa.string())
@@ -224,9 +238,12 @@ class Pool:
 
     def query(self, text: str, *, top_k: int = 10, min_similarity: float | None = None,
               where: dict[str, str] | None = None, retrieval: str = "dense", method: str = "plackett-luce",
-              rank: bool = True, **fit_options) -> QueryResult:
+              rank: bool = True, verify: str | None = None, **fit_options) -> QueryResult:
         samples = self.search(text, top_k=top_k, min_similarity=min_similarity, where=where, retrieval=retrieval)
         result = QueryResult(query=text, index_version=self.version, retrieval=retrieval, samples=samples)
+        if verify and samples:
+            samples = [s for s in self.verify(text, samples, verify) if s.verified]
+            result.notes.append(f"judge {verify} kept {len(samples)} of {len(result.samples)} samples")
         if rank and samples:
             try:
                 ranking, tau, measured = self.rank([(s.task, s.sample_id) for s in samples], method, **fit_options)
