@@ -46,8 +46,10 @@ def evaluate_cmd(model: str, tasks: str | None, tag: str | None, limit: int | No
     a local folder or cached Hub id, `openai:<model>[@<base url>]`, or `package.module:function`.
     Exit status: 0 all samples scored, 1 some samples failed (rows carry the error), 2 bad input.
     """
+    from ..results import ResultStore
     from ..runners import evaluate
 
+    ResultStore(store).ensure_writable()  # before the model is built, not after it computed everything
     report = evaluate(model, split_csv(tasks), tag=tag, store=store, limit=limit, batch_size=batch_size,
                       executor=executor, cache=not no_cache, progress=not quiet, retry_errors=retry_errors, timeout=timeout,
                       command="bench evaluate " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["evaluate"] else None)
