@@ -121,10 +121,12 @@ def test_index_time_vs_bare_encoder(tmp_path):
         ResultStore(tmp_path / f"home{round_}" / "store")
         CardStore(tmp_path / f"home{round_}" / "store").write(cards)
         t0 = time.perf_counter()
-        subprocess.run([bench_bin, "pool", "index", "--no-progress"], env=env, check=True, capture_output=True)
+        done = subprocess.run([bench_bin, "pool", "index", "--no-progress"], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
         ours.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-c", BARE, str(texts_file)], env=env, check=True, capture_output=True)
+        done = subprocess.run([sys.executable, "-c", BARE, str(texts_file)], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
         bare.append(time.perf_counter() - t0)
     o, b = min(ours), min(bare)
     print(f"\nindex {len(cards):,} cards: bench pool index {o:.1f} s, bare encode {b:.1f} s, ratio {o / b:.2f} "
