@@ -65,6 +65,12 @@ def test_cards_latest_idempotent_and_changed(home, tmp_path):
     assert got["2"][0] == "world"
 
 
+def test_card_store_opened_by_path(tmp_path):
+    CardStore(tmp_path / "store").write([{"task": "t", "sample_id": "1", "text": "x"}])
+    assert len(list((tmp_path / "store" / "cards").glob("*.parquet"))) == 1  # not under the path's .root ("/")
+    assert CardStore(str(tmp_path / "store")).read().num_rows == 1
+
+
 def test_card_write_is_all_or_nothing(home, monkeypatch):
     cs = CardStore(ResultStore())
     cs.write([{"task": "t", "sample_id": "1", "text": "kept"}])

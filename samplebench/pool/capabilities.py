@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from .._atomic import write_text_atomic
 from ..errors import SampleBenchError, closest_names
-from .index import pool_dir
+from .index import pool_dir, store_root
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
@@ -59,6 +59,37 @@ def load_capability(store, name: str) -> Capability:
     if not path.exists():
         known = list_capabilities(store)
         close = closest_names(name, known)
-        raise SampleBenchError(f"no capability named '{name}' in store {getattr(store, 'root', store)}",
+        raise SampleBenchError(f"no capability named '{name}' in store {store_root(store)}",
                                hint=f"closest: {close}" if close else "save one with `bench query TEXT --save NAME`")
     return Capability.model_validate_json(path.read_text(encoding="utf-8"))
+
+
+def sample_ids_by_task(samples) -> dict[str, list[str]]:
+    """[(task, sample_id), ...] -> {task: [sample_id, ...]} (the selection layer's `sample_ids`)."""
+    out: dict[str, list[str]] = {}
+    for task, sid in samples:
+        out.setdefault(task, []).append(sid)
+    return out
+
+
+def capability_selection(store, *, capability: str | None = None, query: dict | None = None) -> dict[str, list[str]]:
+    """The samples a saved capability names, or those a query selects on the store's current
+    index (`query`: text, top_k, min_similarity, where, retrieval), as {task: [sample_id, ...]}."""
+    if capability is not None:
+        cap = load_capability(store, capability)
+        if not cap.samples:
+            raise SampleBenchError(f"capability '{capability}' holds no samples")
+        return sample_ids_by_task(cap.sample_keys())
+    from .query import Pool
+
+    q = dict(query or {})
+    text = q.pop("text", None)
+    allowed = {"top_k", "min_similarity", "where", "retrieval"}
+    unknown = set(q) - allowed
+    if unknown:
+        raise SampleBenchError(f"query: unknown field(s) {', '.join(sorted(unknown))}; allowed: text, "
+                               f"{', '.join(sorted(allowed))}")
+    hits = Pool(store).search(text or "", **q)
+    if not hits:
+        raise SampleBenchError(f"query {text!r} selects no samples", hint="lower min_similarity or widen where")
+    return sample_ids_by_task([(h.task, h.sample_id) for h in hits])

@@ -38,8 +38,13 @@ from .lexical import LexicalIndex
 from .vectors import VectorIndex
 
 
+def store_root(store) -> Path:
+    """The root folder of `store`: a ResultStore, or its path."""
+    return Path(store) if isinstance(store, str | os.PathLike) else Path(store.root)
+
+
 def pool_dir(store) -> Path:
-    return Path(getattr(store, "root", store)) / "pool"
+    return store_root(store) / "pool"
 
 
 def cards_version(cards: pa.Table, embedder_identity: str) -> str:
@@ -93,7 +98,7 @@ def build_index(store, embedder: str = DEFAULT_EMBEDDER, *, progress: bool = Tru
     t0 = time.perf_counter()
     cards = CardStore(store).read()
     if cards.num_rows == 0:
-        raise SampleBenchError(f"store {getattr(store, 'root', store)} has no sample cards to index",
+        raise SampleBenchError(f"store {store_root(store)} has no sample cards to index",
                                hint="import some with `bench results import --format samples FILE.jsonl` "
                                     "or run `bench evaluate`")
     enc = PoolEmbedder(embedder) if vectors is None else None

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -109,7 +110,7 @@ class CardStore:
     """The sample cards of a results store (`store` is a ResultStore or its root folder)."""
 
     def __init__(self, store) -> None:
-        root = Path(getattr(store, "root", store))
+        root = Path(store) if isinstance(store, str | os.PathLike) else Path(store.root)
         self.dir = root / "cards"
 
     def shard_paths(self) -> list[Path]:
