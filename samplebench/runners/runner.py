@@ -15,7 +15,7 @@ import contextlib
 import math
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -254,6 +254,7 @@ def evaluate(
     shard_size: int = 256,
     retry_errors: bool = False,
     log: Callable[[str], None] | None = None,
+    sample_ids: Mapping[str, Sequence[str]] | None = None,
 ) -> EvaluationReport:
     """Evaluate `model` on `tasks` (names, specs, and/or every task tagged `tag`) into `store`.
 
@@ -262,7 +263,8 @@ def evaluate(
     Returns an `EvaluationReport`; its `exit_code` is 1 when some samples failed.
     `retry_errors` recomputes samples whose stored rows carry an error (by default they count as done).
     `executor="ray"` spreads tasks and shards of at most `shard_size` samples over a Ray cluster
-    (see `samplebench.runners.executors`).
+    (see `samplebench.runners.executors`). `sample_ids` (task -> ids) evaluates only those samples of
+    the tasks it names (instead of `limit`); unknown ids are ignored.
     """
     if limit is not None and limit < 1:
         raise SampleBenchError(f"--limit must be a positive number of samples, got {limit}")
@@ -275,12 +277,14 @@ def evaluate(
     if executor == "ray":
         from .executors import evaluate_ray
 
+    chosen = None if sample_ids is None else {t: set(map(str, ids)) for t, ids in sample_ids.items()}
+    if executor == "ray":
         return evaluate_ray(model, specs, store=store, limit=limit, batch_size=batch_size, cache=cache,
                             cache_dir=cache_dir, command=command, model_registry=model_registry,
-                            shard_size=shard_size, retry_errors=retry_errors)
+                            shard_size=shard_size, retry_errors=retry_errors, sample_filter=chosen)
     return _evaluate_local(model, specs, store=store, limit=limit, batch_size=batch_size, cache=cache,
                            cache_dir=cache_dir, progress=progress, command=command, model_registry=model_registry,
-                           shard_rows=shard_rows, log=log, retry_errors=retry_errors)
+                           shard_rows=shard_rows, log=log, retry_errors=retry_errors, sample_filter=chosen)
 
 
 def _model_name(model: Any) -> tuple[str, ModelSpec | None, Any]:
@@ -422,6 +426,20 @@ def _evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, 
     if report.n_errors:
         say(f"{report.n_errors} sample(s) failed; their rows carry the error")
     return report
+
+
+def list_sample_ids(spec: TaskSpec) -> list[str]:
+    """Every sample id of a task at its current revision (from the ids cache, else by loading its data)."""
+    from ..tasks import evaluator_for
+    from ..tasks._data import task_revision
+
+    trev = task_revision(spec)
+    ids = _cached_ids(spec.name, trev)
+    if ids is None:
+        ev = evaluator_for(spec)
+        ids = ev.sample_ids(ev.load())
+        _remember_ids(spec.name, trev, ids)
+    return ids
 
 
 def _ids_file(task: str, trev: str) -> Path:
