@@ -118,6 +118,7 @@ def place(items: ItemModel, answer: Callable[[np.ndarray], np.ndarray], *, budge
     run = _Run(items, population, n_task, pool_rank_scores, higher_is_better, level, seed, values)
     if strategy == "adaptive":
         run.strata = difficulty_strata(items.difficulty, items.sample_task, population, budget + int(in_pop))
+        step = round_size or max(step, min(len(run.strata.size), budget))  # the first round: one per stratum
     order = _random_order(items, np.setdiff1d(population, list(values)), budget, rng) if "random" in strategy else None
     spent, rnd = 0, 0
     while True:
@@ -160,6 +161,8 @@ def _estimate(run: _Run, strategy: str) -> Estimate:
                                     pool_rank_scores=run.pool_rank_scores, higher_is_better=run.higher_is_better,
                                     level=run.level)
     run.post = ability_posterior(items, idx, items.to_unit(raw, idx), start=None if run.post is None else run.post.mode)
+    if strategy == "adaptive":
+        return _stratified_estimate(run, idx, raw)
     return predict(items, run.post, observed=idx, raw_observed=raw, population=pop,
                    pool_rank_scores=run.pool_rank_scores, higher_is_better=run.higher_is_better, level=run.level,
                    seed=run.seed)
@@ -182,7 +185,7 @@ def _positions(run: _Run, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _stratified_estimate(run: _Run, idx: np.ndarray, raw: np.ndarray) -> Estimate:
-    from scipy.stats import norm
+    from scipy.stats import t as t_dist
 
     strata = run.strata
     fitted, model_var = _fitted(run)
@@ -198,7 +201,9 @@ def _stratified_estimate(run: _Run, idx: np.ndarray, raw: np.ndarray) -> Estimat
     k = max(int(has.sum()), 1)
     score = float(task_mean[has].mean())
     sd = float(np.sqrt(task_var[has].sum()) / k)
-    z = float(norm.ppf(0.5 + run.level / 2))
+    # Student's t with the residual degrees of freedom (samples less strata), as small strata call for
+    dof = max(len(pos) - len(strata.size), 1)
+    z = float(t_dist.ppf(0.5 + run.level / 2, dof))
     sign = np.where(run.higher_is_better, 1.0, -1.0)
     oriented = float((task_mean * sign)[has].mean())
     draws = oriented + sd * np.random.default_rng(run.seed).standard_normal(4000)
@@ -229,7 +234,16 @@ def _neyman_round(run: _Run, k: int, rnd: int, rng, *, first: bool) -> list[Choi
         why = "Neyman allocation"
     target = neyman_targets(strata, spread, run.n_task, int(n_h.sum()) + k)
     deficit = np.maximum(target - n_h, 0.0)
-    if first:
+    if first and k < int((room > 0).sum()):
+        # fewer samples than strata: one each from the middle strata of every task in turn
+        middle = np.zeros(len(strata.size))
+        for t in np.unique(strata.task):
+            hs = np.flatnonzero(strata.task == t)
+            middle[hs] = np.abs(np.arange(len(hs)) - (len(hs) - 1) / 2)
+        order = np.lexsort((strata.task, middle))
+        alloc = np.zeros(len(room), np.int64)
+        alloc[[h for h in order if room[h] > 0][:k]] = 1
+    elif first:
         alloc = _allocate(deficit + 1e-9, min(k, int(room.sum())), room)
     else:
         # every stratum two samples first (a variance needs two), then toward the target

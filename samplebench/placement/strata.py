@@ -10,7 +10,7 @@ of its stratified estimate is `sum_h (N_h / (T N_t))^2 (1 - n_h / N_h) s_h^2 / n
 allocation minimises with `n_h ∝ N_h s_h / N_t`. The first round allocates proportionally (every
 stratum one sample, budget permitting); later rounds move toward the Neyman allocation for the
 current estimate of each stratum's residual spread `s_h^2`, a blend of the item model's
-`phi_t span_t^2 mean p_j (1 - p_j)` at the model's current ability (worth two observations) and the
+`phi_t span_t^2 mean p_j (1 - p_j)` at the model's current ability (worth six observations) and the
 residuals observed in the stratum. Within a stratum the samples are drawn uniformly at random.
 
 Estimator (the difference estimator of survey sampling, assisted by the item model): with
@@ -32,7 +32,7 @@ import numpy as np
 
 MAX_STRATA = 10
 SAMPLES_PER_STRATUM = 4
-PRIOR_WEIGHT = 2.0
+PRIOR_WEIGHT = 6.0
 
 
 @dataclass(frozen=True)
