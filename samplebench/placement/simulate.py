@@ -10,6 +10,7 @@ within 1 or 2 of the full rank) and `coverage` (share of intervals containing th
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -78,10 +79,10 @@ def simulate(pool: Pool, *, budget: int, strategies: Sequence[str] = ("adaptive"
         items = fit_items(rest, start=drop_model(full, i), iterations=4)
         others = np.delete(rank_scores, i)
         true_rank = int(rank_of(rank_scores[i], others))
-        for k, s in enumerate(strategies):
+        for s in strategies:  # each strategy's seed depends on its name, not on the list's order
             placed = place(items, lambda idx, row=row: row[idx], budget=budget, population=population,
                            pool_rank_scores=others, higher_is_better=pool.higher_is_better, strategy=s,
-                           level=level, seed=seed * 1_000_003 + i * 7 + k)
+                           level=level, seed=seed * 1_000_003 + i * 7919 + zlib.crc32(s.encode()))
             e = placed.estimate
             report.outcomes.append(ModelOutcome(model=pool.models[i], strategy=s, true_score=float(scores[i]),
                                                 score=e.score, score_low=e.score_low, score_high=e.score_high,
