@@ -63,35 +63,66 @@ def read_pool(store, tasks: Sequence[str], *, target: str | None = None,
     table = store.scan(tasks=tasks, columns=cols + (["group"] if has_group else []))
     if has_group:
         table = table.filter(pc.is_null(table["group"]))
-    task_col = np.asarray(table["task"].cast("string").to_pylist(), dtype=object)
-    metric_col = np.asarray(table["metric"].cast("string").to_pylist(), dtype=object)
+    t_code, t_dict = _codes(table["task"])
+    m_code, m_dict = _codes(table["metric"])
     present: dict[str, set[str]] = {}
-    for t, m in set(zip(task_col.tolist(), metric_col.tolist(), strict=True)):
-        present.setdefault(t, set()).add(m)
+    for tm in np.unique(t_code * max(len(m_dict), 1) + m_code):
+        present.setdefault(t_dict[tm // max(len(m_dict), 1)], set()).add(m_dict[tm % max(len(m_dict), 1)])
     metrics, direction = main_metrics(store, tasks, present)
-    keep = np.array([metrics.get(t) == m for t, m in zip(task_col, metric_col, strict=True)], dtype=bool)
-    task_col = task_col[keep]
-    models = np.asarray(table["model"].cast("string").to_pylist(), dtype=object)[keep]
-    sids = np.asarray(table["sample_id"].cast("string").to_pylist(), dtype=object)[keep]
-    values = table["value"].to_numpy(zero_copy_only=False).astype(np.float64)[keep]
-    keys: dict[tuple[str, str], int] = {}
-    for t in tasks:
-        for s in (task_samples or {}).get(t, []):
-            keys.setdefault((t, str(s)), len(keys))
-    col = np.empty(len(sids), dtype=np.int64)
-    for k, (t, s) in enumerate(zip(task_col, sids, strict=True)):
-        col[k] = keys.setdefault((t, s), len(keys))
-    names = sorted(set(models.tolist()) - {target})
-    row_of = {m: i for i, m in enumerate(names)}
-    matrix = np.full((len(names), len(keys)), np.nan)
-    known: dict[int, float] = {}
-    for m, j, v in zip(models, col, values, strict=True):
-        if m == target:
-            known[int(j)] = float(v)
-        else:
-            matrix[row_of[m], j] = v
     task_index = {t: i for i, t in enumerate(tasks)}
-    sample_task = np.array([task_index[t] for t, _ in keys], dtype=np.int64)
+    # per (task code, metric code): the row is kept when the metric is its task's main metric
+    wanted = np.array([[metrics.get(t) == m for m in m_dict] for t in t_dict], dtype=bool).reshape(len(t_dict), -1)
+    keep = wanted[t_code, m_code] if len(t_code) else np.zeros(0, bool)
+    task_of_code = np.array([task_index.get(t, -1) for t in t_dict], dtype=np.int64)
+    t_row = task_of_code[t_code[keep]] if len(t_dict) else np.zeros(0, np.int64)
+    model_code, model_dict = _codes(table["model"])
+    model_code = model_code[keep]
+    s_code, s_dict = _codes(table["sample_id"])
+    s_code = s_code[keep]
+    values = table["value"].to_numpy(zero_copy_only=False).astype(np.float64)[keep]
+    # every sample of the selection: the listed ones first (a new model may be placed on samples no pool
+    # model has), then those only the store knows
+    s_names = list(s_dict)
+    s_of = {name: k for k, name in enumerate(s_names)}
+    pre_t, pre_s = [], []
+    for t in tasks:
+        for sid in (task_samples or {}).get(t, []):
+            sid = str(sid)
+            if sid not in s_of:
+                s_of[sid] = len(s_names)
+                s_names.append(sid)
+            pre_t.append(task_index[t])
+            pre_s.append(s_of[sid])
+    width = max(len(s_names), 1)
+    pre_key = np.asarray(pre_t, np.int64) * width + np.asarray(pre_s, np.int64)
+    row_key = t_row * width + s_code
+    _, first = np.unique(np.concatenate([pre_key, row_key]), return_index=True)
+    keys = np.concatenate([pre_key, row_key])[np.sort(first)]  # first-appearance order
+    order = np.argsort(keys, kind="stable")
+    col = order[np.searchsorted(keys[order], row_key)]
+    names = sorted(set(model_dict) - {target})
+    row_of_code = _rows(model_dict, names, target)
+    r = row_of_code[model_code] if len(model_code) else np.zeros(0, np.int64)
+    matrix = np.full((len(names), len(keys)), np.nan)
+    pool_rows = r >= 0
+    matrix[r[pool_rows], col[pool_rows]] = values[pool_rows]
+    known = {int(j): float(v) for j, v in zip(col[~pool_rows], values[~pool_rows], strict=True)}
+    sample_task = keys // width
     pool = Pool(values=matrix, models=names, sample_task=sample_task, tasks=tasks,
-                sample_ids=[s for _, s in keys], higher_is_better=np.array([direction[t] for t in tasks]))
+                sample_ids=[s_names[k] for k in keys % width], higher_is_better=np.array([direction[t] for t in tasks]))
     return PoolData(pool=pool, known=known, metrics=metrics)
+
+
+def _codes(column) -> tuple[np.ndarray, list[str]]:
+    """Integer codes and the dictionary of a string (or dictionary) column."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = column.cast(pa.string())
+    arr = pc.dictionary_encode(arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr)
+    return arr.indices.to_numpy(zero_copy_only=False).astype(np.int64), [str(v) for v in arr.dictionary.to_pylist()]
+
+
+def _rows(model_dict: list[str], names: list[str], target: str | None) -> np.ndarray:
+    index = {m: i for i, m in enumerate(names)}
+    return np.array([index.get(m, -1) if m != target else -1 for m in model_dict], dtype=np.int64)
