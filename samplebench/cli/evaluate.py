@@ -15,9 +15,12 @@ def print_report(report) -> None:
     click.echo(format_table(headers, rows))
     loaded = "model built" if report.model_loaded else "nothing to compute: model not loaded"
     status = f"{report.n_errors} sample(s) failed" if report.n_errors else "no failures"
+    if report.n_input_errors:
+        status += f", {report.n_input_errors} training or other input(s) failed (see above)"
     click.echo(f"{report.model} ({report.model_revision or 'revision unknown'}): {status}; {loaded}; "
                f"{report.seconds:.1f}s")
     click.echo(f"results: {report.store}" + (f" (run {report.run_id})" if report.run_id else ""))
+
 
 
 @click.command("evaluate")
@@ -30,6 +33,9 @@ def print_report(report) -> None:
               help="Run in this process, or spread tasks and sample shards over a Ray cluster.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the embedding cache.")
 @click.option("--retry-errors", is_flag=True, help="Recompute samples whose stored rows carry an error.")
+@click.option("--timeout", type=float, default=None,
+              help="Seconds a model call may take (per request for endpoints, per batch for Python callables); "
+                   "a call that runs out of time makes its samples error rows.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option("--budget", help="Evaluate only N samples (or P% of the selection), chosen in rounds to place the "
               "model among the store's models (see `bench placement`).")
@@ -40,8 +46,8 @@ def print_report(report) -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of --budget's random choices.")
 @store_option
 def evaluate_cmd(model: str, tasks: str | None, tag: str | None, limit: int | None, batch_size: int, executor: str,
-                 no_cache: bool, retry_errors: bool, quiet: bool, budget: str | None, until_rank_width: int | None,
-                 strategy: str, seed: int, store: Path | None) -> None:
+                 no_cache: bool, retry_errors: bool, timeout: float | None, quiet: bool, budget: str | None,
+                 until_rank_width: int | None, strategy: str, seed: int, store: Path | None) -> None:
     """Evaluate MODEL on tasks; only samples missing from the store are computed.
 
     MODEL is a registered model (`bench models list`), an alias (tfidf, bm25, random, minilm),
@@ -53,12 +59,12 @@ def evaluate_cmd(model: str, tasks: str | None, tag: str | None, limit: int | No
     command = "bench evaluate " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["evaluate"] else None
     if budget is not None or until_rank_width is not None:
         _evaluate_budgeted(model, tasks, tag, limit, budget, until_rank_width, strategy, seed, executor, batch_size,
-                           not no_cache, quiet, store, command)
+                           not no_cache, timeout, quiet, store, command)
         return
     from ..runners import evaluate
 
     report = evaluate(model, split_csv(tasks), tag=tag, store=store, limit=limit, batch_size=batch_size,
-                      executor=executor, cache=not no_cache, progress=not quiet, retry_errors=retry_errors,
+                      executor=executor, cache=not no_cache, progress=not quiet, retry_errors=retry_errors, timeout=timeout,
                       command=command)
     print_report(report)
     if report.exit_code:
@@ -66,7 +72,7 @@ def evaluate_cmd(model: str, tasks: str | None, tag: str | None, limit: int | No
 
 
 def _evaluate_budgeted(model, tasks, tag, limit, budget, rank_width, strategy, seed, executor, batch_size, cache,
-                       quiet, store, command) -> None:
+                       timeout, quiet, store, command) -> None:
     from ..errors import SampleBenchError
     from ..placement.budgeted import evaluate_with_budget
 
@@ -74,7 +80,7 @@ def _evaluate_budgeted(model, tasks, tag, limit, budget, rank_width, strategy, s
         raise SampleBenchError("--limit and --budget do not mix", hint="--budget already chooses which samples to run")
     rep = evaluate_with_budget(model, split_csv(tasks), tag=tag, store=store, budget=budget, rank_width=rank_width,
                                strategy=strategy, seed=seed, executor=executor, batch_size=batch_size, cache=cache,
-                               progress=not quiet, command=command, say=click.echo)
+                               timeout=timeout, progress=not quiet, command=command, say=click.echo)
     est = rep.estimate
     if est is not None:
         pct = int(round(est.level * 100))

@@ -69,7 +69,7 @@ def parse_budget(budget: str | int | None, n_selection: int) -> int | None:
 def evaluate_with_budget(model: str, tasks: Sequence[str] | None = None, *, tag: str | None = None, store=None,
                          budget: str | int | None = None, rank_width: int | None = None, strategy: str = "adaptive",
                          round_size: int | None = None, seed: int = 0, level: float = 0.9, executor: str = "local",
-                         batch_size: int = 32, cache: bool = True, progress: bool = False,
+                         batch_size: int = 32, cache: bool = True, timeout: float | None = None, progress: bool = False,
                          command: str | None = None, say: Callable[[str], None] | None = None) -> BudgetedReport:
     """Place `model` on the selected tasks with at most `budget` evaluated samples (see the module docstring)."""
     from ..results import ResultStore
@@ -93,7 +93,7 @@ def evaluate_with_budget(model: str, tasks: Sequence[str] | None = None, *, tag:
             raise SampleBenchError("a budgeted evaluation needs --budget N|P% or --until-rank-width W")
         limit = n_selection
     run_args: dict[str, Any] = {"store": store, "executor": executor, "batch_size": batch_size, "cache": cache,
-                                "progress": progress, "command": command}
+                                "timeout": timeout, "progress": progress, "command": command}
     data = read_pool(store, [s.name for s in specs], target=name, task_samples=ids)
     pool = data.pool
     population = np.arange(pool.n_samples)
