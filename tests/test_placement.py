@@ -87,16 +87,20 @@ def test_rank_width_stops_early():
 
 
 def test_leave_one_model_out_on_a_seeded_pool_with_known_truth():
-    """Known truth (values drawn from a 2PL model): choosing by information beats uniform random at the
-    same budget, and the adaptive design's and random's 90% intervals cover the full score."""
+    """Known truth (values drawn from a 2PL model): adaptive placement beats uniform random at the same
+    budget with calibrated 90% intervals; choosing by information alone is accurate but overconfident.
+    Measured: adaptive 0.0260 / within 2: 0.65 / coverage 0.925; information 0.0245 / 0.70 / 0.675;
+    random 0.0342 / 0.50 / 0.95."""
     pool = synthetic_pool(n_models=40, n_samples=1000, n_tasks=2, graded=True, seed=7)
     report = simulate(pool, budget=100, strategies=["adaptive", "information", "random"], seed=0)
     s = report.summary()
     assert set(s) == {"adaptive", "information", "random"}
-    assert s["information"]["mae"] < 0.9 * s["random"]["mae"]
-    assert s["information"]["within_2"] > s["random"]["within_2"]
-    assert 0.75 <= s["adaptive"]["coverage"] <= 1.0
-    assert 0.8 <= s["random"]["coverage"] <= 1.0
+    assert s["adaptive"]["mae"] < 0.8 * s["random"]["mae"]
+    assert s["information"]["mae"] < 0.8 * s["random"]["mae"]
+    assert s["adaptive"]["within_2"] > s["random"]["within_2"]
+    assert 0.85 <= s["adaptive"]["coverage"] <= 0.95
+    assert s["information"]["coverage"] < 0.8  # model-based intervals trust a model fitted on 39 models
+    assert 0.85 <= s["random"]["coverage"] <= 1.0
     assert report.to_json()["budget"] == 100
 
 

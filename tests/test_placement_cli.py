@@ -119,18 +119,25 @@ def alpaca_store(shared_data, bench, tmp_path):
 
 
 def test_simulate_on_alpacaeval(alpaca_store, bench):
-    """Real data: 52 models x 805 instructions, 100 samples per placed model, leave-one-model-out."""
-    r = bench("placement", "simulate", "--budget", "100", "--store", alpaca_store, "--json")
-    assert r.exit_code == 0, r.output
-    out = json.loads(r.output)
-    assert out["budget"] == 100 and set(out["strategies"]) == {"adaptive", "random"}
-    assert set(out["strategies"]["adaptive"]) == {"mae", "within_1", "within_2", "coverage"}
-    ada, rnd = out["strategies"]["adaptive"], out["strategies"]["random"]
-    # measured (seed 0): adaptive 0.0196 / within_2 0.67 / coverage 0.865; random 0.0290 / 0.46 / 0.865
-    assert ada["mae"] < 0.75 * rnd["mae"]
-    assert ada["within_2"] > rnd["within_2"]
-    assert 0.85 <= ada["coverage"] <= 0.95
-    assert 0.02 < rnd["mae"] < 0.035  # the issue's uniform random: about 2.6 points
+    """Real data: 52 models x 805 instructions, 100 samples per placed model, leave-one-model-out,
+    averaged over seeds 0-2 (one seed's numbers move by +-0.4 points). Measured: adaptive MAE 0.0193,
+    within 2 ranks 0.635, coverage 0.872; random 0.0259 / 0.519 / 0.910."""
+    runs = []
+    for seed in ("0", "1", "2"):
+        r = bench("placement", "simulate", "--budget", "100", "--store", alpaca_store, "--seed", seed, "--json")
+        assert r.exit_code == 0, r.output
+        out = json.loads(r.output)
+        assert out["budget"] == 100 and set(out["strategies"]) == {"adaptive", "random"}
+        assert set(out["strategies"]["adaptive"]) == {"mae", "within_1", "within_2", "coverage"}
+        runs.append(out["strategies"])
+
+    def mean(strategy, key):
+        return sum(r[strategy][key] for r in runs) / len(runs)
+
+    assert mean("adaptive", "mae") < 0.8 * mean("random", "mae")
+    assert mean("adaptive", "within_2") > mean("random", "within_2")
+    assert 0.85 <= mean("adaptive", "coverage") <= 0.95
+    assert 0.02 < mean("random", "mae") < 0.03  # the issue's uniform random: about 2.6 points
 
 
 def test_simulate_refuses_a_small_pool(bench, home, tmp_path):

@@ -3,9 +3,11 @@
 Strategies:
 
 * `adaptive` — strata by difficulty within each task, samples allocated in rounds toward Neyman's
-  allocation for the model's current estimate, drawn at random within strata, and the item model's
-  predictions as the control variate of a difference estimator (see `strata`): the interval is a
-  design interval, honest even where the item model misjudges this model.
+  allocation for the model's current estimate, drawn at random within strata; the estimate is the
+  item model's prediction for the samples not evaluated, corrected per stratum by the observed
+  residuals, shrunk as much as the strata's residuals show the item model to be right for this
+  model (Fay-Herriot, see `strata`), with an interval that counts the unobserved samples' spread,
+  the residual correction's error, the uncertainty of the shrinkage and of the ability.
 * `information` — the samples with the largest expected reduction of the variance of each task's
   unobserved sum at the current ability estimate (Fisher information, as in Fluid Benchmarking),
 
@@ -192,7 +194,7 @@ def _stratified_estimate(run: _Run, idx: np.ndarray, raw: np.ndarray) -> Estimat
     pos, inside = _positions(run, idx)
     raw = raw[inside]
     spread = stratum_spread(strata, model_var, pos, raw - fitted[pos])
-    total, var = stratified_total(strata, fitted, pos, raw, spread)
+    total, var, lam = stratified_total(strata, fitted, pos, raw, spread)
     t_count = run.items.n_tasks
     has = run.n_task > 0
     n_t = np.maximum(run.n_task, 1).astype(np.float64)
@@ -200,7 +202,18 @@ def _stratified_estimate(run: _Run, idx: np.ndarray, raw: np.ndarray) -> Estimat
     task_var = np.bincount(strata.task, weights=var, minlength=t_count) / n_t ** 2
     k = max(int(has.sum()), 1)
     score = float(task_mean[has].mean())
-    sd = float(np.sqrt(task_var[has].sum()) / k)
+    # the item model's part of the estimate (1 - lambda of each unobserved sample's prediction) moves with
+    # the ability estimate: delta method, d score / d theta_t = sum (1 - lambda_h) span_t a_j p_j (1 - p_j) / (k N_t)
+    items = run.items
+    unobs = np.ones(len(run.population), bool)
+    unobs[pos] = False
+    pop = run.population[unobs]
+    st = items.sample_task[pop]
+    p = items.expected(run.post.mode, pop)
+    d = (1 - lam[strata.of[unobs]]) * items.span[st] * items.a[pop] * p * (1 - p)
+    grad = np.bincount(st, weights=d, minlength=t_count) / n_t / k
+    var_theta = float(grad @ run.post.cov @ grad)
+    sd = float(np.sqrt(task_var[has].sum() / k ** 2 + var_theta))
     # Student's t with the residual degrees of freedom (samples less strata), as small strata call for
     dof = max(len(pos) - len(strata.size), 1)
     z = float(t_dist.ppf(0.5 + run.level / 2, dof))

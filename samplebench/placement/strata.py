@@ -13,15 +13,17 @@ current estimate of each stratum's residual spread `s_h^2`, a blend of the item 
 `phi_t span_t^2 mean p_j (1 - p_j)` at the model's current ability (worth six observations) and the
 residuals observed in the stratum. Within a stratum the samples are drawn uniformly at random.
 
-Estimator (the difference estimator of survey sampling, assisted by the item model): with
-`v_hat_j = lo_t + span_t p_j(theta_hat)`,
+Estimator (model-assisted, as in small-area estimation): with `v_hat_j = lo_t + span_t p_j(theta_hat)`
+the item model's prediction and `r_bar_h` the mean observed residual `v_j - v_hat_j` in stratum h,
 
-    T_h = sum_{observed} v_j + sum_{not observed} v_hat_j + (N_h - n_h) r_bar_h,     r_bar_h = mean_{observed} (v_j - v_hat_j)
-    Var(T_h) = N_h^2 (1 - n_h / N_h) s_h^2 / n_h
+    T_h = sum_{observed} v_j + sum_{not observed} v_hat_j + lambda_h (N_h - n_h) r_bar_h
 
-so the model removes most of the spread (the residuals are what is left) and the design keeps the
-estimate unbiased when the model is wrong about this particular model: the interval is a design
-interval, not a promise of the item model.
+where `lambda_h = 1` is the design-unbiased difference estimator and `lambda_h = 0` trusts the item model;
+`stratified_total` takes Fay and Herriot's `lambda_h = tau^2 / (tau^2 + s_h^2 / n_h)`, with `tau^2` (how far
+the item model is off for this model, stratum to stratum) estimated from the observed residuals, so
+the design corrects the model exactly as much as the data show it is needed. Its mean squared
+error adds the unobserved samples' own spread, the correction's error and Prasad and Rao's term for
+the estimated `tau^2`; `place` adds the ability's uncertainty through the uncorrected predictions.
 """
 
 from __future__ import annotations
@@ -86,8 +88,16 @@ def neyman_targets(strata: Strata, spread: np.ndarray, n_task: np.ndarray, total
 
 
 def stratified_total(strata: Strata, fitted: np.ndarray, observed_pos: np.ndarray, values: np.ndarray,
-                     spread: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(T_h, Var T_h) per stratum by the difference estimator; `fitted` is v_hat over the population."""
+                     spread: np.ndarray, *, shrink: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(T_h, MSE of T_h, lambda_h) per stratum; `fitted` is v_hat over the population (see the module docstring).
+
+    With `shrink`, the residual correction is shrunk as in Fay and Herriot's small-area estimator:
+    the stratum's mean residual `mu_h` (how far the item model is off for this model there) gets a
+    prior N(0, tau_t^2) shared by the strata of a task, `tau_t^2` estimated by moments from the observed
+    `r_bar_h` (their spread beyond sampling noise `s_h^2 / n_h`), and the correction is
+    `lambda_h (N_h - n_h) r_bar_h` with `lambda_h = tau^2 / (tau^2 + s_h^2 / n_h)`; its mean squared error is
+    `(N_h - n_h)^2 lambda_h s_h^2 / n_h + (N_h - n_h) s_h^2` (the second term: the unobserved samples'
+    own spread). Without `shrink`, lambda = 1: the difference estimator."""
     h_count = len(strata.size)
     h_obs = strata.of[observed_pos]
     resid = values - fitted[observed_pos]
@@ -97,8 +107,38 @@ def stratified_total(strata: Strata, fitted: np.ndarray, observed_pos: np.ndarra
     r_sum = np.bincount(h_obs, weights=resid, minlength=h_count)
     obs_sum = np.bincount(h_obs, weights=values, minlength=h_count)
     big_n = strata.size.astype(np.float64)
+    left = big_n - n
     with np.errstate(invalid="ignore", divide="ignore"):
         r_bar = np.where(n > 0, r_sum / np.maximum(n, 1), 0.0)
-        total = obs_sum + (fit_all - obs_fit) + (big_n - n) * r_bar
-        var = np.where(n > 0, big_n ** 2 * (1 - n / big_n) * spread / np.maximum(n, 1), big_n ** 2 * spread)
-    return total, np.maximum(var, 0.0)
+        noise = np.where(n > 0, spread / np.maximum(n, 1), np.inf)  # sampling variance of r_bar
+        if shrink:
+            tau2, tau2_var = _tau2(strata.task, r_bar, noise, n > 0)
+            lam = np.where(n > 0, tau2 / (tau2 + noise), 0.0)
+            lam = np.where(np.isfinite(lam), lam, 1.0)
+            # Prasad and Rao's term for the uncertainty of tau^2 itself
+            g3 = np.where(np.isfinite(tau2) & (n > 0), noise ** 2 / (tau2 + noise) ** 3 * tau2_var, 0.0)
+        else:
+            tau2 = np.zeros(h_count)
+            lam = np.where(n > 0, 1.0, 0.0)
+        total = obs_sum + (fit_all - obs_fit) + lam * left * r_bar
+        mse = np.where(n > 0, left ** 2 * (lam * noise + g3 if shrink else noise) + left * spread,
+                       left ** 2 * np.where(np.isfinite(tau2) & shrink, tau2, spread) + left * spread)
+        if not shrink:  # the textbook design variance of the difference estimator
+            mse = np.where(n > 0, big_n ** 2 * (1 - n / big_n) * spread / np.maximum(n, 1), big_n ** 2 * spread)
+    return total, np.maximum(mse, 0.0), lam
+
+
+def _tau2(task: np.ndarray, r_bar: np.ndarray, noise: np.ndarray, has: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per stratum, its task's between-strata variance of the model's mean residual (moments, >= 0),
+    and the variance of that estimate, `2 sum_h (tau^2 + noise_h)^2 / H^2`."""
+    out = np.zeros(len(task))
+    var = np.zeros(len(task))
+    for t in np.unique(task):
+        k = (task == t) & has
+        if k.sum() < 2:
+            out[task == t] = np.inf  # nothing to pool: no shrinkage
+            continue
+        tau2 = max(float(np.mean(r_bar[k] ** 2) - np.mean(noise[k])), 0.0)
+        out[task == t] = tau2
+        var[task == t] = 2 * float(np.sum((tau2 + noise[k]) ** 2)) / k.sum() ** 2
+    return out, var
