@@ -161,3 +161,23 @@ def test_budget_with_the_ray_executor(bench, home, tmp_path):
     rows = ResultStore(store).scan(models=["baseline/bm25"], columns=["sample_id"])
     assert len(set(rows["sample_id"].to_pylist())) == 30
     assert "estimated score on the selection" in r.output
+
+
+def test_simulate_on_the_bundled_tasks(bench, home, tmp_path):
+    """The demo's six bundled tasks (mixed metrics and directions: accuracy, rank error, nDCG, B-cubed
+    F1) with the demo's weight-free models and six variants: nine models, leave-one-model-out.
+    Measured: adaptive MAE 0.0155, within 2 ranks 7/9, coverage 7/9; random 0.0247, 8/9, 8/9."""
+    from samplebench.demo import DEMO_TASKS
+
+    store = tmp_path / "store"
+    _pool(home, store, task=DEMO_TASKS[0], names=[])
+    from samplebench.runners import evaluate
+
+    for name in ["baseline/bm25", "baseline/tfidf", "baseline/random", *(f"pool/{n}" for n in VARIANTS)]:
+        evaluate(name, DEMO_TASKS, store=store, progress=False)
+    r = bench("placement", "simulate", "--budget", "100", "--store", store, "--json")
+    assert r.exit_code == 0, r.output
+    s = json.loads(r.output)["strategies"]
+    ada, rnd = s["adaptive"], s["random"]
+    assert ada["mae"] < rnd["mae"]
+    assert ada["coverage"] >= 7 / 9
