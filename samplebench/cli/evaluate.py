@@ -56,6 +56,9 @@ def evaluate_cmd(model: str, tasks: str | None, tag: str | None, limit: int | No
     selection are estimated, with intervals; the choices are recorded under <store>/placements/.
     Exit status: 0 all samples scored, 1 some samples failed (rows carry the error), 2 bad input.
     """
+    from ..results import ResultStore
+
+    ResultStore(store).ensure_writable()  # before the model is built, not after it computed everything
     command = "bench evaluate " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["evaluate"] else None
     if budget is not None or until_rank_width is not None:
         _evaluate_budgeted(model, tasks, tag, limit, budget, until_rank_width, strategy, seed, executor, batch_size,

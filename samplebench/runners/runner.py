@@ -278,9 +278,10 @@ def evaluate(
     adapter/encoder (then its `spec.name` or `name` attribute names it in the results).
     Returns an `EvaluationReport`; its `exit_code` is 1 when some samples failed.
     `retry_errors` recomputes samples whose stored rows carry an error (by default they count as done).
-    `timeout` (seconds) replaces the model's own time limit per call, for adapters that have one
-    (per request for endpoints, per batch for Python callables, which run in a worker process);
-    a call that runs out of time makes its samples error rows and the run goes on.
+    `timeout` (seconds) limits every model call: it replaces the model's own limit where it has
+    one (per request for endpoints, per batch for Python callables, which run in a worker
+    process), and other in-process models run each call under a watchdog (`CallDeadline`); a
+    call that runs out of time makes its samples error rows and the run goes on.
     `executor="ray"` spreads tasks and shards of at most `shard_size` samples over a Ray cluster
     (see `samplebench.runners.executors`). `sample_ids` (task -> ids) evaluates only those samples of
     the tasks it names (instead of `limit`); unknown ids are ignored.
@@ -396,6 +397,10 @@ def evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, b
             if missing:
                 inner = get_adapter()
                 revision = getattr(inner, "revision", None)
+                if timeout is not None and not hasattr(inner, "timeout"):  # an in-process model: a watchdog
+                    from .worker import CallDeadline
+
+                    inner = built.setdefault("guarded", CallDeadline(inner, timeout))  # one per run
                 emb_cache = EmbeddingCache(cache_dir or default_cache_dir(), name, revision) if cache and revision else None
                 bar = _bar(spec_t.name, len(missing), progress)
                 encoder = CachedEncoder(inner, emb_cache, on_encoded=lambda n, bar=bar: _bump_texts(bar, n))
