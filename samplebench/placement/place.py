@@ -110,7 +110,7 @@ def place(items: ItemModel, answer: Callable[[np.ndarray], np.ndarray], *, budge
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; one of {', '.join(STRATEGIES)}")
     rng = np.random.default_rng(seed)
-    population = np.asarray(population, dtype=np.int64)
+    population = np.unique(np.asarray(population, dtype=np.int64))  # sorted: positions are found by bisection
     values = dict(known or {})
     out = Placement(strategy=strategy, values=values)
     n_task = np.bincount(items.sample_task[population], minlength=items.n_tasks)
