@@ -46,6 +46,11 @@ def test_budget_evaluates_only_the_chosen_samples_and_a_full_run_fills_in(bench,
     assert [rnd["round"] for rnd in record["rounds"]] == list(range(len(record["rounds"])))
     est = record["estimate"]
     assert est["score_low"] <= est["score"] <= est["score_high"]
+    # replayable: the same pool, seed and answers choose the same samples in the same order
+    path = next((store / "placements").glob("baseline_bm25-*.json"))
+    r = bench("placement", "replay", path)
+    assert r.exit_code == 0, r.output
+    assert r.output.startswith("40 of 40 recorded choices replayed identically")
     # a later full evaluation computes only the rest
     r = bench("evaluate", "baseline/bm25", "--tasks", TASK, "--store", store, "--quiet")
     assert r.exit_code == 0
@@ -54,6 +59,16 @@ def test_budget_evaluates_only_the_chosen_samples_and_a_full_run_fills_in(bench,
     # and the model is now fully evaluated: nothing to do
     r = bench("evaluate", "baseline/bm25", "--tasks", TASK, "--budget", "10%", "--store", store, "--quiet")
     assert r.exit_code == 0 and "nothing to do" in r.output
+    # the replay still holds after the full evaluation; a record with another seed does not replay
+    assert bench("placement", "replay", path).exit_code == 0
+    other = json.loads(path.read_text())
+    other["seed"] = 99
+    (tmp_path / "other.json").write_text(json.dumps(other))
+    r = bench("placement", "replay", tmp_path / "other.json", "--store", store)
+    assert r.exit_code == 1 and "first difference: choice" in r.output
+    (tmp_path / "bad.json").write_text("{}")
+    r = bench("placement", "replay", tmp_path / "bad.json", "--store", store)
+    assert r.exit_code == 2 and "not a placement record" in r.output
 
 
 def test_budget_larger_than_the_selection_evaluates_everything(bench, home, tmp_path):

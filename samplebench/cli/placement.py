@@ -65,4 +65,24 @@ def simulate_cmd(budgets: tuple[int, ...], strategies: str, tasks: str | None, t
     click.echo(format_table(["budget", "strategy", "mae", "within_1", "within_2", "coverage"], rows))
 
 
+@placement_group.command("replay")
+@click.argument("record", type=click.Path(dir_okay=False, path_type=Path))
+@store_option
+def replay_cmd(record: Path, store: Path | None) -> None:
+    """Run the placement recorded in RECORD (<store>/placements/*.json) again from the store and check
+    that it chooses the same samples in the same order. Exit status 1 when a choice differs."""
+    from ..errors import SampleBenchError
+    from ..placement.budgeted import replay
+
+    if not record.is_file():
+        raise SampleBenchError(f"{record}: no such placement record", hint="see <store>/placements/")
+    rep = replay(record, store if store is not None else record.resolve().parent.parent)
+    est = rep.estimate
+    click.echo(f"{rep.n_same} of {rep.n_choices} recorded choices replayed identically; estimated score "
+               f"{est.score:.4f} [{est.score_low:.4f}, {est.score_high:.4f}], rank {est.rank} [{est.rank_low}-{est.rank_high}]")
+    if not rep.identical:
+        click.echo(f"first difference: {rep.first_difference}")
+        raise click.exceptions.Exit(1)
+
+
 COMMANDS = [placement_group]

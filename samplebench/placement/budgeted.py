@@ -135,7 +135,8 @@ def evaluate_with_budget(model: str, tasks: Sequence[str] | None = None, *, tag:
     record: dict[str, Any] = {
         "model": name, "tasks": [s.name for s in specs], "metrics": data.metrics, "budget": limit,
         "rank_width": rank_width, "strategy": strategy, "seed": seed, "level": level, "round_size": round_size,
-        "pool_models": pool.models, "n_selection": n_selection, "known_before": len(known), "rounds": [],
+        "pool_models": pool.models, "n_selection": n_selection, "known": [[pool.tasks[pool.sample_task[j]], pool.sample_ids[j]] for j in sorted(known)],
+        "task_samples": ids, "rounds": [],
     }
     by_spec = {s.name: s for s in specs}
 
@@ -175,6 +176,70 @@ def evaluate_with_budget(model: str, tasks: Sequence[str] | None = None, *, tag:
     report.n_evaluated += placed.n_evaluated - len(known)
     line(f"stopped: {placed.stop_reason}")
     return report
+
+
+@dataclass
+class Replay:
+    """A placement record replayed against the store: how many choices came out the same."""
+
+    record: Path
+    n_choices: int
+    n_same: int
+    first_difference: str | None
+    estimate: Estimate
+
+    @property
+    def identical(self) -> bool:
+        return self.first_difference is None
+
+
+def replay(record_path: str | Path, store=None) -> Replay:
+    """Run a recorded placement again from the store — the same pool models, the values the model
+    already had, its stored values as answers, the same strategy, budget, rounds and seed — and
+    compare each round's choices with the record's."""
+    from ..results import ResultStore
+    from .source import read_pool
+
+    record_path = Path(record_path)
+    try:
+        rec = json.loads(record_path.read_text(encoding="utf-8"))
+        model, tasks = rec["model"], rec["tasks"]
+        pool_models, known_keys = rec["pool_models"], {tuple(k) for k in rec["known"]}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SampleBenchError(f"{record_path}: not a placement record ({type(exc).__name__}: {exc})",
+                               hint="placement records are written to <store>/placements/ by bench evaluate --budget") from None
+    store = store if isinstance(store, ResultStore) else ResultStore(store)
+    data = read_pool(store, tasks, target=model, task_samples=rec.get("task_samples"), models=pool_models)
+    pool = data.pool
+    missing = sorted(set(pool_models) - set(pool.models))
+    if missing:
+        raise SampleBenchError(f"{record_path}: the store no longer has pool model(s) {', '.join(missing[:5])}")
+    key = {(pool.tasks[t], sid): j for j, (t, sid) in enumerate(zip(pool.sample_task, pool.sample_ids, strict=True))}
+    stored = data.known
+    known = {key[k]: stored[key[k]] for k in known_keys if k in key and key[k] in stored}
+    recorded = [(s["task"], s["sample_id"]) for r in rec["rounds"] for s in r["samples"]]
+
+    def answer(chosen: np.ndarray) -> np.ndarray:
+        return np.array([stored.get(int(j), np.nan) for j in chosen])
+
+    items = fit_items(pool)
+    placed = place(items, answer, budget=rec["budget"], population=np.arange(pool.n_samples),
+                   pool_rank_scores=pool.rank_scores(), higher_is_better=pool.higher_is_better,
+                   strategy=rec["strategy"], rank_width=rec.get("rank_width"), round_size=rec.get("round_size"),
+                   known=known, level=rec.get("level", 0.9), seed=rec.get("seed", 0))
+    again = [(pool.tasks[pool.sample_task[c.sample]], pool.sample_ids[c.sample]) for c in placed.choices]
+    same = 0
+    for a, b in zip(recorded, again, strict=False):
+        if a != b:
+            break
+        same += 1
+    diff = None
+    if same < max(len(recorded), len(again)):
+        a = recorded[same] if same < len(recorded) else None
+        b = again[same] if same < len(again) else None
+        diff = f"choice {same + 1}: recorded {a}, replayed {b}"
+    return Replay(record=record_path, n_choices=len(recorded), n_same=same, first_difference=diff,
+                  estimate=placed.estimate)
 
 
 def _values_by_key(store, model: str, metrics: dict[str, str], keys: set[tuple[str, str]]) -> dict[tuple[str, str], float]:

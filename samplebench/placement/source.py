@@ -50,17 +50,19 @@ def main_metrics(store, tasks: Sequence[str], present: Mapping[str, set[str]]) -
 
 
 def read_pool(store, tasks: Sequence[str], *, target: str | None = None,
-              task_samples: Mapping[str, Sequence[str]] | None = None) -> PoolData:
+              task_samples: Mapping[str, Sequence[str]] | None = None, models: Sequence[str] | None = None) -> PoolData:
     """The pool of every model but `target` on `tasks` (main metrics), in one scan of `store`.
 
     Samples are those any model has a value on, plus `task_samples` (every sample of each task, when
-    the caller knows them: a new model may be placed on samples no pool model has)."""
+    the caller knows them: a new model may be placed on samples no pool model has). `models` limits
+    the pool to those models (a replay uses the pool a placement had)."""
     import pyarrow.compute as pc
 
     tasks = list(dict.fromkeys(tasks))
     cols = ["model", "task", "sample_id", "metric", "value"]
     has_group = "group" in store.column_names()
-    table = store.scan(tasks=tasks, columns=cols + (["group"] if has_group else []))
+    wanted_models = None if models is None else sorted({*models, *([target] if target else [])})
+    table = store.scan(tasks=tasks, models=wanted_models, columns=cols + (["group"] if has_group else []))
     if has_group:
         table = table.filter(pc.is_null(table["group"]))
     t_code, t_dict = _codes(table["task"])
