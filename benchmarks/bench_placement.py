@@ -5,6 +5,10 @@ seeded 2PL model (known truth) with two tasks; the peer in the same run is the u
 strategy alone (`--strategy random`), which needs no item model beyond the shared fit.
 
 Run: flock /tmp/heavy.lock pytest benchmarks/bench_placement.py -m slow -s
+
+Measured (2 cores, 2026-12-01): adaptive+random 27.5 s, random alone 18.5 s (ratio 1.49), both
+including the store read (10M rows) and the item-model fit; adaptive MAE 0.0276 / within 2 ranks
+0.235 / coverage 0.935, random 0.0352 / 0.14 / 0.89 (200 close models: ranks are dense).
 """
 
 from __future__ import annotations
