@@ -301,8 +301,8 @@ def evaluate(
                             cache_dir=cache_dir, command=command, model_registry=model_registry,
                             shard_size=shard_size, retry_errors=retry_errors, timeout=timeout)
     return evaluate_local(model, specs, store=store, limit=limit, batch_size=batch_size, cache=cache,
-                           cache_dir=cache_dir, progress=progress, command=command, model_registry=model_registry,
-                           shard_rows=shard_rows, log=log, retry_errors=retry_errors, timeout=timeout)
+                          cache_dir=cache_dir, progress=progress, command=command, model_registry=model_registry,
+                          shard_rows=shard_rows, log=log, retry_errors=retry_errors, timeout=timeout)
 
 
 def model_identity(model: Any) -> tuple[str, ModelSpec | None, Any]:
@@ -334,18 +334,16 @@ def evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, b
     say = log or (lambda msg: print(msg, file=sys.stderr))
     t_start = time.perf_counter()
     name, spec, adapter = model_identity(model) if not isinstance(model, str) else _resolve_named(model, model_registry)
-    built: dict[str, Any] = {"adapter": adapter}
-    if adapter is not None and timeout is not None and hasattr(adapter, "timeout"):
-        adapter.timeout = float(timeout)
+    built: dict[str, Any] = {"adapter": adapter, "limited": None}
 
     def get_adapter():
         if built["adapter"] is None:
             from .models import load_model
 
             built["adapter"] = load_model(spec)
-            if timeout is not None and hasattr(built["adapter"], "timeout"):
-                built["adapter"].timeout = float(timeout)
-        return built["adapter"]
+        if built["limited"] is None:  # one per run: a watchdog remembers a hung call
+            built["limited"] = _time_limited(built["adapter"], timeout)
+        return built["limited"]
 
     meta: dict[str, Any] = {"model": name, "limit": limit, "batch_size": batch_size, "task_scores": {}}
     writer = _Writer(store, command, {s.name: metric_info_for(s) for s in specs}, meta, shard_rows)
@@ -393,10 +391,6 @@ def evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, b
             if missing:
                 inner = get_adapter()
                 revision = getattr(inner, "revision", None)
-                if timeout is not None and not hasattr(inner, "timeout"):  # an in-process model: a watchdog
-                    from .worker import CallDeadline
-
-                    inner = built.setdefault("guarded", CallDeadline(inner, timeout))  # one per run
                 emb_cache = EmbeddingCache(cache_dir or default_cache_dir(), name, revision) if cache and revision else None
                 bar = _bar(spec_t.name, len(missing), progress)
                 encoder = CachedEncoder(inner, emb_cache, on_encoded=lambda n, bar=bar: _bump_texts(bar, n))
@@ -463,6 +457,19 @@ def evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, b
         for line in t.input_error_lines():
             say(line)
     return report
+
+
+def _time_limited(model: Any, timeout: float | None) -> Any:
+    """`model` with every call limited to `timeout` seconds: its own limit where it has one
+    (endpoints, Python callables), else a watchdog thread per call (`CallDeadline`)."""
+    if timeout is None:
+        return model
+    if hasattr(model, "timeout"):
+        model.timeout = float(timeout)
+        return model
+    from .worker import CallDeadline
+
+    return CallDeadline(model, timeout)
 
 
 def _ids_file(task: str, trev: str) -> Path:
