@@ -338,18 +338,16 @@ def evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, b
     say = log or (lambda msg: print(msg, file=sys.stderr))
     t_start = time.perf_counter()
     name, spec, adapter = model_identity(model) if not isinstance(model, str) else _resolve_named(model, model_registry)
-    built: dict[str, Any] = {"adapter": adapter}
-    if adapter is not None and timeout is not None and hasattr(adapter, "timeout"):
-        adapter.timeout = float(timeout)
+    built: dict[str, Any] = {"adapter": adapter, "limited": None}
 
     def get_adapter():
         if built["adapter"] is None:
             from .models import load_model
 
             built["adapter"] = load_model(spec)
-            if timeout is not None and hasattr(built["adapter"], "timeout"):
-                built["adapter"].timeout = float(timeout)
-        return built["adapter"]
+        if built["limited"] is None:  # one per run: a watchdog remembers a hung call
+            built["limited"] = _time_limited(built["adapter"], timeout)
+        return built["limited"]
 
     meta: dict[str, Any] = {"model": name, "limit": limit, "batch_size": batch_size, "task_scores": {}}
     writer = _Writer(store, command, {s.name: metric_info_for(s) for s in specs}, meta, shard_rows)
@@ -397,10 +395,6 @@ def evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, b
             if missing:
                 inner = get_adapter()
                 revision = getattr(inner, "revision", None)
-                if timeout is not None and not hasattr(inner, "timeout"):  # an in-process model: a watchdog
-                    from .worker import CallDeadline
-
-                    inner = built.setdefault("guarded", CallDeadline(inner, timeout))  # one per run
                 emb_cache = EmbeddingCache(cache_dir or default_cache_dir(), name, revision) if cache and revision else None
                 bar = _bar(spec_t.name, len(missing), progress)
                 encoder = CachedEncoder(inner, emb_cache, on_encoded=lambda n, bar=bar: _bump_texts(bar, n))
@@ -481,6 +475,19 @@ def list_sample_ids(spec: TaskSpec) -> list[str]:
         ids = ev.sample_ids(ev.load())
         remember_sample_ids(spec.name, trev, ids)
     return ids
+
+
+def _time_limited(model: Any, timeout: float | None) -> Any:
+    """`model` with every call limited to `timeout` seconds: its own limit where it has one
+    (endpoints, Python callables), else a watchdog thread per call (`CallDeadline`)."""
+    if timeout is None:
+        return model
+    if hasattr(model, "timeout"):
+        model.timeout = float(timeout)
+        return model
+    from .worker import CallDeadline
+
+    return CallDeadline(model, timeout)
 
 
 def _ids_file(task: str, trev: str) -> Path:
