@@ -38,7 +38,9 @@ def task_score_table(ev: Evidence) -> tuple[list[tuple[str, str]], np.ndarray, n
     count = np.bincount(key, minlength=n_c * n).reshape(n_c, n)
     with np.errstate(invalid="ignore", divide="ignore"):
         table = np.where(count > 0, total / np.maximum(count, 1), np.nan)
-    labels = [(ev.tasks[int(c) // n_m], ev.metrics[int(c) % n_m]) for c in used]
+    tasks = ev.tasks or ["task"]  # evidence built without vocabularies: one unnamed task and metric
+    metrics = ev.metrics or ["score"]
+    labels = [(tasks[int(c) // n_m], metrics[int(c) % n_m]) for c in used]
     sign = np.array([1.0 if ev.higher_is_better.get(lab, True) else -1.0 for lab in labels])
     return labels, table, sign
 
