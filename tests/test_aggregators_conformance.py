@@ -28,7 +28,7 @@ def _two_tasks():
     rng = np.random.default_rng(5)
     b = EvidenceBuilder([f"m{i}" for i in range(5)], tasks=["t0", "t1"], metrics=["acc"])
     for t in range(2):
-        for s in range(40):
+        for _ in range(40):
             keep = np.flatnonzero(rng.random(5) < 0.8)
             vals = np.round(np.arange(5, 0, -1)[keep] * (1 + t * 9) + rng.normal(scale=3, size=keep.size))
             b.add_ballots(np.zeros(keep.size, np.int64), keep, vals, sample_task=t)
