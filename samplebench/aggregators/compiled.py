@@ -14,10 +14,12 @@ only on the input and the iterate, so a given input always takes the same path.
 
 from __future__ import annotations
 
+import sys
 import threading
 
 MIN_MEASUREMENTS = 500_000
 _LOCK = threading.Lock()
+_ANNOUNCED = False
 
 
 def wanted(n_measurements: int) -> bool:
@@ -30,5 +32,23 @@ def call(name: str, *args):
     the process when two Python threads enter parallel code at once (bootstrap with n_jobs > 1)."""
     from . import kernels
 
+    kernel = getattr(kernels, name)
     with _LOCK:
-        return getattr(kernels, name)(*args)
+        _announce_compilation(kernel)
+        return kernel(*args)
+
+
+def _announce_compilation(kernel) -> None:
+    """Say once per process, on stderr, when a kernel is about to be compiled: it has no compiled
+    copy in this process nor a valid one in numba's on-disk cache (the first run after an install,
+    or after the kernels changed). Reads numba's cache index; if that ever fails, says nothing."""
+    global _ANNOUNCED
+    if _ANNOUNCED or kernel.signatures:
+        return
+    try:
+        cached = bool(kernel._cache._cache_file._load_index())
+    except Exception:  # a numba version with another cache layout: no message rather than a wrong one
+        return
+    if not cached:
+        _ANNOUNCED = True
+        print("compiling kernels, once per install, ~20 s", file=sys.stderr, flush=True)
