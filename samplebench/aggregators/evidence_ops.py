@@ -23,14 +23,16 @@ from .evidence import Evidence, EvidenceBuilder
 
 
 def competition_ranks(scores: np.ndarray, lower_is_better: bool) -> np.ndarray:
-    """Competition ranks ("min"): tied scores share the smaller rank; NaN -> 0 (unranked)."""
-    from scipy.stats import rankdata
-
+    """Competition ranks ("min"): tied scores (equal to 12 decimals) share the smaller rank;
+    NaN -> 0 (unranked). numpy only: scipy.stats costs ~0.5 s to import."""
     out = np.zeros(scores.size, np.int64)
-    ok = ~np.isnan(scores)
-    if ok.any():
-        key = scores[ok] if lower_is_better else -scores[ok]
-        out[ok] = rankdata(np.round(key, 12), method="min").astype(np.int64)
+    ok = np.flatnonzero(~np.isnan(scores))
+    if ok.size:
+        key = np.round(scores[ok] if lower_is_better else -scores[ok], 12)
+        order = np.argsort(key, kind="stable")
+        k = key[order]
+        first = np.r_[True, k[1:] != k[:-1]]
+        out[ok[order]] = np.maximum.accumulate(np.where(first, np.arange(1, k.size + 1), 0))
     return out
 
 

@@ -577,13 +577,13 @@ def _newton_diag(f: Objective, x0: np.ndarray, alpha: float, tol: float, max_ite
 def _maximise(f: Objective, x0: np.ndarray, alpha: float, tol: float, max_iter: int
               ) -> tuple[np.ndarray, int, float, float]:
     """Diagonal Newton, then L-BFGS if it stalls: (theta with mean 0, iterations, loglik, gradient norm)."""
-    from scipy.optimize import minimize
-
     x, iters, ok, ll, gnorm = _newton_diag(f, x0, alpha, tol, max_iter)
     if _TRACE is not None:
         _TRACE.append({"stride": f.stride, "members": f.ev.n_measurements // f.stride, "newton_iterations": iters,
                        "converged": ok})
     if not ok:
+        from scipy.optimize import minimize  # only when Newton stalls (its import costs ~0.1 s)
+
         def negative(v: np.ndarray) -> tuple[float, np.ndarray]:
             ll, grad, _ = f(v, alpha)
             return -ll / f.scale, -grad / f.scale
