@@ -119,6 +119,8 @@ class Plan:
 
     ev: Evidence
     active: np.ndarray
+    n_samples: np.ndarray  # per model: ballots + judgements it is in
+    n_comparisons: np.ndarray  # per model: co-members over its ballots + judgements
     comps: list[list[int]]
     groups: list[list[int]]
     interval: str
@@ -143,7 +145,8 @@ def _plan(evidence: Evidence, m: Method, params: dict[str, Any], o: FitOptions) 
     if ev.n_models == 0 or (ev.n_measurements == 0 and ev.n_pairs == 0):
         raise SampleBenchError("no measurements to aggregate in the selection",
                                hint="check --models/--tasks/--tag/--metrics against `bench results list`")
-    active = ev.samples_per_model() > 0
+    n_samples, n_comparisons = ev.model_counts()
+    active = n_samples > 0
     dropped = [ev.models[i] for i in np.flatnonzero(~active)]
     if dropped:
         notes.append(f"left out (no measurement in the selection): {', '.join(dropped)}")
@@ -175,7 +178,7 @@ def _plan(evidence: Evidence, m: Method, params: dict[str, Any], o: FitOptions) 
                          "the intervals have zero width; resample='tasks' (--resample tasks) asks instead how the "
                          "ranking depends on which tasks were included")
     groups = comps if (len(comps) > 1 and caps.needs_connected) else [list(np.flatnonzero(active))]
-    return Plan(ev, active, comps, groups, interval, notes)
+    return Plan(ev, active, n_samples, n_comparisons, comps, groups, interval, notes)
 
 
 def _interval_kind(m: Method, ev: Evidence, o: FitOptions) -> str:
@@ -265,7 +268,7 @@ def _assemble(plan: Plan, parts: list[ComponentFit], m: Method, used: dict[str, 
         if len(parts) > 1:
             component_of.update({ev.models[i]: c for i in idx})
     lower = parts[0].out.lower_is_better
-    n_samp, n_comp = ev.samples_per_model(), ev.comparisons_per_model()
+    n_samp, n_comp = plan.n_samples, plan.n_comparisons
     won, lost = win_loss_presence(ev, plan.active)
     has_ci = plan.interval != "none"
     models = [RankedModel(

@@ -124,6 +124,12 @@ class Evidence:
         """Pairs each model takes part in: co-members of its ballots plus explicit battles."""
         return self._memberships()[1] + self._pair_counts()
 
+    def model_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """(`samples_per_model()`, `comparisons_per_model()`) in one pass over the members."""
+        n_in, others = self._memberships()
+        pairs = self._pair_counts()
+        return n_in + pairs, others + pairs
+
     def _memberships(self) -> tuple[np.ndarray, np.ndarray]:
         """(ballots each model is in, co-members summed over them)."""
         from . import compiled

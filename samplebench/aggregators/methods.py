@@ -167,6 +167,11 @@ def _never(wins: np.ndarray, losses: np.ndarray, present: np.ndarray) -> list[st
     return []
 
 
+def _present(ev: Evidence) -> np.ndarray:
+    """Models with at least one measurement or judgement."""
+    return np.bincount(np.r_[ev.member_model, ev.pair_a, ev.pair_b].astype(np.intp), minlength=ev.n_models) > 0
+
+
 def _plackett_luce(ev: Evidence, *, alpha: float, tol: float, max_iter: int, direction: str) -> MethodOutput:
     from .plackett_luce import fit_pl
 
@@ -174,7 +179,7 @@ def _plackett_luce(ev: Evidence, *, alpha: float, tol: float, max_iter: int, dir
     diag = FitDiagnostics(converged=fit.converged, iterations=fit.iterations, loglik=fit.loglik,
                           grad_norm=fit.grad_norm, direction=direction)
     return MethodOutput(fit.theta, scale=f"log-strength (PL {direction}, mean 0)", diagnostics=diag,
-                        notes=_never(*fit.choices(), ev.samples_per_model() > 0),
+                        notes=_never(*fit.choices(), _present(ev)),
                         covariance=fit.covariance, variance=fit.variance_diagonal)
 
 
