@@ -150,3 +150,19 @@ def test_rank_intervals_cover_the_true_rank_with_very_sparse_models(ci):
     overall, sparse = _coverage(ci, range(6))
     assert overall >= 0.93
     assert sparse >= 0.93
+
+
+def test_the_leaderboard_table_flags_the_newcomer(tmp_path):
+    from samplebench.leaderboards import build_leaderboard
+    from samplebench.registry.leaderboard_spec import leaderboard_spec_from_dict
+    from samplebench.results import ResultStore
+
+    rows = pq.read_table(_newcomer_file(tmp_path)).to_pylist()
+    store = ResultStore(tmp_path / "store")
+    store.append([{**r, "error": None} for r in rows])
+    spec = leaderboard_spec_from_dict({"name": "new", "title": "Newcomer"})
+    b = build_leaderboard(spec, store, tmp_path / "out")
+    table = {r["model"]: r for r in b.table.to_pylist()}
+    assert table["newcomer"]["never_lost"] and not table["newcomer"]["never_won"]
+    assert not any(r["never_lost"] or r["never_won"] for m, r in table.items() if m != "newcomer")
+    assert table["newcomer"]["rank_ci_high"] - table["newcomer"]["rank_ci_low"] >= 3
