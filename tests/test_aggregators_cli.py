@@ -117,8 +117,10 @@ def test_ten_thousand_models_with_two_samples_each(bench, tmp_path):
                              "sample_id": [f"s{s}" for s in np.arange(2 * n) // 10], "metric": ["acc"] * (2 * n),
                              "value": v}), f)
     t0 = time.perf_counter()
-    r = json.loads(bench("aggregate", "--input", f, "--json").output)
+    res = bench("aggregate", "--input", f, "--json")
     assert time.perf_counter() - t0 < 60
+    r = json.loads(res.stdout)
+    assert "plackett-luce: fitting 10,000 models" in res.stderr  # progress for a large, sparse problem
     assert len(r["models"]) == n and r["diagnostics"]["ci_method"] == "fisher-diagonal"
     assert r["diagnostics"]["converged"]
     widths = [m["rank_ci"][1] - m["rank_ci"][0] for m in r["models"]]
@@ -166,3 +168,15 @@ def test_the_leaderboard_table_flags_the_newcomer(tmp_path):
     assert table["newcomer"]["never_lost"] and not table["newcomer"]["never_won"]
     assert not any(r["never_lost"] or r["never_won"] for m, r in table.items() if m != "newcomer")
     assert table["newcomer"]["rank_ci_high"] - table["newcomer"]["rank_ci_low"] >= 3
+
+
+def test_large_fits_report_their_stages_on_stderr(monkeypatch, capsys):
+    import samplebench.aggregators.api as api
+
+    monkeypatch.setattr(api, "PROGRESS_MODELS", 5)
+    values, _ = onebench_sim(8, 200, 0.2, seed=0)
+    fit(evidence_from_matrix(values), "plackett-luce", progress=True)
+    err = capsys.readouterr().err
+    assert "plackett-luce: fitting 8 models on" in err and "intervals" in err
+    fit(evidence_from_matrix(values), "plackett-luce")
+    assert capsys.readouterr().err == ""

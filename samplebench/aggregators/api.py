@@ -211,8 +211,21 @@ class ComponentFit:
     rank_hi: np.ndarray
 
 
+PROGRESS_MEASUREMENTS, PROGRESS_MODELS = 1_000_000, 2_000  # from these sizes on, stages go to stderr
+
+
+def _stage(o: FitOptions, ev: Evidence, what: str) -> None:
+    """One progress line on stderr for a large fit (`progress=True`, as `bench aggregate` sets)."""
+    if o.progress and (ev.n_measurements >= PROGRESS_MEASUREMENTS or ev.n_models >= PROGRESS_MODELS):
+        import sys
+        import time
+
+        print(f"[{time.strftime('%H:%M:%S')}] {what}", file=sys.stderr, flush=True)
+
+
 def _fit_component(plan: Plan, comp: list[int], m: Method, params: dict[str, Any], o: FitOptions) -> ComponentFit:
     ev = plan.ev
+    _stage(o, ev, f"{m.name}: fitting {len(comp):,} models on {ev.n_measurements:,} measurements")
     comp_arr = np.asarray(comp, np.int64)
     whole = len(plan.groups) == 1
     sub = ev if whole else ev.restrict_models([ev.models[i] for i in comp])
@@ -225,6 +238,7 @@ def _fit_component(plan: Plan, comp: list[int], m: Method, params: dict[str, Any
     nan = np.full(k, np.nan)
     lo, hi, rlo, rhi = nan, nan.copy(), np.zeros(k, np.int64), np.zeros(k, np.int64)
     if plan.interval in INTERVAL_KINDS and k > 1:
+        _stage(o, ev, f"{m.name}: {plan.interval} intervals")
         a, b, c, d = wald_intervals(s, on, o.confidence, o.seed, factor=out.factor,
                                     lower_is_better=out.lower_is_better, **out.interval_source(plan.interval))
         lo, hi, rlo, rhi = a[local], b[local], c[local], d[local]
