@@ -102,12 +102,12 @@ def test_all_tied_data_gives_one_shared_rank(method):
 
 
 def test_kemeny_beyond_the_exhaustive_limit_ties_zero_margin_neighbours():
-    """13 candidates (integer programme): two candidates nobody separates share a position."""
+    """17 candidates (integer programme): two candidates nobody separates share a position."""
     rng = np.random.default_rng(0)
-    values = np.tile(np.arange(13, dtype=float), (9, 1)) + rng.normal(scale=0.1, size=(9, 13))
+    values = np.tile(np.arange(17, dtype=float), (9, 1)) + rng.normal(scale=0.1, size=(9, 17))
     values[:, 5] = values[:, 6]  # c5 and c6 always tied
     r = fit(evidence_from_matrix(values), "kemeny")
     assert r.diagnostics.kemeny_solver == "milp" and r.diagnostics.kemeny_exact
     bm = r.by_model()
     assert bm["m005"].rank == bm["m006"].rank
-    assert len({m.rank for m in r.models}) == 12
+    assert len({m.rank for m in r.models}) == 16

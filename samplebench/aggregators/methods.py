@@ -324,7 +324,7 @@ METHODS: dict[str, Method] = {
         Method("schulze", _schulze, "Schulze beatpath (link strength: margin or winning votes)",
                (Param("strength", "margin", "link strength of a majority", kind=str, choices=("margin", "winning")),)),
         Method("ranked-pairs", _ranked_pairs, "Tideman ranked pairs (margins)"),
-        Method("kemeny", _kemeny, "Kemeny-Young: exact (exhaustive up to 12 candidates, then integer programming "
+        Method("kemeny", _kemeny, "Kemeny-Young: exact (exhaustive up to 16 candidates, then integer programming "
                "with scipy milp up to exact_limit); models that lead some optimal order share the first rank",
                (Param("exact_limit", 30, "largest number of candidates solved exactly", kind=int, low=0),
                 Param("time_limit", 60.0, "seconds for the integer programme", low=0.0, low_open=True))),

@@ -92,7 +92,7 @@ class KemenyResult:
     position: np.ndarray | None = None  # per candidate: the best position it holds in an optimal order
 
 
-EXHAUSTIVE_LIMIT = 12  # candidates up to which every optimal order is found (2^n subsets x n)
+EXHAUSTIVE_LIMIT = 16  # candidates up to which every optimal order is found (2^n subsets x n: 0.3 s at 16)
 
 
 def kemeny_agreement(above: np.ndarray, order: list[int]) -> float:
