@@ -41,6 +41,12 @@ def _scores(r):
 
 
 def test_no_method_parameter_shares_a_name_with_a_fit_option():
+    import dataclasses
+
+    from samplebench.aggregators.api import FitOptions
+    from samplebench.cli.aggregate import _OPTION_PARAMS
+
+    assert set(FIT_OPTIONS) == {f.name for f in dataclasses.fields(FitOptions)} == _OPTION_PARAMS
     for m in METHODS.values():
         assert not {p.name for p in m.params} & set(FIT_OPTIONS), m.name
     with pytest.raises(ValueError, match="clash"):
