@@ -180,3 +180,21 @@ def test_large_fits_report_their_stages_on_stderr(monkeypatch, capsys):
     assert "plackett-luce: fitting 8 models on" in err and "intervals" in err
     fit(evidence_from_matrix(values), "plackett-luce")
     assert capsys.readouterr().err == ""
+
+
+def test_means_of_values_near_the_float_limit_stay_finite():
+    values = np.array([[1e308, 0.0, 5e307, -1e308], [1e308, 1.0, 5e307, -1e308]])
+    for method in ("mean", "normalized-mean"):
+        r = fit(evidence_from_matrix(values), method)
+        assert all(np.isfinite(m.score) for m in r.models), method
+        assert r.order() == ["m000", "m002", "m001", "m003"]
+
+
+def test_a_model_whose_every_value_is_an_error_is_named(bench, tmp_path):
+    f = tmp_path / "errors.parquet"
+    pq.write_table(pa.table({"model": ["a", "b", "c", "a", "b", "c"], "task": ["t"] * 6,
+                             "sample_id": ["s0", "s0", "s0", "s1", "s1", "s1"], "metric": ["acc"] * 6,
+                             "value": [1.0, 0.0, None, 0.0, 1.0, None]}), f)
+    r = json.loads(bench("aggregate", "--input", f, "--json").stdout)
+    assert {m["model"] for m in r["models"]} == {"a", "b"}
+    assert any("c" in n and "left out" in n for n in r["diagnostics"]["notes"])

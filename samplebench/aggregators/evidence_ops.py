@@ -28,7 +28,9 @@ def competition_ranks(scores: np.ndarray, lower_is_better: bool) -> np.ndarray:
     out = np.zeros(scores.size, np.int64)
     ok = np.flatnonzero(~np.isnan(scores))
     if ok.size:
-        key = np.round(scores[ok] if lower_is_better else -scores[ok], 12)
+        key = scores[ok] if lower_is_better else -scores[ok]
+        small = np.abs(key) < 1e290  # rounding multiplies by 1e12: beyond, it would overflow to inf
+        key = np.where(small, np.round(np.where(small, key, 0.0), 12), key)
         order = np.argsort(key, kind="stable")
         k = key[order]
         first = np.r_[True, k[1:] != k[:-1]]
