@@ -334,6 +334,35 @@ def test_crash_while_publishing_an_import_leaves_no_duplicates(tmp_path, when):
     assert not list((store / "_staging").glob("*"))
 
 
+DIE_WHILE_ASSEMBLING = """
+import os, sys
+from pathlib import Path
+from samplebench.results import RunWriter, ResultStore
+from samplebench.results.io import import_file
+real_write = RunWriter.write
+def write_then_die(self, *a, **k):
+    real_write(self, *a, **k)
+    os._exit(9)
+RunWriter.write = write_then_die
+import_file(ResultStore(sys.argv[1]), Path(sys.argv[2]), "parquet")
+"""
+
+
+def test_import_killed_while_assembling_leaves_nothing_visible_and_check_cleans_up(bench, home, tmp_path):
+    src = tmp_path / "in.parquet"
+    pq.write_table(rows(n=100), src)
+    store = ResultStore()
+    crash = subprocess.run([sys.executable, "-c", DIE_WHILE_ASSEMBLING, str(store.root), str(src)], capture_output=True)
+    assert crash.returncode == 9, crash.stderr
+    assert store.runs() == [] and store.scan().num_rows == 0
+    (left,) = (store.root / "_staging").iterdir()
+    r = bench("results", "check")
+    assert r.exit_code == 0 and f"note: {left} is the unpublished part of an import" in r.output
+    r = bench("results", "check", "--quarantine")
+    assert r.exit_code == 0 and f"removed {left}" in r.output and not left.exists()
+    assert "imported 100" in bench("results", "import", "--format", "parquet", src).output
+
+
 def test_results_list_counts_cells_not_superseded_rows(bench, home):
     """Item 4: rows that later runs replaced are not counted as cells."""
     s = ResultStore()

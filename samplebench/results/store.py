@@ -206,6 +206,7 @@ class ResultStore:
         staging = self.root / "_staging" / record.run_id
         writer = RunWriter(self, record, root=staging)
         try:
+            writer.save()  # into the staging folder: says whose it is, should this process die
             for kind, table in tables:
                 writer.write(table, kind=kind, where=source)
             with self._import_lock():
@@ -511,10 +512,29 @@ class ResultStore:
                 report.orphans += sorted(str(e.path) for e in os.scandir(base)
                                          if e.is_dir() and not e.name.startswith((".", "_")) and e.name not in named)
         report.interrupted = [r.run_id for r in runs if r.state() == "interrupted"]
-        if quarantine and any(r.kind == "import" and r.status == "publishing" for r in runs):
+        if quarantine:
             with self._import_lock():
                 report.repaired = self._recover_imports()
+                for d in self._dead_staging():
+                    shutil.rmtree(d, ignore_errors=True)
+                    report.repaired.append(f"removed {d}: the unpublished part of an import whose process died")
+        else:
+            report.leftovers = [str(d) for d in self._dead_staging()]
         return report
+
+    def _dead_staging(self) -> list[Path]:
+        """Staging folders of imports whose process died before publishing (never read; only disk)."""
+        base = self.root / "_staging"
+        dead = []
+        for d in sorted(base.iterdir()) if base.is_dir() else []:
+            try:
+                rec = RunRecord.load(d / "runs" / f"{d.name}.json")
+            except (OSError, ValueError):
+                continue  # no manifest yet (or foreign): leave it alone
+            published = self.root / "runs" / f"{d.name}.json"
+            if rec.state() == "interrupted" and not published.exists():
+                dead.append(d)
+        return dead
 
 
 # pyarrow converts Python and NumPy values (`pa.array`, `pa.scalar`, `to_numpy`) through a check
@@ -565,6 +585,7 @@ class StoreCheck:
         self.quarantined: list[str] = []
         self.orphans: list[str] = []
         self.interrupted: list[str] = []
+        self.leftovers: list[str] = []
         self.repaired: list[str] = []
 
     @property
@@ -575,15 +596,18 @@ class StoreCheck:
     def as_dict(self) -> dict:
         return {"store": self.store, "shards": self.shards, "rows": self.rows, "ok": self.ok,
                 "bad": [{"shard": p, "reason": r} for p, r in self.bad], "quarantined": self.quarantined,
-                "orphan_run_dirs": self.orphans, "interrupted_runs": self.interrupted, "repaired": self.repaired}
+                "orphan_run_dirs": self.orphans, "interrupted_runs": self.interrupted,
+                "dead_staging": self.leftovers, "repaired": self.repaired}
 
     def lines(self) -> list[str]:
         out = [f"bad shard: {p}: {r}" for p, r in self.bad]
         out += [f"moved aside: {q}" for q in self.quarantined]
-        out += [f"note: {o} holds shards of a run without a manifest (written before samplebench 0.x "
-                "published manifests first); its rows are read like any other" for o in self.orphans]
+        out += [f"note: {o} holds shards of a run without a manifest (left by a crash of a version "
+                "that published shards before their manifest); its rows are read like any other" for o in self.orphans]
         out += [f"note: run {r} was interrupted (its writer is gone); rows it published are kept"
                 for r in self.interrupted]
+        out += [f"note: {d} is the unpublished part of an import whose process died (never read); "
+                "--quarantine removes it" for d in self.leftovers]
         out += self.repaired
         good = self.shards - len(self.bad)
         out.append(f"{good:,} of {self.shards:,} shard(s) ok ({self.rows:,} rows) in {self.store}")
