@@ -376,6 +376,27 @@ def test_results_list_counts_cells_not_superseded_rows(bench, home):
     assert "cells: 14 (+10 superseded rows)" in out
 
 
+def test_cell_counts_match_a_full_de_duplicating_scan(tmp_path):
+    """`summary` reads pair counts from statistics and re-scans only pairs several shards share, in
+    small batches: the same numbers as de-duplicating everything at once."""
+    rng = np.random.default_rng(1)
+    s = ResultStore(tmp_path)
+    for k in range(6):
+        n = int(rng.integers(50, 400))
+        s.append(pa.table({"model": [f"m{i}" for i in rng.integers(0, 7, n)],
+                           "task": [f"t{i}" for i in rng.integers(0, 3, n)],
+                           "sample_id": [str(i) for i in rng.permutation(n)], "metric": ["acc"] * n,
+                           "value": rng.random(n)}))
+    s.append(rows("solo", n=9))  # a pair in one shard only: counted from its statistics
+    full = s.scan(columns=["model", "task"]).to_pylist()
+    raw, cells = s._cell_counts(batch_rows=100)
+    expected: dict = {}
+    for r in full:
+        expected[(r["model"], r["task"])] = expected.get((r["model"], r["task"]), 0) + 1
+    assert cells == expected and raw == s.scan(latest=False).num_rows
+    assert s.summary()["superseded_rows"] == raw - len(full) > 0
+
+
 KILLED_RUN = """
 import sys, time
 import pyarrow as pa
