@@ -381,7 +381,7 @@ def test_cell_counts_match_a_full_de_duplicating_scan(tmp_path):
     small batches: the same numbers as de-duplicating everything at once."""
     rng = np.random.default_rng(1)
     s = ResultStore(tmp_path)
-    for k in range(6):
+    for _ in range(6):
         n = int(rng.integers(50, 400))
         s.append(pa.table({"model": [f"m{i}" for i in rng.integers(0, 7, n)],
                            "task": [f"t{i}" for i in rng.integers(0, 3, n)],
