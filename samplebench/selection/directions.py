@@ -52,9 +52,7 @@ def resolve_directions(
         marked = [m for m, i in info.items() if getattr(i, "main", False) and m in present]
         if marked:  # what the runs marked (an import's main score), the registry's among several
             main[task] = spec.main_metric if spec is not None and spec.main_metric in marked else sorted(marked)[0]
-        elif spec is not None and spec.main_metric in present:
-            main[task] = spec.main_metric
-        elif spec is not None:
+        elif spec is not None and spec.main_metric in present or spec is not None:
             main[task] = spec.main_metric
         else:
             main[task] = next((m for m, i in info.items() if getattr(i, "main", False)), None)
