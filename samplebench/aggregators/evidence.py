@@ -408,8 +408,7 @@ class EvidenceBuilder:
             group, group_own, n_g = _both_codes(table["group"], self.group_index, null=-1)
         else:
             group, group_own, n_g = np.full(table.num_rows, -1, np.int64), np.zeros(table.num_rows, np.int64), 1
-        sid = pc.dictionary_encode(table["sample_id"].cast(pa.string())).combine_chunks().indices
-        sid = np.asarray(sid, np.int64)
+        sid = _sample_codes(table["sample_id"])
         # one ballot per (sample, task, metric, group), ordered by the table's own codes: the
         # order of ballots depends on this table only, not on the tables added before it
         key = ((sid * n_t + task_own) * n_k + metric_own) * n_g + group_own
@@ -462,6 +461,20 @@ class EvidenceBuilder:
             groups=list(self.groups), higher_is_better=dict(self.higher_is_better),
             pair_a=pa_, pair_b=pb_, pair_outcome=po_, pair_task=pt_, notes=list(self.notes),
         )
+
+
+def _sample_codes(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Integer codes of the sample ids: a dictionary column's own codes (its chunks' dictionaries
+    unified, no string copied), else those of a fresh encoding (order of first appearance)."""
+    if isinstance(col, pa.ChunkedArray) and pa.types.is_dictionary(col.type):
+        col = col.unify_dictionaries().combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    if not pa.types.is_dictionary(col.type):
+        col = pc.dictionary_encode(col.cast(pa.string()))
+        if isinstance(col, pa.ChunkedArray):
+            col = col.combine_chunks()
+    if col.indices.null_count:
+        raise SampleBenchError("a measurement has an empty sample_id")
+    return np.asarray(col.indices, np.int64)
 
 
 def _codes(col: pa.ChunkedArray | pa.Array, index_of, null: int | None = None) -> np.ndarray:
