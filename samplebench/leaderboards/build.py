@@ -111,23 +111,16 @@ def _coverage(ev) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _task_means(ev) -> tuple[dict[tuple[int, int], np.ndarray], dict[str, list[str]]]:
-    """Mean raw value per model for each (task, metric) used, and the metrics used per task."""
-    n_m, n_t, n_k = ev.n_models, max(len(ev.tasks), 1), max(len(ev.metrics), 1)
-    ms = ev.member_sample()
-    if ms.size == 0:
-        return {}, {}
-    key = (ev.sample_task[ms].astype(np.int64) * n_k + ev.sample_metric[ms]) * n_m + ev.member_model
-    sums = np.bincount(key, weights=ev.member_value, minlength=n_t * n_k * n_m).reshape(n_t, n_k, n_m)
-    counts = np.bincount(key, minlength=n_t * n_k * n_m).reshape(n_t, n_k, n_m)
+    """Mean raw value per model for each (task, metric) used (`aggregators.task_score_table`), and
+    the metrics used per task."""
+    from ..aggregators.baselines import task_score_table
+
+    labels, table, _ = task_score_table(ev)
     out: dict[tuple[int, int], np.ndarray] = {}
     used: dict[str, list[str]] = {}
-    for t in range(len(ev.tasks)):
-        for k in range(len(ev.metrics)):
-            if counts[t, k].sum() == 0:
-                continue
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out[(t, k)] = np.where(counts[t, k] > 0, sums[t, k] / np.maximum(counts[t, k], 1), np.nan)
-            used.setdefault(ev.tasks[t], []).append(ev.metrics[k])
+    for (task, metric), row in zip(labels, table, strict=True):
+        out[(ev.tasks.index(task), ev.metrics.index(metric))] = row
+        used.setdefault(task, []).append(metric)
     return out, used
 
 
