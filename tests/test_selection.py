@@ -252,3 +252,10 @@ def test_file_input_reads_only_the_needed_columns_as_dictionaries(tmp_path):
     table.to_pandas().to_csv(tmp_path / "m.csv", index=False)
     c = read_file(tmp_path / "m.csv", Selection.of(models=["m1", "m2", "m3"])).chunks[0].table
     assert c.num_rows == t.num_rows and "prediction" not in c.column_names
+
+
+def test_exclude_models_drops_their_rows(mteb_store):
+    some = sorted(mteb_store.distinct("model"))[:2]
+    m = read_store(mteb_store, Selection.of(benchmark=ENG_V2, exclude_models=some))
+    left = {x for t in m.tables().values() for x in t["model"].to_pylist()}
+    assert left and not left & set(some)

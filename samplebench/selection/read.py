@@ -170,6 +170,15 @@ def _filter_metrics(table: pa.Table, use: list[str], present: list[str]) -> pa.T
     return table.filter(pc.is_in(table["metric"].cast(pa.string()), value_set=pa.array(use, pa.string())))
 
 
+def _without_models(table: pa.Table, pairs: pa.Table | None, drop) -> tuple[pa.Table, pa.Table | None]:
+    out = pa.array(list(drop), pa.string())
+    table = table.filter(pc.invert(pc.is_in(table["model"].cast(pa.string()), value_set=out)))
+    if pairs is not None and pairs.num_rows:
+        pairs = pairs.filter(pc.invert(pc.or_(pc.is_in(pairs["model_a"].cast(pa.string()), value_set=out),
+                                              pc.is_in(pairs["model_b"].cast(pa.string()), value_set=out))))
+    return table, pairs
+
+
 # -- the store --------------------------------------------------------------------------------
 def read_store(store, selection: Selection | None = None, registry=None, *, columns: list[str] | None = None
                ) -> Measurements:
@@ -201,6 +210,8 @@ def read_store(store, selection: Selection | None = None, registry=None, *, colu
         keep = pa.array(models, pa.string())
         pairs = pairs.filter(pc.and_(pc.is_in(pairs["model_a"].cast(pa.string()), value_set=keep),
                                      pc.is_in(pairs["model_b"].cast(pa.string()), value_set=keep)))
+    if sel.exclude_models:
+        table, pairs = _without_models(table, pairs, sel.exclude_models)
     rows = _by_task(table)
     pair_rows = _by_task(pairs) if pairs is not None else {}
     found = set(rows) | set(pair_rows)
