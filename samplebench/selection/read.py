@@ -179,13 +179,31 @@ def _without_models(table: pa.Table, pairs: pa.Table | None, drop) -> tuple[pa.T
     return table, pairs
 
 
+def _main_metrics_to_push(tasks: list[str] | None, info: dict, reg, all_metrics: bool) -> list[str] | None:
+    """The metrics a main-metric read needs, to push into the scan: when every selected task has a
+    main metric marked by its runs, only those (and the registry's main metrics) can vote, so
+    the other metrics' rows are never read. None (read every metric) otherwise."""
+    if all_metrics or not tasks:
+        return None
+    wanted: set[str] = set()
+    for task in tasks:
+        marked = [m for m, i in info.get(task, {}).items() if i.main]
+        if not marked:
+            return None
+        wanted.update(marked)
+        if task in reg:
+            wanted.add(reg.get(task).main_metric)
+    return sorted(wanted)
+
+
 # -- the store --------------------------------------------------------------------------------
 def read_store(store, selection: Selection | None = None, registry=None, *, columns: list[str] | None = None
                ) -> Measurements:
     """The selection's measurements from `store` (a ResultStore or its folder), in one scan.
 
     `columns`: measurement columns to read (default: all, detail columns included); the key and
-    evidence columns are always read. Tasks come in the order asked for, else sorted. A task
+    evidence columns are always read. When every selected task has a main metric marked by its
+    runs and the selection asks for main metrics, only those metrics are read. Tasks come in the order asked for, else sorted. A task
     asked for by name (or tag) with no results in the store is an error; a benchmark's task
     without results is noted. Metric choice and directions: see `directions`. A metric whose
     direction nobody declared does not vote beside metrics of known direction; a task with no
@@ -203,8 +221,9 @@ def read_store(store, selection: Selection | None = None, registry=None, *, colu
         names = set(store.column_names())
         columns = list(dict.fromkeys([*EVIDENCE_COLUMNS, *(["group"] if "group" in names else []),
                                       *(c for c in columns if c in names)]))
-    table = store.scan(models=models, tasks=p.tasks, metrics=list(sel.metrics) if sel.metrics else None,
-                       columns=columns).unify_dictionaries()
+    info = store.metric_info()
+    metrics = list(sel.metrics) if sel.metrics else _main_metrics_to_push(p.tasks, info, reg, sel.all_metrics)
+    table = store.scan(models=models, tasks=p.tasks, metrics=metrics, columns=columns).unify_dictionaries()
     pairs = store.scan(kind="pairwise", tasks=p.tasks, models=models) if sel.pairwise else None
     if pairs is not None and models is not None and pairs.num_rows:
         keep = pa.array(models, pa.string())
@@ -226,7 +245,6 @@ def read_store(store, selection: Selection | None = None, registry=None, *, colu
             known = set(store.distinct("task")) | set(store.distinct("task", kind="pairwise"))
             check_tasks(p.tasks, known, f"store {store.root}")
         task_list = list(p.tasks)
-    info = store.metric_info()
     out = Measurements(source=f"store {store.root}", chunks=[], models=models, benchmark=p.benchmark,
                        missing_tasks=missing)
     unknown: list[tuple[str, str]] = []
