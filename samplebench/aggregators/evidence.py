@@ -214,6 +214,8 @@ def _densify(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = int(codes.min()), int(codes.max())
         if lo >= 0 and hi < 4 * codes.size + 1024:
             present = np.bincount(codes, minlength=hi + 1) > 0
+            if lo == 0 and present.all():  # already dense: no copy
+                return np.arange(hi + 1), codes
             remap = np.cumsum(present) - 1
             return np.flatnonzero(present), remap[codes]
     return np.unique(codes, return_inverse=True)
@@ -335,7 +337,8 @@ class EvidenceBuilder:
             change[0] = True
             np.not_equal(sample_code[1:], sample_code[:-1], out=change[1:])
             uniq = sample_code[change]
-            dense = np.cumsum(change) - 1
+            dense = np.cumsum(change)
+            dense -= 1
         else:
             uniq, dense = _densify(sample_code)
         order, s, level = rank_levels(dense, oriented)
@@ -401,28 +404,44 @@ class EvidenceBuilder:
             table = table.filter(pc.is_valid(table["value"]))
         if table.num_rows == 0:
             return 0
+        # Lean on purpose (a 50M-row file): int32 codes, the ballot key built in place, and every
+        # per-row array released as soon as it is used.
         model = _codes(table["model"], self.model_index)
         task, task_own, n_t = _both_codes(table["task"], self.task_index)
         metric, metric_own, n_k = _both_codes(table["metric"], self.metric_index)
         if "group" in table.column_names:
             group, group_own, n_g = _both_codes(table["group"], self.group_index, null=-1)
         else:
-            group, group_own, n_g = np.full(table.num_rows, -1, np.int64), np.zeros(table.num_rows, np.int64), 1
-        sid = _sample_codes(table["sample_id"])
+            group, group_own, n_g = None, None, 1
         # one ballot per (sample, task, metric, group), ordered by the table's own codes: the
         # order of ballots depends on this table only, not on the tables added before it
-        key = ((sid * n_t + task_own) * n_k + metric_own) * n_g + group_own
+        key = _sample_codes(table["sample_id"])
+        key *= n_t
+        key += task_own
+        key *= n_k
+        key += metric_own
+        del task_own, metric_own
+        if group_own is not None:
+            key *= n_g
+            key += group_own
+            del group_own
         uniq, dense = _densify(key)
-        s_task = np.empty(uniq.size, np.int32)
-        s_metric = np.empty(uniq.size, np.int32)
-        s_group = np.empty(uniq.size, np.int32)
-        s_task[dense] = task
-        s_metric[dense] = metric
-        s_group[dense] = group
+        del key
         value = np.asarray(table["value"].to_numpy(zero_copy_only=False), np.float64)
         sign_tk = np.array([[1.0 if self.higher_is_better.get((t, m), True) else -1.0 for m in self.metrics]
                             for t in self.tasks])
-        oriented = value * sign_tk[task, metric]
+        oriented = value if (sign_tk == 1.0).all() else value * sign_tk[task, metric]
+        s_task = np.empty(uniq.size, np.int32)
+        s_metric = np.empty(uniq.size, np.int32)
+        s_task[dense] = task
+        s_metric[dense] = metric
+        del task, metric
+        if group is None:
+            s_group = np.full(uniq.size, -1, np.int32)
+        else:
+            s_group = np.empty(uniq.size, np.int32)
+            s_group[dense] = group
+            del group
         return self.add_ballots(dense, model, value, oriented=oriented, sample_task=s_task,
                                 sample_metric=s_metric, sample_group=s_group)
 
@@ -474,7 +493,7 @@ def _sample_codes(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
             col = col.combine_chunks()
     if col.indices.null_count:
         raise SampleBenchError("a measurement has an empty sample_id")
-    return np.asarray(col.indices, np.int64)
+    return np.array(col.indices, np.int64)  # a copy the caller may change in place
 
 
 def _codes(col: pa.ChunkedArray | pa.Array, index_of, null: int | None = None) -> np.ndarray:
@@ -499,10 +518,10 @@ def _both_codes(col: pa.ChunkedArray | pa.Array, index_of, null: int | None = No
         if null is None:
             raise SampleBenchError("a key column (model/task/metric) has an empty value")
         idx = pc.fill_null(idx, len(dictionary))
-    codes = np.asarray(idx, np.int64)
+    codes = np.asarray(idx).astype(np.int32, copy=False)
     used = np.bincount(codes, minlength=len(dictionary) + 1) > 0  # a shard's dictionary may hold more
     lookup = np.array([index_of(str(v)) if v is not None and used[i] else -1 for i, v in enumerate(dictionary)]
-                      + [-1], np.int64)
+                      + [-1], np.int32)
     return lookup[codes], codes, len(dictionary) + 1
 
 
