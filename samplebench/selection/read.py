@@ -280,6 +280,20 @@ def read_store(store, selection: Selection | None = None, registry=None, *, colu
 # -- a file -----------------------------------------------------------------------------------
 def _read_table(path: Path, columns: list[str], filters) -> pa.Table:
     """The `columns` of `path` that exist (strings dictionary-encoded), rows passing `filters`."""
+    try:
+        return _read_columns(path, columns, filters)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SampleBenchError(f"--input {path}: cannot read it as {_kind(path)}: {first}",
+                               hint="give a Parquet file, or a CSV/TSV file with a header row, in the canonical "
+                                    "columns model, task, sample_id, metric, value") from None
+
+
+def _kind(path: Path) -> str:
+    return "CSV" if path.suffix.lower() in (".csv", ".tsv") else "Parquet"
+
+
+def _read_columns(path: Path, columns: list[str], filters) -> pa.Table:
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
@@ -294,11 +308,7 @@ def _read_table(path: Path, columns: list[str], filters) -> pa.Table:
         for col, _, values in [f for f in filters or [] if f[0] in table.column_names]:
             table = table.filter(pc.is_in(table[col].cast(pa.string()), value_set=pa.array(values, pa.string())))
         return table
-    try:
-        schema = pq.read_schema(path)
-    except Exception as exc:
-        raise SampleBenchError(f"--input {path}: not a Parquet file ({exc})",
-                               hint="give a .parquet file, or a .csv/.tsv file") from None
+    schema = pq.read_schema(path)
     present = [c for c in columns if c in schema.names]
     strings = [c for c in present if c != "value" and (pa.types.is_string(schema.field(c).type)
                                                         or pa.types.is_large_string(schema.field(c).type))]
