@@ -101,32 +101,10 @@ def select_evidence(
 
 def task_evidence(store, task: str, specs: dict, store_info: dict, *, models: list[str] | None,
                   metrics: list[str] | None, pairwise: bool, all_metrics: bool) -> Evidence:
-    """One task's Evidence, read on its own (`specs`: the task's TaskSpec when registered,
-    `store_info`: its MetricInfos) — what `select_evidence` builds for that task."""
-    from ..results import ResultStore
-
-    store = store if isinstance(store, ResultStore) else ResultStore(store)
+    """One task's Evidence, read on its own (`specs`: task -> its TaskSpec when registered,
+    `store_info`: task -> its MetricInfos) — what `select_evidence` builds for that task."""
     sel = Selection.of(models=models, tasks=[task], metrics=metrics, all_metrics=all_metrics, pairwise=pairwise)
-    m = read_store(_OneTaskInfo(store, store_info), sel, _Specs(specs), columns=[])
-    return evidence(m)
-
-
-class _OneTaskInfo:
-    """A store whose run metadata is replaced by given MetricInfos (for `task_evidence`)."""
-
-    def __init__(self, store, info: dict) -> None:
-        self._store, self._info = store, info
-
-    def __getattr__(self, name):
-        return getattr(self._store, name)
-
-    def metric_info(self) -> dict:
-        return self._info
-
-
-class _Specs(dict):
-    def get(self, key, default=None):  # the registry interface `directions` uses
-        return super().get(key, default)
+    return evidence(read_store(store, sel, specs, columns=[], metric_info=store_info))
 
 
 def evidence_from_file(path: str | Path, *, models=None, tasks=None, metrics=None, registry=None,

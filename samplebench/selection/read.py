@@ -197,13 +197,15 @@ def _main_metrics_to_push(tasks: list[str] | None, info: dict, reg, all_metrics:
 
 
 # -- the store --------------------------------------------------------------------------------
-def read_store(store, selection: Selection | None = None, registry=None, *, columns: list[str] | None = None
-               ) -> Measurements:
+def read_store(store, selection: Selection | None = None, registry=None, *, columns: list[str] | None = None,
+               metric_info: dict | None = None) -> Measurements:
     """The selection's measurements from `store` (a ResultStore or its folder), in one scan.
 
     `columns`: measurement columns to read (default: all, detail columns included); the key and
     evidence columns are always read. When every selected task has a main metric marked by its
-    runs and the selection asks for main metrics, only those metrics are read. Tasks come in the order asked for, else sorted. A task
+    runs and the selection asks for main metrics, only those metrics are read. `registry`: a
+    TaskRegistry, its folder, or a mapping task -> TaskSpec; `metric_info` replaces what the
+    store's runs recorded (task -> metric -> MetricInfo). Tasks come in the order asked for, else sorted. A task
     asked for by name (or tag) with no results in the store is an error; a benchmark's task
     without results is noted. Metric choice and directions: see `directions`. A metric whose
     direction nobody declared does not vote beside metrics of known direction; a task with no
@@ -221,7 +223,7 @@ def read_store(store, selection: Selection | None = None, registry=None, *, colu
         names = set(store.column_names())
         columns = list(dict.fromkeys([*EVIDENCE_COLUMNS, *(["group"] if "group" in names else []),
                                       *(c for c in columns if c in names)]))
-    info = store.metric_info()
+    info = store.metric_info() if metric_info is None else metric_info
     metrics = list(sel.metrics) if sel.metrics else _main_metrics_to_push(p.tasks, info, reg, sel.all_metrics)
     table = store.scan(models=models, tasks=p.tasks, metrics=metrics, columns=columns).unify_dictionaries()
     pairs = store.scan(kind="pairwise", tasks=p.tasks, models=models) if sel.pairwise else None
