@@ -13,6 +13,7 @@ call become visible together, or none) and idempotent (the same content twice ad
 | `inspect` | inspect_ai `.eval` (zip) and `.json` logs | (sample id, epoch, scorer) |
 | `onebench` | ONEBench wide parquet (model x sample) or pairwise parquet | (model, sample) / judgement |
 | `colombo` | "What are the best systems?" instance-level CSVs | (system, instance, metric) |
+| `samples` | sample cards (JSON Lines: task, sample_id, text, metadata) | (task, sample) card |
 
 Model names are normalised (`org__name` -> `org/name`) and mapped through an alias table
 (`aliases=` a YAML/JSON file or mapping, merged over `$SAMPLEBENCH_HOME/aliases.yaml`).
@@ -76,6 +77,7 @@ IMPORTERS.update({
     "inspect": _lazy("inspect_logs", "import_inspect"),
     "onebench": _lazy("onebench", "import_onebench"),
     "colombo": _lazy("colombo", "import_colombo"),
+    "samples": _lazy("samples", "import_samples"),
 })
 
 FORMAT_HELP: dict[str, str] = {
@@ -88,6 +90,7 @@ FORMAT_HELP: dict[str, str] = {
     "inspect": "inspect_ai logs (.eval zip or .json): one row per (sample, epoch, scorer); C/I/P/N = 1/0/0.5/0",
     "onebench": "ONEBench parquet: wide (model x sample) or pairwise (model_a, model_b, data_instance, winner)",
     "colombo": "'What are the best systems?' instance-level CSVs (System = instance, Utterance = system)",
+    "samples": "sample cards, JSON Lines: task, sample_id, text; any other field becomes metadata",
 }
 
 __all__ = ["FORMAT_HELP", "IMPORTERS", "ImportSummary", "import_canonical"]
