@@ -65,17 +65,19 @@ def simulate_cmd(budgets: tuple[int, ...], strategies: str, tasks: str | None, t
     pool = read_pool(rs, names, only=only).pool
     outs = []
     for b in budgets:
-        bar = None if quiet or as_json else _bar(f"budget {b}")
+        bars: dict = {}
 
-        def tick(done: int, total: int, bar=bar) -> None:
-            if bar is not None:
-                bar.total = total
-                bar.update(done - bar.n)
+        def tick(done: int, total: int, bars=bars, b=b) -> None:
+            if quiet or as_json:
+                return
+            if "bar" not in bars:  # made on the first placed model, so a refused pool prints no bar
+                bars["bar"] = _bar(f"budget {b}", total)
+            bars["bar"].update(done - bars["bar"].n)
 
         report = simulate(pool, budget=b, strategies=chosen, level=level, seed=seed, models=split_csv(models),
                           progress=tick)
-        if bar is not None:
-            bar.close()
+        if "bar" in bars:
+            bars["bar"].close()
         outs.append(report.to_json())
     if as_json:
         echo_json(outs[0] if len(outs) == 1 else outs)
@@ -107,12 +109,12 @@ def replay_cmd(record: Path, store: Path | None) -> None:
         raise click.exceptions.Exit(1)
 
 
-def _bar(desc: str):
+def _bar(desc: str, total: int):
     import sys
 
     from tqdm.auto import tqdm
 
-    return tqdm(total=None, desc=desc, unit="model", file=sys.stderr, leave=False, dynamic_ncols=True)
+    return tqdm(total=total, desc=desc, unit="model", file=sys.stderr, leave=False, dynamic_ncols=True)
 
 
 COMMANDS = [placement_group]
