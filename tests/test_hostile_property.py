@@ -146,10 +146,7 @@ def _accounted(models: list[str], data: dict) -> list[str]:
     return [m for m in models if m not in ranked and json.dumps(m, ensure_ascii=False)[1:-1] not in rest]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 16 item 1 (leaderboard build side): a model whose every value is "
-                                       "non-finite is dropped from the build without being named as excluded "
-                                       "(bench aggregate names it since the methods branch)")
-@settings(max_examples=10, phases=[Phase.explicit, Phase.generate], **SETTINGS)  # no shrinking: the failure is known
+@settings(max_examples=10, phases=[Phase.explicit, Phase.generate], **SETTINGS)
 @example(ALL_NAN)
 @given(measurement_tables())
 def test_every_model_is_ranked_or_named_as_excluded(table):

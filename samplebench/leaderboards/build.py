@@ -168,9 +168,9 @@ def select(spec: LeaderboardSpec, store: ResultStore, registry=None):
         if name in sel.exclude_models:
             excluded[name] = "excluded by selection.exclude_models"
         elif per_model[i] == 0 and not (np.any(ev.pair_a == i) or np.any(ev.pair_b == i)):
-            # Evidence vocabularies can hold names that have no ballot; only a model the spec
-            # asked for by name is worth reporting.
-            if models is not None and name in models:
+            # A model in the vocabulary without a ballot: every measurement of it was an error
+            # (or the spec named a model the selection does not hold). Named, never dropped silently.
+            if models is None or name in models:
                 excluded[name] = "no measurement with a value in the selection"
         elif i in incomplete:
             excluded[name] = incomplete[i]
