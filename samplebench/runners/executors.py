@@ -30,8 +30,6 @@ from .runner import (
     EvaluationReport,
     TaskReport,
     completed_samples,
-    known_sample_ids,
-    remember_sample_ids,
     stored_mean,
 )
 
@@ -66,9 +64,8 @@ def evaluate_ray(model: Any, specs: list[TaskSpec], *, store: ResultStore, limit
                  shard_size: int = 256, retry_errors: bool = False, timeout: float | None = None,
                  sample_filter: dict[str, set[str]] | None = None) -> EvaluationReport:
     from .._ray import ray_session
-    from ..tasks import evaluator_for
     from ..tasks._data import task_revision
-    from .runner import model_identity
+    from .runner import list_sample_ids, model_identity
 
     t0 = time.perf_counter()
     ray = ray_session()
@@ -81,11 +78,7 @@ def evaluate_ray(model: Any, specs: list[TaskSpec], *, store: ResultStore, limit
     plans: dict[str, tuple[TaskSpec, list[str]]] = {}
     for spec in specs:
         trev = task_revision(spec)
-        ids = known_sample_ids(spec.name, trev)
-        if ids is None:
-            ev = evaluator_for(spec)
-            ids = ev.sample_ids(ev.load())
-            remember_sample_ids(spec.name, trev, ids)
+        ids = list_sample_ids(spec)
         if sample_filter is not None and spec.name in sample_filter:
             ids = [i for i in ids if i in sample_filter[spec.name]]
         elif limit is not None:
