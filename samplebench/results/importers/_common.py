@@ -4,28 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
 
-from ...errors import SampleBenchError
 from ..manifest import MetricInfo, RunRecord
 from ..store import ResultStore
 from .summary import ImportSummary, summarise
 
 MEASUREMENT_COLUMNS = ("model", "model_revision", "task", "task_revision", "sample_id", "metric", "value", "error")
-
-
-def refuse_options(unknown: dict, fmt: str) -> None:
-    """A format option the importer does not know is a user error, not something to ignore."""
-    if unknown:
-        raise SampleBenchError(
-            f"format '{fmt}' has no option(s) {', '.join(sorted(unknown))}",
-            hint="see `bench importers list` and the importer's docstring for its options",
-        )
 
 
 def content_hash(files: Iterable[Path], root: Path | None = None, *, salt: str = "") -> str:
@@ -44,32 +33,53 @@ def content_hash(files: Iterable[Path], root: Path | None = None, *, salt: str =
     return h.hexdigest()
 
 
-def walk_files(root: Path, suffixes: tuple[str, ...]) -> list[Path]:
-    """Files under `root` (or `root` itself) ending in one of `suffixes`, hidden entries skipped."""
-    root = Path(root)
-    if not root.exists():
-        raise SampleBenchError(f"{root}: no such file or directory")
-    if root.is_file():
-        return [root]
-    out: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        out.extend(Path(dirpath, f) for f in sorted(filenames) if f.endswith(suffixes) and not f.startswith("."))
-    return out
-
-
 def as_float(value) -> tuple[float | None, str | None]:
-    """A source value -> (value, error): numbers pass, NaN/None become an error naming why."""
+    """A source value -> (value, error): finite numbers pass; None, NaN and +-inf become an error naming why."""
     if value is None:
         return None, "null in source"
     if isinstance(value, bool):
         return float(value), None
     if isinstance(value, int | float):
         v = float(value)
-        if math.isnan(v):
-            return None, "NaN in source"
+        if not math.isfinite(v):
+            return None, non_finite_reason(v)
         return v, None
     raise TypeError(value)
+
+
+def non_finite_reason(v: float) -> str:
+    """The error text for a value that is not a finite number (one wording in every importer)."""
+    return "NaN in source" if math.isnan(v) else f"non-finite value {'+' if v > 0 else '-'}inf in source (not a score)"
+
+
+def non_finite_to_errors(table: pa.Table) -> pa.Table:
+    """The rule for values that are not finite numbers: NaN, +inf and -inf become null with an error.
+
+    A row that already carries an error keeps it; a non-finite value never reaches the store as a
+    value. Tables without a `value` column (or without such values) are returned as they are.
+    """
+    import pyarrow.compute as pc
+
+    if "value" not in table.column_names or table.num_rows == 0:
+        return table
+    value = table["value"]
+    if not pa.types.is_floating(value.type):
+        return table
+    bad = pc.fill_null(pc.invert(pc.is_finite(value)), False)
+    if not pc.any(bad).as_py():
+        return table
+    reason = pc.if_else(pc.is_nan(value), pa.scalar(non_finite_reason(float("nan"))),
+                        pc.if_else(pc.greater(value, 0), pa.scalar(non_finite_reason(float("inf"))),
+                                   pa.scalar(non_finite_reason(float("-inf")))))
+    error = table["error"] if "error" in table.column_names else pa.nulls(table.num_rows, pa.string())
+    if pa.types.is_dictionary(error.type):
+        error = error.cast(error.type.value_type)
+    error = pc.if_else(pc.and_(bad, pc.is_null(error)), reason, error)
+    value = pc.if_else(bad, pa.scalar(None, value.type), value)
+    table = table.set_column(table.column_names.index("value"), "value", value)
+    if "error" in table.column_names:
+        return table.set_column(table.column_names.index("error"), "error", error)
+    return table.append_column("error", error)
 
 
 class Columns:
