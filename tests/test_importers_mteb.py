@@ -70,7 +70,7 @@ def test_experiments_are_never_merged_into_the_base_model(store):
     s = IMPORTERS["mteb"](store, QUIRKS, use_mteb=False)
     assert main_scores(store, F2LLM, "AILAStatutes") == {"test/default": 0.18766}
     assert not any("experiment" in m for m in s.models)
-    reason = next(r for r in s.skipped if r.startswith("experiment run"))
+    reason = next(r for r in s.skipped if r.startswith("experiment result file"))
     assert s.skipped[reason] == 1
     # on request: each experiment is a model of its own, the base model untouched
     other = ResultStore(store.root.parent / "with-experiments")

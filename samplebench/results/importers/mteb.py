@@ -387,8 +387,8 @@ def read_mteb(ctx: ImportContext):
         if tf.experiment is not None:
             n_experiment_files += 1
             if not experiments:
-                skips.add("experiment run (<model>/<revision>/experiments/<kwargs>/; mteb's default load leaves "
-                          "them out; experiments=true imports them as their own models)", 1, str(tf.path))
+                skips.add("experiment result file (<model>/<revision>/experiments/<kwargs>/): left out as mteb's "
+                          "default load does; experiments=true imports them as models of their own", 1, str(tf.path))
                 continue
             tf.model = f"{tf.model} [experiment: {tf.experiment}]"
         by_model[tf.model].append(tf)
@@ -405,7 +405,7 @@ def read_mteb(ctx: ImportContext):
                 candidates = [c for c in per_task[task] if c[1]]
                 for tf, _ in per_task[task]:
                     if not _:
-                        skips.add("file has no scores", 1, str(tf.path))
+                        skips.add("result file with no scores", 1, str(tf.path))
                 if not candidates:
                     continue
                 if len(candidates) > 1:
@@ -413,7 +413,8 @@ def read_mteb(ctx: ImportContext):
                     candidates.sort(key=lambda c: _preference(c[0], main_rev), reverse=True)
                     for tf, entries in candidates[1:]:
                         skips.add(
-                            "superseded revision of the same model and task (mteb's join_revisions rule)",
+                            "(split, subset) entry of a superseded revision of the same model and task "
+                            "(mteb's join_revisions rule)",
                             len(entries), f"{model} {task} revision {tf.revision}",
                         )
                 tf, entries = candidates[0]
@@ -452,7 +453,8 @@ def read_mteb(ctx: ImportContext):
                     main_names.setdefault(task, name)
             if main is _MISSING:
                 missing_main.append(f"{model} {task} {sample}")
-                skips.add("main score absent from the file (not invented)", 1, f"{tf.path} {sample}")
+                skips.add("(split, subset) entry without a main score in the file (not invented)", 1,
+                          f"{tf.path} {sample}")
             else:
                 error = None
                 if not (main is None or type(main) in _NUM):
@@ -484,8 +486,10 @@ def read_mteb(ctx: ImportContext):
         return named[0] if len(named) == 1 else "?"
 
     def _report() -> None:
-        ctx.notes.append("mteb versions (task files kept): "
-                         + ", ".join(f"{v} x{n}" for v, n in sorted(versions.items())))
+        common = sorted(versions.items(), key=lambda kv: (-kv[1], kv[0]))
+        ctx.notes.append(f"mteb versions (task files kept): {len(versions)} versions, "
+                         + ", ".join(f"{v} x{n}" for v, n in common[:8])
+                         + (" ... (all: details.mteb_versions)" if len(common) > 8 else ""))
         ctx.details.update({
             "missing_main_scores": missing_main,
             "main_score_names": dict(sorted(main_names.items())),

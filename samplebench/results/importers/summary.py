@@ -52,7 +52,7 @@ class ImportSummary(BaseModel):
             + f" from {self.source} (format {self.format}, run {self.run_id})",
             f"  models: {len(self.models)}  tasks: {len(self.tasks)}  metrics: {len(self.metrics)}",
         ]
-        out += [f"  skipped {n:,} row(s): {reason}" for reason, n in sorted(self.skipped.items())]
+        out += [f"  skipped {n:,}: {reason}" for reason, n in sorted(self.skipped.items())]
         out += [f"  note: {note}" for note in self.notes]
         return out
 
