@@ -56,3 +56,28 @@ def publish(target: Path, write: Callable[[Path], None], *, overwrite: bool = Tr
 
 def write_text_atomic(target: Path, text: str) -> Path:
     return publish(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def writable_problem(folder: Path, subfolders: tuple[str, ...] = ()) -> str | None:
+    """Why files cannot be created in `folder` (or in those of its `subfolders` that exist), or None.
+
+    A folder that does not exist yet counts as writable when its nearest existing ancestor is.
+    The test is a real one: create and remove a hidden probe file (permission bits alone say
+    nothing about read-only mounts, immutable folders or a process running as root).
+    """
+    folder = Path(folder).expanduser()
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is not a folder"
+    probes = [existing] + ([folder / s for s in subfolders if (folder / s).is_dir()] if existing == folder else [])
+    for d in probes:
+        probe = d / f".samplebench-probe-{uuid.uuid4().hex[:8]}"
+        try:
+            fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as exc:
+            return f"cannot create files in {d} ({exc.strerror or type(exc).__name__})"
+        os.close(fd)
+        probe.unlink(missing_ok=True)
+    return None

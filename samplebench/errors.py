@@ -27,3 +27,12 @@ def closest_names(name: str, candidates: list[str] | set[str], n: int = 3) -> st
         lowered = name.lower()
         close = [c for c in sorted(candidates) if lowered in c.lower()][:n]
     return ", ".join(close)
+
+
+def require_writable(folder, what: str, *, subfolders: tuple[str, ...] = (), hint: str | None = None) -> None:
+    """Raise SampleBenchError before any work when `folder` (a `what`, e.g. "results store") is read-only."""
+    from ._atomic import writable_problem
+
+    problem = writable_problem(folder, subfolders)
+    if problem:
+        raise SampleBenchError(f"{what} {folder} is not writable: {problem}", hint=hint)

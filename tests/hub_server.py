@@ -128,10 +128,16 @@ class HubState:
         self.faults: list[list] = []  # [compiled pattern, remaining, kind]
         self.log: list[tuple[str, str, int]] = []
         self.lock = threading.RLock()
+        self.stopping = threading.Event()  # releases requests held by "hang" faults
 
     # -- test helpers -----------------------------------------------------------------------
     def inject(self, pattern: str, *, times: int = 1, kind: str = "500") -> None:
-        """Fail the next `times` requests whose `METHOD path` matches `pattern` (500 or drop)."""
+        """Fail the next `times` requests whose `METHOD path` matches `pattern`.
+
+        `kind`: a status (`"500"`), `"drop"` (close the connection without an answer), `"hang"`
+        (accept the request and never answer, until the server stops) or `"echo:<status>"` (answer
+        that status with the request's Authorization header in the body and the error headers, as
+        a careless server would)."""
         with self.lock:
             self.faults.append([re.compile(pattern), times, kind])
 
@@ -257,10 +263,17 @@ class HubHandler(BaseHTTPRequestHandler):
         fault = st.take_fault(f"{self.command} {self.path}")
         if fault is not None:
             self._body()
-            if fault == "drop":
+            if fault in ("drop", "hang"):
+                if fault == "hang":
+                    st.stopping.wait(timeout=120)  # bounded: the server's shutdown releases it sooner
                 self.close_connection = True
                 with st.lock:
                     st.log.append((self.command, self.path, 0))
+                return
+            if fault.startswith("echo:"):
+                auth = self.headers.get("Authorization", "")
+                self._json(int(fault[5:]), {"error": f"cannot accept this request from {auth}"},
+                           {"X-Error-Message": f"refused: {auth}"})
                 return
             self._json(int(fault), {"error": "injected failure"}, {"X-Error-Message": "injected failure"})
             return
@@ -546,6 +559,7 @@ class HubServer(ThreadingHTTPServer):
         return self
 
     def __exit__(self, *exc) -> None:
+        self.state.stopping.set()
         self.shutdown()
         self.server_close()
 

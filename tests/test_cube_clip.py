@@ -58,7 +58,7 @@ def _images_model(path):
 
 def test_clip_scorer_and_embedder(tiny_clip, tmp_path):
     from samplebench import vendi_score
-    from samplebench.tasks.cultural_t2i import ClipModel
+    from samplebench.runners.adapters.clip import ClipModel
 
     ev = evaluator_for(_spec(tiny_clip, scorer=f"clip:{tiny_clip}", embedder=f"clip:{tiny_clip}"))
     data = ev.load()

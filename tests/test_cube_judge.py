@@ -14,8 +14,8 @@ import pytest
 from test_cube import images_model, solid  # tests/ is on sys.path
 
 from samplebench.registry import TaskRegistry
+from samplebench.runners.adapters.judge import JudgeScorer
 from samplebench.tasks import evaluator_for
-from samplebench.tasks.cultural_t2i import JudgeScorer
 
 
 class Judge(BaseHTTPRequestHandler):

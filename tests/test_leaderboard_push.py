@@ -254,3 +254,44 @@ def test_eval_results_go_to_the_model_repos_you_own(bench, spec, hub, tmp_path):
     r = _push(bench, spec, store, hub, "--eval-results")
     assert r.exit_code == 0 and f"eval results {mine[0]}: unchanged" in r.output
     assert hub.state.commit_count(mine[0], "model") == 2
+
+
+def test_other_client_errors_are_one_line_without_the_servers_text(bench, spec, store, hub):
+    """A 4xx other than 401/403/404 from a server that echoes the Authorization header: one line
+    with the status and the call, exit 1, no traceback, no token, no server text."""
+    hub.state.inject(r"POST /api/repos/create", times=5, kind="echo:422")
+    r = _push(bench, spec, store, hub)
+    assert r.exit_code == 1, r.output
+    assert TOKEN not in r.output and "Bearer" not in r.output and "refused" not in r.output
+    assert "Traceback" not in r.output and "cannot accept" not in r.output
+    assert "HTTP 422" in r.output and "POST /api/repos/create" in r.output and "creating the repo" in r.output
+    assert "nothing was published" in r.output
+    assert sum(1 for m, p, s in hub.state.log if p.startswith("/api/repos/create")) == 1  # a 4xx is not retried
+    errors = [ln for ln in r.output.splitlines() if ln.lower().startswith("error:")]
+    assert len(errors) == 1 and "HTTP 422" in errors[0]
+    # a retried server error that echoes the token ends the same way: status and call only
+    hub.state.faults.clear()
+    hub.state.inject(r"POST /api/repos/create", times=10, kind="echo:503")
+    r = _push(bench, spec, store, hub, "--retries", "1")
+    assert r.exit_code == 1 and "HTTP 503" in r.output and "2 attempt(s)" in r.output
+    assert TOKEN not in r.output and "refused" not in r.output
+
+
+def test_a_server_that_never_answers_times_out(prebuilt, hub):
+    """The connection is accepted and no answer ever comes: each try times out, the retries are
+    bounded, and the push fails in seconds instead of waiting forever."""
+    import time
+
+    out, kw = prebuilt
+    hub.state.inject(r"GET /api/whoami", times=100, kind="hang")
+    t0 = time.monotonic()
+    with pytest.raises(PushFailed, match="nothing was published") as info:
+        push_folder(out, "alice/board", **kw, endpoint=hub.url, retries=2, backoff=0.01, timeout=1.0)
+    assert time.monotonic() - t0 < 20
+    assert "3 attempt(s)" in str(info.value) and "checking the token" in str(info.value)
+    assert "alice/board" not in {rid for _, rid in hub.state.repos}
+    # the deadline bounds the retries in time whatever their number
+    t0 = time.monotonic()
+    with pytest.raises(PushFailed):
+        push_folder(out, "alice/board", **kw, endpoint=hub.url, retries=50, backoff=0.01, timeout=0.5, deadline=2.0)
+    assert time.monotonic() - t0 < 10

@@ -185,3 +185,113 @@ def test_random_yaml_gives_only_clean_errors(tmp_path, monkeypatch, text):
     if r.exit_code == 2:
         assert r.output.startswith("error: ") and "Traceback" not in r.output
         assert snapshot(home) == before
+
+
+# -- issue 16: hostile and degenerate specs and datasets ----------------------------------------------------
+
+
+def _add(bench, tmp_path, spec_text: str, data: dict[str, str | bytes] | None = None):
+    for name, content in (data or {}).items():
+        p = tmp_path / name
+        p.write_bytes(content) if isinstance(content, bytes) else p.write_text(content)
+    spec = tmp_path / "hostile.yaml"
+    spec.write_text(spec_text)
+    return bench("add-task", spec)
+
+
+def _one_clean_error(r, *needles: str) -> None:
+    assert r.exit_code == 2, r.output
+    assert "Traceback" not in r.output and len(r.output.strip().splitlines()) <= 3, r.output
+    for needle in needles:
+        assert needle in r.output, (needle, r.output)
+
+
+@pytest.mark.parametrize("name", ['"evil\\n"', '"evil\\n\\n"', '"a/b"', '"../x"'])
+def test_names_with_trailing_newlines_or_separators_are_refused(bench, home, toy, name):
+    """Item 13: the name pattern's `$` matched before a trailing newline; names are matched whole."""
+    r = _add(bench, toy.parent, TOY_SPEC.replace("name: toy-sentiment", f"name: {name}"))
+    _one_clean_error(r, "name", "is not allowed")
+    assert not (home / "tasks").exists() or not list((home / "tasks").iterdir())
+
+
+def test_language_with_a_trailing_newline_is_refused():
+    with pytest.raises(ValueError):
+        validate_language("en\n")
+
+
+def test_duplicate_yaml_keys_are_an_error_naming_key_and_line(bench, home, toy):
+    """Item 13: YAML's silent last-wins for a repeated key is refused, at top level and nested."""
+    r = _add(bench, toy.parent, TOY_SPEC.replace('version: "1.0"', 'version: "1.0"\nversion: "2.0"'))
+    _one_clean_error(r, "duplicate key 'version'", "line 3", "first written at line 2")
+    nested = TOY_SPEC.replace("  splits: [test]", "  splits: [test]\n  path: ./other.csv")
+    _one_clean_error(_add(bench, toy.parent, nested), "duplicate key 'path'", "line 8")
+
+
+def test_yaml_merge_keys_may_still_be_overridden(tmp_path):
+    from samplebench.registry.loading import read_yaml_mapping
+
+    p = tmp_path / "m.yaml"
+    p.write_text("base: &b {k: 1, j: 2}\nm:\n  <<: *b\n  k: 3\n")
+    assert read_yaml_mapping(p)["m"] == {"k": 3, "j": 2}
+
+
+@pytest.mark.parametrize("path, ok", [
+    ("hf://datasets/org/data/train.csv", False),
+    ("hf://datasets/org/data@0123abc/train.csv", True),
+])
+def test_hf_paths_need_a_pinned_revision(bench, home, toy, path, ok):
+    """Item 13: `hf://datasets/...` is a Hub dataset and needs a revision like any other."""
+    r = _add(bench, toy.parent, TOY_SPEC.replace("path: ./toy.csv", f"path: {path}"))
+    if ok:
+        assert "must be pinned" not in r.output
+    else:
+        _one_clean_error(r, "must be pinned", "revision")
+    spec = TOY_SPEC.replace("path: ./toy.csv", f"path: {path}\n  revision: 0123abc")
+    assert "must be pinned" not in _add(bench, toy.parent, spec).output
+
+
+def test_system_files_devices_and_empty_files_are_not_datasets(bench, home, toy, tmp_path):
+    """Item 12: /etc/passwd, a symlink to /dev/zero and an empty file are refused at add-task."""
+    if Path("/etc/passwd").is_file():
+        _one_clean_error(_add(bench, toy.parent, TOY_SPEC.replace("./toy.csv", "/etc/passwd")),
+                         "/etc/passwd", "not a dataset file")
+    (toy.parent / "zero.jsonl").symlink_to("/dev/zero")
+    _one_clean_error(_add(bench, toy.parent, TOY_SPEC.replace("./toy.csv", "./zero.jsonl")),
+                     "/dev/zero", "not a regular data file")  # the path resolves through the link
+    folder = toy.parent / "folder"
+    folder.mkdir()
+    (folder / "train.csv").write_text("text,label\na,1\nb,0\n")
+    (folder / "test.jsonl").symlink_to("/dev/zero")
+    _one_clean_error(_add(bench, toy.parent, TOY_SPEC.replace("./toy.csv", "./folder")), "test.jsonl")
+    _one_clean_error(_add(bench, toy.parent, TOY_SPEC.replace("./toy.csv", "./empty.csv"), {"empty.csv": ""}),
+                     "empty (0 bytes)")
+
+
+def test_dataset_file_over_the_size_limit_names_the_limit(bench, home, toy, monkeypatch):
+    monkeypatch.setenv("SAMPLEBENCH_MAX_DATASET_BYTES", "20")
+    _one_clean_error(bench("add-task", toy), "toy.csv", "the limit for one dataset file is 20 bytes",
+                     "SAMPLEBENCH_MAX_DATASET_BYTES")
+
+
+@pytest.mark.parametrize("csv, needles", [
+    ("text,label\ngreat,1\ndull,NaN\nfine,1\n", ["row 2", "'label'", "empty or NaN"]),
+    ("text,label\ngreat,pos\ndull,\nfine,neg\n", ["row 2", "empty or NaN"]),
+    ("text,label\ngreat,1\n", ["1 row(s)", "at least 2 samples"]),
+    ("text,label\ngreat,1\ndull,1\nfine,1\n", ["single class", "at least two"]),
+    ("id,text,label\n1,great,1\n2,dull,0\n1,fine,1\n", ["id 1 ", "appears twice"]),
+])
+def test_degenerate_data_fails_at_add_task_in_our_words(bench, home, toy, csv, needles):
+    """Item 13: NaN/empty labels, a one-row CSV, one class and duplicate ids fail at add-task, not at
+    evaluate with scikit-learn's words; the registry is left unchanged."""
+    spec = TOY_SPEC if not csv.startswith("id,") else TOY_SPEC.replace("label: label}", "label: label, id: id}")
+    r = _add(bench, toy.parent, spec, {"toy.csv": csv})
+    _one_clean_error(r, "toy.csv", *needles)
+    assert not (home / "tasks").exists() or not list((home / "tasks").iterdir())
+
+
+def test_jsonl_dataset_content_is_checked_too(bench, home, toy):
+    spec = TOY_SPEC.replace("./toy.csv", "./toy.jsonl")
+    data = '{"text": "a", "label": 1}\n{"text": "b", "label": null}\n'
+    _one_clean_error(_add(bench, toy.parent, spec, {"toy.jsonl": data}), "toy.jsonl", "row 2", "empty or NaN")
+    good = '{"text": "a", "label": 1}\n{"text": "b", "label": 0}\n'
+    assert _add(bench, toy.parent, spec, {"toy.jsonl": good}).exit_code == 0

@@ -15,7 +15,7 @@ from samplebench.registry import registry as registry_mod
 from samplebench.results import ResultStore
 from samplebench.results.store import int_array, int_view, string_array
 from samplebench.runners import evaluate
-from samplebench.runners.runner import _store_means, completed_samples
+from samplebench.runners.runner import completed_samples, stored_mean
 
 TASKS = ["bundled-sts", "bundled-paraphrase", "bundled-news-topics"]
 
@@ -119,7 +119,7 @@ def test_rerun_after_partial_run_matches_per_task_reads(home, tmp_path):
         spec = reg.get(t.task)
         assert len(completed_samples(store, "baseline/random", spec, task_revision(spec))) == 10
         ids = sorted(completed_samples(store, "baseline/random", spec, task_revision(spec)))
-        assert t.main_value == pytest.approx(_store_means(store, "baseline/random", spec, ids))
+        assert t.main_value == pytest.approx(stored_mean(store, "baseline/random", spec, ids))
     again = evaluate("random", TASKS, store=store, limit=10, progress=False)
     assert [t.main_value for t in again.tasks] == pytest.approx([t.main_value for t in rep.tasks])
 

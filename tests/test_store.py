@@ -127,7 +127,7 @@ def test_export_roundtrip(bench, home, tmp_path):
         back = other.scan()
         assert sorted(back["value"].to_pylist()) == [0.5] * 5
     listed = bench("results", "list")
-    assert "rows: 10" in listed.output
+    assert "cells: 10" in listed.output
 
 
 def rows_per_batch(store: ResultStore) -> dict[str, dict[int, int]]:
@@ -165,6 +165,8 @@ def test_sigkill_never_leaves_a_partial_shard(tmp_path, trial):
     assert t.num_rows == ROWS * len(batches)
     (run,) = store.runs()
     assert run.status == "running"  # the manifest tells the run did not finish
+    assert run.state() == "interrupted"  # ... and that its writer is gone (issue 16 item 4)
+    assert run.n_rows in (t.num_rows, t.num_rows - ROWS)  # checkpointed after every shard but the one in flight
 
 
 def test_two_processes_write_at_once_lose_and_duplicate_nothing(tmp_path):
@@ -226,3 +228,283 @@ def test_distinct_reads_statistics_and_falls_back_to_the_column(tmp_path):
     assert s.distinct("task") == ["a", "b", "c", "d", "e"]
     assert s.distinct("model") == ["m"]
     assert s.distinct("task", kind="pairwise") == []
+
+
+# -- issue 16: hostile and degenerate inputs on the store side ----------------------------------------------
+
+
+def test_nonfinite_values_become_error_rows_on_every_write_path(tmp_path):
+    """Item 1: NaN and ±inf are never stored as values, whichever path writes them."""
+    s = ResultStore(tmp_path)
+    values = [0.5, float("nan"), float("inf"), float("-inf"), None]
+    t = rows(n=5).set_column(4, "value", pa.array(values))
+    t = t.append_column("error", pa.array([None, None, None, "timeout", "crashed"]))
+    s.append(t)
+    with s.run() as w:  # the validated fast path (simulations) goes through the same rule
+        canon = normalise(rows(model="v", n=2), run_id=w.run_id)
+        w.write(canon.set_column(6, "value", pa.array([1.0, float("nan")])), validated=True)
+    got = {(r["model"], r["sample_id"]): (r["value"], r["error"]) for r in s.scan().to_pylist()}
+    assert got[("m", "0")] == (0.5, None)
+    assert got[("m", "1")] == (None, "non-finite value (nan) is not a measurement")
+    assert got[("m", "2")] == (None, "non-finite value (inf) is not a measurement")
+    assert got[("m", "3")] == (None, "timeout")  # a row that already says why keeps its reason
+    assert got[("m", "4")] == (None, "crashed")
+    assert got[("v", "1")] == (None, "non-finite value (nan) is not a measurement")
+    assert not np.isnan(np.array(s.scan()["value"].drop_null().to_pylist())).any()
+    assert s.runs()[0].n_errors == 4
+
+
+def test_jsonl_and_csv_imports_store_nan_and_inf_as_errors(bench, home, tmp_path):
+    jsonl = tmp_path / "m.jsonl"
+    jsonl.write_text('{"model": "a", "task": "t", "sample_id": "1", "metric": "acc", "value": NaN}\n'
+                     '{"model": "a", "task": "t", "sample_id": "2", "metric": "acc", "value": Infinity}\n'
+                     '{"model": "a", "task": "t", "sample_id": "3", "metric": "acc", "value": 1.0}\n')
+    csv = tmp_path / "m.csv"
+    csv.write_text("model,task,sample_id,metric,value\nb,t,1,acc,inf\nb,t,2,acc,-inf\nb,t,3,acc,0.25\n")
+    assert bench("results", "import", "--format", "jsonl", jsonl).exit_code == 0
+    assert bench("results", "import", "--format", "csv", csv).exit_code == 0
+    t = ResultStore().scan()
+    assert t["value"].null_count == 4 and t["error"].null_count == 2
+    assert all(np.isfinite(v) for v in t["value"].drop_null().to_pylist())
+
+
+IMPORT_ONE = """
+import sys, time
+from pathlib import Path
+from samplebench.results import ResultStore
+from samplebench.results.io import import_file
+start = float(sys.argv[3])
+time.sleep(max(0.0, start - time.time()))
+r = import_file(ResultStore(sys.argv[1]), Path(sys.argv[2]), "parquet")
+print("imported" if r else "skipped")
+"""
+
+
+def test_simultaneous_imports_of_one_file_import_it_once(tmp_path):
+    """Item 4: three processes import the same file at the same instant: one run, no duplicate rows."""
+    src = tmp_path / "in.parquet"
+    pq.write_table(rows(n=20_000), src)
+    store = tmp_path / "store"
+    start = str(time.time() + 2.0)
+    procs = [subprocess.Popen([sys.executable, "-c", IMPORT_ONE, str(store), str(src), start],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    assert sorted(o for o, _ in outs) == ["imported\n", "skipped\n", "skipped\n"]
+    s = ResultStore(store)
+    assert [r.status for r in s.runs()] == ["finished"]
+    assert s.scan(latest=False).num_rows == 20_000
+
+
+CRASH_IMPORT = """
+import os, sys
+from pathlib import Path
+import samplebench.results.store as store_module
+from samplebench.results import ResultStore
+from samplebench.results.io import import_file
+real_rename = os.rename
+def dying_rename(src, dst):
+    if sys.argv[3] == "after":
+        real_rename(src, dst)
+    os._exit(9)  # SIGKILL-like: no cleanup, no finally
+store_module.os.rename = dying_rename
+import_file(ResultStore(sys.argv[1]), Path(sys.argv[2]), "parquet")
+"""
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_crash_while_publishing_an_import_leaves_no_duplicates(tmp_path, when):
+    """Item 4: killed just before/after its shards were renamed into place, an import is completed by
+    the next import of the same file (not imported twice), and no shard is ever without a manifest."""
+    src = tmp_path / "in.parquet"
+    pq.write_table(rows(n=100), src)
+    store = tmp_path / "store"
+    crash = subprocess.run([sys.executable, "-c", CRASH_IMPORT, str(store), str(src), when], capture_output=True)
+    assert crash.returncode == 9, crash.stderr
+    s = ResultStore(store)
+    (run,) = s.runs()  # the manifest exists before any shard is visible
+    assert run.status == "publishing" and run.state() == "interrupted"
+    assert s.scan(latest=False).num_rows == (100 if when == "after" else 0)
+    from samplebench.results.io import import_file
+
+    assert import_file(s, src, "parquet") is None  # completed, so already imported
+    (run,) = s.runs()
+    assert run.status == "finished" and "recovered" in run.meta
+    assert s.scan(latest=False).num_rows == 100
+    assert not list((store / "_staging").glob("*"))
+
+
+def test_results_list_counts_cells_not_superseded_rows(bench, home):
+    """Item 4: rows that later runs replaced are not counted as cells."""
+    s = ResultStore()
+    s.append(rows(n=10, value=0.0))
+    s.append(rows(n=10, value=1.0))
+    s.append(rows(model="b", n=4))
+    summary = s.summary()
+    assert summary["rows"] == 14 and summary["superseded_rows"] == 10
+    assert summary["models"] == {"b": 4, "m": 10}
+    out = bench("results", "list").output
+    assert "cells: 14 (+10 superseded rows)" in out
+
+
+KILLED_RUN = """
+import sys, time
+import pyarrow as pa
+from samplebench.results import ResultStore
+with ResultStore(sys.argv[1]).run(kind="evaluate") as w:
+    w.write(pa.table({"model": ["m"] * 3, "task": ["t"] * 3, "sample_id": ["1", "2", "3"],
+                      "metric": ["acc"] * 3, "value": [1.0, 0.0, 1.0]}))
+    print("written", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_killed_run_shows_interrupted_with_its_rows(bench, home):
+    """Item 4: a run whose process died is `interrupted`, with the rows it published, not `running, 0 rows`."""
+    store = ResultStore()
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_RUN, str(store.root)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "written"
+        (run,) = store.runs()
+        assert run.state() == "running" and run.n_rows == 3  # alive: still running
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    (run,) = store.runs()
+    assert run.state() == "interrupted" and run.n_rows == 3
+    out = bench("results", "list").output
+    assert "interrupted" in out and " running " not in out
+
+
+def _bad_shards(store: Path) -> dict[str, Path]:
+    """One shard of every kind of damage, each in a run directory of its own."""
+    d = {}
+    for name in ("truncated", "empty", "garbage", "foreign"):
+        d[name] = store / "measurements" / f"20990101T000000000000-{name}" / "part-000001.parquet"
+        d[name].parent.mkdir(parents=True)
+    good = ResultStore(store).shard_paths()[0]
+    d["truncated"].write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    d["empty"].write_bytes(b"")
+    d["garbage"].write_bytes(os.urandom(2000))
+    pq.write_table(pa.table({"user": ["x"], "password": ["y"]}), d["foreign"])
+    return d
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "garbage", "foreign"])
+def test_one_bad_shard_names_itself_and_check_quarantines_it(bench, home, damage):
+    """Item 8: a bad shard stops readers with one line naming it (exit 2); `results check --quarantine`
+    moves it aside and the store is usable again with every good row."""
+    store = ResultStore()
+    store.append(pa.concat_tables([rows("a", n=6), rows("b", n=6, value=0.5)]))
+    bad = _bad_shards(store.root)
+    for other in set(bad) - {damage}:
+        bad[other].unlink()
+    path = bad[damage]
+    for args in (("results", "list"), ("aggregate", "--method", "mean"), ("results", "export", "--out",
+                                                                         home / "x.csv", "--format", "csv")):
+        r = bench(*args)
+        assert r.exit_code == 2, (args, r.output)
+        assert str(path) in r.output and "Traceback" not in r.output and len(r.output.strip().splitlines()) <= 2
+    r = bench("results", "check")
+    assert r.exit_code == 2 and f"bad shard: {path}" in r.output and "1 of 2 shard(s) ok" in r.output
+    r = bench("results", "check", "--quarantine")
+    assert r.exit_code == 0, r.output
+    assert not path.exists() and (store.root / "_quarantine" / "measurements" / path.parent.name / path.name).exists()
+    assert bench("results", "check").exit_code == 0
+    listed = bench("results", "list")
+    assert listed.exit_code == 0 and "cells: 12" in listed.output
+    assert bench("aggregate", "--method", "mean").exit_code == 0
+
+
+@pytest.fixture
+def read_only():
+    """Make a folder read-only for this process: chmod for a normal user; for root (whom permission
+    bits do not stop) the immutable attribute, when the filesystem supports it."""
+    import shutil
+
+    made: list[Path] = []
+
+    def make(folder: Path) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() != 0:
+            for p in [folder, *(q for q in folder.rglob("*") if q.is_dir())]:
+                p.chmod(0o555)
+        else:
+            if not shutil.which("chattr"):
+                pytest.skip("running as root without chattr: cannot make a folder read-only")
+            for p in [folder, *(q for q in folder.rglob("*") if q.is_dir())]:
+                if subprocess.run(["chattr", "+i", str(p)], capture_output=True).returncode:
+                    pytest.skip("running as root on a filesystem without the immutable attribute")
+                made.append(p)
+        return folder
+
+    yield make
+    for p in made:
+        subprocess.run(["chattr", "-i", str(p)], capture_output=True)
+
+
+def test_read_only_store_fails_before_the_work(bench, home, tmp_path, read_only):
+    """Item 9: evaluate and import on a read-only store exit 2 at once, in one line."""
+    store = ResultStore()
+    store.append(rows())
+    read_only(store.root)
+    t0 = time.perf_counter()
+    r = bench("evaluate", "random", "--tasks", "bundled-sts", "--quiet")
+    assert r.exit_code == 2 and "results store" in r.output and "not writable" in r.output
+    assert "Traceback" not in r.output and "model built" not in r.output
+    assert time.perf_counter() - t0 < 5
+    src = tmp_path / "in.parquet"
+    pq.write_table(rows("z"), src)
+    r = bench("results", "import", "--format", "parquet", src)
+    assert r.exit_code == 2 and "not writable" in r.output
+    assert bench("results", "list").exit_code == 0  # reading a read-only store still works
+
+
+def test_read_only_registry_and_output_fail_before_the_work(bench, home, tmp_path, read_only):
+    from tests.leaderboard_common import MINIMAL
+
+    read_only(home / "tasks")
+    spec = tmp_path / "t.yaml"
+    spec.write_text("name: ro\n")  # the writability check comes before the spec is even read
+    r = bench("add-task", spec)
+    assert r.exit_code == 2 and "task registry" in r.output and "not writable" in r.output
+    ResultStore().append(pa.concat_tables([rows("a"), rows("b", value=0.0)]))
+    lb = tmp_path / "lb.yaml"
+    lb.write_text(MINIMAL)
+    out = read_only(tmp_path / "out")
+    r = bench("leaderboard", "build", lb, "--out", out / "site")
+    assert r.exit_code == 2 and "output folder" in r.output and "not writable" in r.output
+
+
+def test_csv_export_neutralises_spreadsheet_formulas_and_reads_back_exactly(bench, home, tmp_path):
+    """Item 7: text cells that a spreadsheet would run are prefixed with ' (OWASP); import restores them."""
+    names = ["=cmd|' /C calc'!A0", "+1+1", "-2", "@SUM(A1)", "\tx", "\rx", "'=quoted", "plain", "a=b"]
+    t = pa.table({"model": names, "task": ["t"] * len(names), "sample_id": [f"s{i}" for i in range(len(names))],
+                  "metric": ["acc"] * len(names), "value": [1.0] * len(names)})
+    ResultStore().append(t)
+    out = tmp_path / "x.csv"
+    assert bench("results", "export", "--format", "csv", "--out", out).exit_code == 0
+    import csv
+
+    with open(out, newline="") as fh:
+        cells = [row["model"] for row in csv.DictReader(fh)]
+    for cell in cells:
+        assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    assert "'=cmd|' /C calc'!A0" in cells and "plain" in cells and "a=b" in cells and "''=quoted" in cells
+    other = ResultStore(tmp_path / "other")
+    from samplebench.results.io import import_file
+
+    import_file(other, out, "csv")
+    assert sorted(other.scan()["model"].to_pylist()) == sorted(names)
+
+
+def test_export_of_an_unknown_model_exits_2_with_the_closest_names(bench, home, tmp_path):
+    """Item 14: `export --model nosuch` names the model instead of writing 0 rows."""
+    ResultStore().append(pa.concat_tables([rows("org/model-large"), rows("org/model-small")]))
+    out = tmp_path / "x.parquet"
+    r = bench("results", "export", "--out", out, "--model", "org/model-larg")
+    assert r.exit_code == 2 and "no model 'org/model-larg'" in r.output and "org/model-large" in r.output
+    assert not out.exists()
+    r = bench("results", "export", "--out", out, "--task", "nosuch")
+    assert r.exit_code == 2 and "no task 'nosuch'" in r.output
+    assert bench("results", "export", "--out", out, "--model", "org/model-small").exit_code == 0

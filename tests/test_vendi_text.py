@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import samplebench.runners  # noqa: F401 - its model provider builds the default text encoder
 from samplebench import SampleBenchError
 from samplebench.tasks.diversity import generation_diversity_results, text_diversity
 

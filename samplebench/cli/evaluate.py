@@ -15,9 +15,12 @@ def print_report(report) -> None:
     click.echo(format_table(headers, rows))
     loaded = "model built" if report.model_loaded else "nothing to compute: model not loaded"
     status = f"{report.n_errors} sample(s) failed" if report.n_errors else "no failures"
+    if report.n_input_errors:
+        status += f", {report.n_input_errors} training or other input(s) failed (see above)"
     click.echo(f"{report.model} ({report.model_revision or 'revision unknown'}): {status}; {loaded}; "
                f"{report.seconds:.1f}s")
     click.echo(f"results: {report.store}" + (f" (run {report.run_id})" if report.run_id else ""))
+
 
 
 @click.command("evaluate")
@@ -30,20 +33,25 @@ def print_report(report) -> None:
               help="Run in this process, or spread tasks and sample shards over a Ray cluster.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the embedding cache.")
 @click.option("--retry-errors", is_flag=True, help="Recompute samples whose stored rows carry an error.")
+@click.option("--timeout", type=float, default=None,
+              help="Seconds a model call may take (per request for endpoints, per batch for Python callables); "
+                   "a call that runs out of time makes its samples error rows.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @store_option
 def evaluate_cmd(model: str, tasks: str | None, tag: str | None, limit: int | None, batch_size: int, executor: str,
-                 no_cache: bool, retry_errors: bool, quiet: bool, store: Path | None) -> None:
+                 no_cache: bool, retry_errors: bool, timeout: float | None, quiet: bool, store: Path | None) -> None:
     """Evaluate MODEL on tasks; only samples missing from the store are computed.
 
     MODEL is a registered model (`bench models list`), an alias (tfidf, bm25, random, minilm),
     a local folder or cached Hub id, `openai:<model>[@<base url>]`, or `package.module:function`.
     Exit status: 0 all samples scored, 1 some samples failed (rows carry the error), 2 bad input.
     """
+    from ..results import ResultStore
     from ..runners import evaluate
 
+    ResultStore(store).ensure_writable()  # before the model is built, not after it computed everything
     report = evaluate(model, split_csv(tasks), tag=tag, store=store, limit=limit, batch_size=batch_size,
-                      executor=executor, cache=not no_cache, progress=not quiet, retry_errors=retry_errors,
+                      executor=executor, cache=not no_cache, progress=not quiet, retry_errors=retry_errors, timeout=timeout,
                       command="bench evaluate " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["evaluate"] else None)
     print_report(report)
     if report.exit_code:

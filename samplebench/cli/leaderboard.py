@@ -38,8 +38,10 @@ def validate(spec_path: Path) -> None:
 @json_option
 def build(spec_path: Path, out: Path, store: Path | None, registry: Path | None, as_json: bool) -> None:
     """Write the leaderboard's tables, samples, plot, page and dataset card into OUT."""
+    from ..errors import require_writable
     from ..leaderboards.build import build_leaderboard
 
+    require_writable(out, "output folder", hint="pass --out a folder you can write")
     b = build_leaderboard(spec_path, store, out, registry=registry, progress=_progress)
     if as_json:
         echo_json({"out": str(out), "spec_hash": b.spec_hash, "run_ids": b.run_ids,

@@ -1,4 +1,4 @@
-"""`bench results list|export|import`."""
+"""`bench results list|export|import|check`."""
 
 from __future__ import annotations
 
@@ -31,23 +31,52 @@ def results_group() -> None:
 @store_option
 @json_option
 def list_results(store: Path | None, as_json: bool) -> None:
-    """Runs, models, tasks and row counts in the store."""
+    """Runs, models, tasks and cell counts in the store.
+
+    Counts are cells (the latest row of each, what every reader sees); rows that later runs
+    replaced are counted apart. A run whose writing process died shows as `interrupted`.
+    """
     from ..results import ResultStore
 
     rs = ResultStore(store)
     summary = rs.summary()
     runs = rs.runs()
     if as_json:
-        summary["run_records"] = [r.model_dump(mode="json", exclude={"shards"}) for r in runs]
+        summary["run_records"] = [{**r.model_dump(mode="json", exclude={"shards"}), "state": r.state()} for r in runs]
         echo_json(summary)
         return
-    click.echo(f"store: {summary['store']}  rows: {summary['rows']:,}  pairwise rows: {summary.get('pairwise_rows', 0):,}")
+    superseded = f" (+{summary['superseded_rows']:,} superseded rows)" if summary["superseded_rows"] else ""
+    click.echo(f"store: {summary['store']}  cells: {summary['rows']:,}{superseded}  "
+               f"pairwise judgements: {summary.get('pairwise_rows', 0):,}")
     if runs:
-        rows = [(r.run_id, r.kind, r.status, r.n_rows, r.n_errors, len(r.models), len(r.tasks), r.source or "-") for r in runs]
+        rows = [(r.run_id, r.kind, r.state(), r.n_rows, r.n_errors, len(r.models), len(r.tasks), r.source or "-")
+                for r in runs]
         click.echo(format_table(["run", "kind", "status", "rows", "errors", "models", "tasks", "source"], rows))
     if summary["models"]:
-        click.echo(format_table(["model", "rows"], list(summary["models"].items())))
-        click.echo(format_table(["task", "rows"], list(summary["tasks"].items())))
+        click.echo(format_table(["model", "cells"], list(summary["models"].items())))
+        click.echo(format_table(["task", "cells"], list(summary["tasks"].items())))
+
+
+@results_group.command("check")
+@click.option("--quarantine", is_flag=True,
+              help="Move bad shards to <store>/_quarantine/ (nothing is deleted) and finish interrupted imports.")
+@store_option
+@json_option
+def check_results(quarantine: bool, store: Path | None, as_json: bool) -> None:
+    """Verify every shard of the store; exit 2 while a bad shard is left in place."""
+    from ..results import ResultStore
+
+    rs = ResultStore(store)
+    if quarantine:
+        rs.ensure_writable()
+    report = rs.check(quarantine=quarantine)
+    if as_json:
+        echo_json(report.as_dict())
+    else:
+        click.echo("\n".join(report.lines()))
+    if not report.ok:
+        raise SampleBenchError(f"{len(report.bad)} bad shard(s) in {rs.root}",
+                               hint="rerun with --quarantine to move them aside; the rest stays usable")
 
 
 @results_group.command("export")

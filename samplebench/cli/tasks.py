@@ -19,10 +19,12 @@ def add_task(spec_path: Path, replace: bool, no_check: bool, registry: Path | No
     from ..registry import TaskRegistry, TaskSpec, check_dataset, load_spec
     from ..tasks import evaluator_for
 
+    tasks = TaskRegistry(registry)
+    tasks.ensure_writable()  # before reading the dataset
     spec = load_spec(TaskSpec, spec_path)
     evaluator_for(spec)  # the task type's evaluator validates `options` now, not at the first evaluate
     note = "dataset not checked (--no-check)" if no_check else check_dataset(spec)
-    target = TaskRegistry(registry).add(spec, replace=replace)
+    target = tasks.add(spec, replace=replace)
     click.echo(f"registered task '{spec.name}' ({spec.type}, {len(spec.metrics)} metric(s)) -> {target}")
     click.echo(f"  {note}")
 

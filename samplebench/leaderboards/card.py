@@ -5,11 +5,18 @@ files so the Hub viewer and `datasets.load_dataset(repo, "leaderboard")` work), 
 ranking as a markdown table, the method in plain words, coverage and connectivity warnings, the
 spec, the samplebench version and the run ids the results come from. The text depends only on
 the build (no dates), so rebuilding gives the same card.
+
+The Hub renders the card's markdown, raw HTML included, so every text that comes from outside the
+code — model and task names, the title and description, warnings, group names — is HTML-escaped
+(`<`, `>`, `&`) and kept on one table cell (`|` escaped, newlines folded); the spec is shown in
+a code fence longer than any run of backticks inside it, so it cannot close the fence early.
 """
 
 from __future__ import annotations
 
+import html
 import math
+import re
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -75,7 +82,19 @@ def _fmt(v: Any, digits: int = 3) -> str:
 
 
 def _md(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """`text` as inert markdown on one line: HTML escaped, `|` escaped, newlines folded."""
+    return _html(text).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def _html(text: str) -> str:
+    """`text` with `<`, `>` and `&` escaped, so the Hub shows it instead of running it."""
+    return html.escape(str(text), quote=False)
+
+
+def _fence(text: str) -> str:
+    """A backtick fence longer than any run of backticks in `text`."""
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
 
 
 def front_matter(build: LeaderboardBuild, sample_files: list[str]) -> dict[str, Any]:
@@ -126,9 +145,9 @@ def dataset_card(build: LeaderboardBuild, sample_files: list[str]) -> str:
     spec = build.spec
     meta = yaml.safe_dump(front_matter(build, sample_files), sort_keys=False, allow_unicode=True)
     r = build.ranking
-    out = [f"---\n{meta}---\n", f"<!-- {MARKER}: {spec.name} -->\n", f"# {spec.title}\n"]
+    out = [f"---\n{meta}---\n", f"<!-- {MARKER}: {spec.name} -->\n", f"# {_md(spec.title)}\n"]
     if spec.description:
-        out.append(spec.description.strip() + "\n")
+        out.append(_html(spec.description.strip()) + "\n")
     out.append(
         f"{build.table.num_rows} models ranked by **{r.method}** from {build.n_measurements:,} sample-level "
         f"measurements over {len(build.coverage_tasks)} tasks ({build.n_ballots:,} selected samples"
@@ -182,9 +201,11 @@ def dataset_card(build: LeaderboardBuild, sample_files: list[str]) -> str:
         "`bench aggregate --input`)\n- `ranking.png`, `index.html`: the plot and a static, sortable page\n"
     )
     out.append("## Reproduce\n")
+    spec_yaml = yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+    fence = _fence(spec_yaml)
     out.append(
         f"Built with samplebench {__version__} from the spec below (sha256 `{build.spec_hash}`):\n\n"
-        f"```yaml\n{yaml.safe_dump(spec.model_dump(mode='json'), sort_keys=False, allow_unicode=True)}```\n\n```\nbench leaderboard build {spec.name}.yaml --out {spec.name}\n```\n"
+        f"{fence}yaml\n{spec_yaml}{fence}\n\n```\nbench leaderboard build {spec.name}.yaml --out {spec.name}\n```\n"
     )
     out.append(f"Results come from {len(build.run_ids)} run(s):\n")
     out.extend(f"- `{rid}`" for rid in build.run_ids)

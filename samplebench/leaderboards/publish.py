@@ -13,24 +13,30 @@
   LFS ones): when nothing differs, no commit is made;
 * otherwise everything goes in **one** `create_commit` (additions plus deletions of stale
   `samples/` files), whose summary names the spec hash and the run ids. A commit is atomic on the
-  Hub, so a failure leaves the repo as it was. Server errors (5xx, 408, 429) and dropped
-  connections are retried with exponential backoff; when every attempt fails `PushFailed`
-  (CLI exit 1) says why.
+  Hub, so a failure leaves the repo as it was.
+
+Every request has a `timeout` (60 s, the Hub client's own timeout set for the push) and follows
+the project's one retry policy (`samplebench._network`: dropped or timed-out connections, 408,
+409, 429 and 5xx are retried with exponential backoff, at most `retries` more times and `deadline`
+seconds per call). When every attempt fails, or the Hub refuses a call with another status,
+`PushFailed` (CLI exit 1) says so in one line: the status and the call (method and path), never
+the server's text, with anything token-like redacted.
 """
 
 from __future__ import annotations
 
 import hashlib
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._network import RetriesExhausted, call_with_retries, describe, is_transient, redact, status_of
 from ..errors import SampleBenchError
 from ..results.io import file_hash
 from .card import MARKER
 
-RETRY_STATUS = (408, 429, 500, 502, 503, 504)
 KEEP = {".gitattributes"}
 
 
@@ -96,25 +102,39 @@ def commit_message(spec_name: str, spec_hash: str, run_ids: list[str]) -> tuple[
     return summary, description
 
 
-def _is_transient(exc: BaseException | None) -> bool:
-    """A server error, rate limit or dropped/timed-out connection, also when wrapped (LFS upload)."""
-    import httpx2 as httpx
-    from huggingface_hub.errors import HfHubHTTPError
-
-    seen = 0
-    while exc is not None and seen < 5:
-        if isinstance(exc, HfHubHTTPError):
-            code = _status(exc)
-            return code is not None and code in RETRY_STATUS
-        if isinstance(exc, httpx.TransportError | ConnectionError | TimeoutError):
-            return True
-        exc, seen = exc.__cause__ or exc.__context__, seen + 1
-    return False
-
-
 def _status(exc: BaseException) -> int | None:
-    resp = getattr(exc, "response", None)
-    return getattr(resp, "status_code", None)
+    return status_of(exc)
+
+
+def _call_of(exc: BaseException) -> str:
+    """`METHOD /path` of the request that failed (no query string, token-like parts redacted)."""
+    from urllib.parse import urlsplit
+
+    req = getattr(getattr(exc, "response", None), "request", None)
+    if req is None:
+        return "the request"
+    return redact(f"{req.method} {urlsplit(str(req.url)).path}")
+
+
+@contextmanager
+def request_timeout(seconds: float) -> Iterator[None]:
+    """Every request huggingface_hub makes inside the block times out after `seconds` (connect, read, write)."""
+    import httpx2
+    from huggingface_hub import set_client_factory
+    from huggingface_hub.utils import _http
+
+    previous = getattr(_http, "_GLOBAL_CLIENT_FACTORY", None) or _http.default_client_factory
+
+    def factory():
+        client = previous()
+        client.timeout = httpx2.Timeout(seconds)
+        return client
+
+    set_client_factory(factory)
+    try:
+        yield
+    finally:
+        set_client_factory(previous)
 
 
 def _auth_error(exc: BaseException, endpoint: str, what: str) -> SampleBenchError | None:
@@ -154,6 +174,8 @@ def push_folder(
     retries: int = 4,
     backoff: float = 1.0,
     eval_results: bool = False,
+    timeout: float = 60.0,
+    deadline: float | None = 600.0,
 ) -> PushResult:
     """Publish every file of `folder` to the dataset repo `repo_id` in one commit (see module doc).
 
@@ -163,6 +185,7 @@ def push_folder(
     committed to that model repo; other models are skipped and listed.
     """
     from huggingface_hub import constants
+    from huggingface_hub.errors import HfHubHTTPError
 
     folder = Path(folder)
     files = local_files(folder)
@@ -186,9 +209,11 @@ def push_folder(
     attempts = 0
 
     def call(what: str, fn, *args, **kwargs):
+        """`fn(*args, **kwargs)` under the retry policy; one-line errors that never carry server text."""
         nonlocal attempts
-        last: BaseException | None = None
-        for i in range(retries + 1):
+
+        def once():
+            nonlocal attempts
             attempts += 1
             try:
                 return fn(*args, **kwargs)
@@ -196,24 +221,32 @@ def push_folder(
                 auth = _auth_error(exc, endpoint, what)
                 if auth is not None:
                     raise auth from None
-                if not _is_transient(exc):
-                    raise
-                last = exc
-                if i < retries:
-                    time.sleep(backoff * (2**i))
-        reason = _reason(last)
-        raise PushFailed(f"publishing to {url} failed while {what} after {retries + 1} attempt(s): {reason}; "
-                         "nothing was published", hint="check the endpoint and try again")
+                raise
+
+        try:
+            return call_with_retries(once, retries=retries, backoff=backoff, deadline=deadline,
+                                     transient=lambda e: not isinstance(e, SampleBenchError) and is_transient(e))
+        except RetriesExhausted as exc:
+            raise PushFailed(f"publishing to {url} failed while {what} after {exc.attempts} attempt(s): "
+                             f"{_reason(exc.last)}; nothing was published",
+                             hint="check the endpoint and try again") from None
+        except HfHubHTTPError as exc:
+            code = _status(exc)
+            if code == 404:  # missing repo / revision / file: the callers decide
+                raise
+            raise PushFailed(f"the Hub at {endpoint} answered HTTP {code} to {_call_of(exc)} while {what}; "
+                             "nothing was published", hint="check --repo, the token and the endpoint") from None
 
     from huggingface_hub import HfApi
     from huggingface_hub.errors import RepositoryNotFoundError
 
     api = HfApi(endpoint=endpoint, token=tok)
     try:
-        result = _push(api, call, files, repo_id, branch, spec_name, summary, description, result, private, force,
-                       lambda: attempts)
-        if eval_results:
-            _push_eval_results(api, call, folder, repo_id, branch, spec_name, result)
+        with request_timeout(timeout):
+            result = _push(api, call, files, repo_id, branch, spec_name, summary, description, result, private,
+                           force, lambda: attempts)
+            if eval_results:
+                _push_eval_results(api, call, folder, repo_id, branch, spec_name, result)
         return result
     except RepositoryNotFoundError:
         raise SampleBenchError(f"{repo_id}: the repo exists but this token cannot see it (private, another owner?)",
@@ -360,14 +393,14 @@ def _same(local: Path, remote: dict[str, Any]) -> bool:
 
 
 def _reason(exc: BaseException | None) -> str:
+    """`HTTP 500 (POST /api/...)` or the transport failure's kind; never the server's text."""
     if exc is None:
         return "unknown error"
     code = _status(exc)
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    cause = exc.__cause__
-    if code is None and cause is not None and str(cause).strip():
-        text = f"{text} ({str(cause).strip().splitlines()[0]})"
-    return f"HTTP {code}: {text}" if code else text
+    if code is not None:
+        return f"HTTP {code} ({_call_of(exc)})"
+    inner = exc.__cause__ or exc.__context__
+    return redact(describe(exc) if inner is None or status_of(inner) is not None else describe(inner))
 
 
 def dry_run_manifest(folder: Path) -> list[dict[str, Any]]:
@@ -395,6 +428,8 @@ def push_leaderboard(
     backoff: float = 1.0,
     eval_results: bool = False,
     progress=None,
+    timeout: float = 60.0,
+    deadline: float | None = 600.0,
 ):
     """Build `spec` from `store` (into `out`, else a temporary folder) and publish it with `push_folder`.
 
@@ -410,5 +445,5 @@ def push_leaderboard(
         result = push_folder(folder, repo_id, spec_name=build.spec.name, spec_hash=build.spec_hash,
                              run_ids=build.run_ids, token=token, private=private, revision=revision,
                              endpoint=endpoint, force=force, dry_run=dry_run, retries=retries, backoff=backoff,
-                             eval_results=eval_results)
+                             eval_results=eval_results, timeout=timeout, deadline=deadline)
     return build, result

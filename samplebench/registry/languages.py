@@ -36,7 +36,7 @@ def _tables() -> tuple[dict[str, str], set[str], set[str]]:
 
 def validate_language(code: str) -> str:
     """Return `code` in canonical case (`eng-Latn`, `en-US`) or raise ValueError saying what is allowed."""
-    m = _TAG.match(code)
+    m = _TAG.fullmatch(code)  # `$` alone would accept a trailing newline
     allowed = "use a BCP-47 tag like 'en' or 'en-US', or ISO 639-3 + script like 'eng-Latn'"
     if not m:
         raise ValueError(f"'{code}' is not a language code; {allowed}")

@@ -12,6 +12,30 @@ from ..errors import SampleBenchError
 
 M = TypeVar("M", bound=BaseModel)
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+class _UniqueKeyLoader(_SafeLoader):  # type: ignore[misc, valid-type]
+    """The safe loader (C-accelerated when available) that refuses a key written twice in one
+    mapping, instead of YAML's silent last-wins. Keys brought in by a `<<` merge may still be
+    overridden, as YAML intends."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict = {}
+            for key_node, _ in node.value:
+                if key_node.tag == _MERGE:
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.setdefault(key, key_node.start_mark)
+                except TypeError:  # an unhashable key: the constructor below reports it
+                    continue
+                if first is not key_node.start_mark:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key!r} (first written at line {first.line + 1}); "
+                                    "keep one", key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
 
 
 def describe_validation_error(err: ValidationError, where: str) -> str:
@@ -40,7 +64,7 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise SampleBenchError(f"{path}: cannot read: {exc}") from None
     try:
-        data = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a safe loader, C-accelerated when available
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a safe loader, C-accelerated when available
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""

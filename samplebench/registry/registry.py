@@ -26,7 +26,7 @@ from pydantic import BaseModel
 
 from .. import config
 from .._atomic import publish, write_text_atomic
-from ..errors import SampleBenchError, closest_names
+from ..errors import SampleBenchError, closest_names, require_writable
 from .languages import language_key
 from .loading import dump_spec, load_spec
 from .schemas import ModelSpec, TaskSpec
@@ -95,8 +95,14 @@ class SpecRegistry(Generic[S]):
     def user_file(self, name: str) -> Path:
         return self.user_dir / f"{name}.yaml"
 
+    def ensure_writable(self) -> None:
+        """Raise SampleBenchError when the user folder cannot be written (checked before any work)."""
+        require_writable(self.user_dir, f"{self.kind} registry",
+                         hint="pass --registry (or set SAMPLEBENCH_HOME) to a folder you can write")
+
     def add(self, spec: S, *, replace: bool = False) -> Path:
         """Store `spec` in the user folder; refuse an existing name unless `replace`."""
+        self.ensure_writable()
         name = spec.name  # type: ignore[attr-defined]
         if name in self and not replace:
             raise SampleBenchError(

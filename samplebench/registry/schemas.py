@@ -35,10 +35,12 @@ Language = Annotated[str, AfterValidator(validate_language)]
 # `org/name` or a bare canonical name on the Hub; anything with a scheme is a URL.
 _HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?$")
 _FILE_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".parquet", ".txt", ".arrow")
+# `hf://datasets/org/name@revision/...`: a Hub file pinned inside its path.
+_HF_PINNED = re.compile(r"hf://datasets/[^/@]+(/[^/@]+)?@[^/]+(/.*)?")
 
 
 def _check_name(v: str) -> str:
-    if not re.match(NAME_PATTERN, v):
+    if not re.fullmatch(NAME_PATTERN, v):  # not re.match: its `$` matches before a trailing newline
         raise ValueError(
             f"'{v}' is not allowed: use 1-100 letters, digits, '.', '_' or '-', starting with a letter or "
             "digit (no path separators)"
@@ -76,7 +78,7 @@ class DatasetRef(StrictModel):
             and (
                 p.startswith((".", "/", "~"))
                 or p.lower().endswith(_FILE_SUFFIXES)
-                or not _HUB_ID.match(p)
+                or not _HUB_ID.fullmatch(p)
                 or Path(p).exists()
             )
         )
@@ -87,6 +89,11 @@ class DatasetRef(StrictModel):
 
     @model_validator(mode="after")
     def _hub_needs_revision(self) -> DatasetRef:
+        if self.path.lower().startswith("hf://") and not self.revision and not _HF_PINNED.fullmatch(self.path):
+            raise ValueError(
+                f"dataset '{self.path}' is on the Hub, so it must be pinned: set 'revision' (a commit hash or "
+                "tag) or write hf://datasets/ORG/NAME@REVISION/..."
+            )
         if self.is_hub and not self.revision:
             raise ValueError(
                 f"dataset '{self.path}' looks like a Hub dataset id, so 'revision' is required "

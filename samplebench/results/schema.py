@@ -147,6 +147,7 @@ def normalise(
             columns[name] = col
     out = pa.table(columns)
     if kind == "measurements":
+        out = nonfinite_to_errors(out)
         bad = pc.and_(pc.is_null(out["value"]), pc.is_null(out["error"]))
         if pc.any(bad).as_py():
             first = pc.index(bad, True).as_py()
@@ -163,6 +164,37 @@ def normalise(
     if check_duplicates:
         _refuse_duplicates(out, key_columns(out.schema, kind), where)
     return out
+
+
+NONFINITE_ERROR = "non-finite value ({}) is not a measurement"
+
+
+def nonfinite_to_errors(table: pa.Table) -> pa.Table:
+    """The one rule for NaN and ±inf in `value`: the row becomes an error row, never a value.
+
+    A non-finite value is replaced by null and, unless the row already says why, `error` is set to
+    `non-finite value (nan|inf|-inf) is not a measurement`. Every writer (evaluate, imports, appends)
+    goes through here, so no aggregator ever sees one. Returns `table` untouched when all values
+    are finite or null.
+    """
+    if "value" not in table.column_names or table.num_rows == 0:
+        return table
+    value = table["value"]
+    bad = pc.fill_null(pc.invert(pc.is_finite(value)), False)  # a null value is not a non-finite one
+    if not pc.any(bad).as_py():
+        return table
+    reason = pc.if_else(pc.is_nan(value), pa.scalar(NONFINITE_ERROR.format("nan")),
+                        pc.if_else(pc.greater(value, 0), pa.scalar(NONFINITE_ERROR.format("inf")),
+                                   pa.scalar(NONFINITE_ERROR.format("-inf"))))
+    error = table["error"] if "error" in table.column_names else pa.nulls(table.num_rows, pa.string())
+    if pa.types.is_dictionary(error.type):
+        error = error.cast(error.type.value_type)
+    error = pc.if_else(bad, pc.coalesce(error, reason), error)
+    value = pc.if_else(bad, pa.scalar(None, value.type), value)
+    table = table.set_column(table.column_names.index("value"), "value", value)
+    if "error" in table.column_names:
+        return table.set_column(table.column_names.index("error"), "error", error)
+    return table.append_column("error", error)
 
 
 def _constant(value, n: int, type_: pa.DataType) -> pa.Array:

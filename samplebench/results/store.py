@@ -6,6 +6,8 @@ Layout under the store root::
     pairwise/<run_id>/part-000001.parquet       explicit pairwise judgements
     runs/<run_id>.json                          the manifest: one record per run
     _staging/<run_id>/                          imports being assembled (never read)
+    _quarantine/<kind>/<run_id>/part-*.parquet  unreadable shards moved aside by `bench results check`
+    .import.lock                                held while an import checks its hash and publishes
 
 Guarantees:
 
@@ -14,7 +16,14 @@ Guarantees:
 * Shard names are unique per run and runs are unique per writer, so concurrent writers never
   touch each other's files: nothing is lost or duplicated.
 * An import is assembled in `_staging/` and published as a whole by renaming its directory:
-  either all of it is visible or none.
+  either all of it is visible or none. The check "was this content imported already?" and the
+  publication happen under one exclusive lock, so simultaneous imports of one file import it
+  once. The manifest is written (status `publishing`) before any shard is renamed into place, so
+  no shard is ever visible without a manifest; an import killed while publishing is completed
+  (or rolled back) by the next import or by `check(repair=True)`, before its hash is checked.
+* Every non-finite value becomes an error row (`nonfinite_to_errors`), whichever path wrote it.
+* A shard that cannot be read, or that does not hold the canonical columns, stops a read with
+  one line naming it (`BadShard`); `check(quarantine=True)` moves such shards aside.
 * Reading returns the latest row per cell (MEASUREMENT_KEY, plus `group` when present), where
   later means a later run (run ids sort by start time) and, within a run, a later shard and row.
   Filters are pushed down to the Parquet scan, so only matching rows are materialised.
@@ -22,6 +31,7 @@ Guarantees:
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 from collections.abc import Iterable, Iterator
@@ -36,9 +46,16 @@ import pyarrow.parquet as pq
 
 from .. import config
 from .._atomic import fsync_dir, publish
-from ..errors import SampleBenchError
-from .manifest import MetricInfo, RunRecord
-from .schema import MEASUREMENT_SCHEMA, PAIRWISE_SCHEMA, key_columns, new_run_id, normalise
+from ..errors import SampleBenchError, require_writable
+from .manifest import MetricInfo, RunRecord, process_identity
+from .schema import (
+    MEASUREMENT_SCHEMA,
+    PAIRWISE_SCHEMA,
+    key_columns,
+    new_run_id,
+    nonfinite_to_errors,
+    normalise,
+)
 
 if TYPE_CHECKING:  # pyarrow.dataset is imported where it is used: its import pulls in pandas (~0.25 s)
     import pyarrow.dataset as ds
@@ -66,13 +83,28 @@ def _version() -> str:
     return __version__
 
 
-class RunWriter:
-    """Writes the shards of one run; every `write` publishes one shard atomically."""
+class BadShard(SampleBenchError):
+    """A shard in the store that cannot be read or does not hold the canonical columns."""
 
-    def __init__(self, store: ResultStore, record: RunRecord, root: Path | None = None) -> None:
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path, self.reason = path, reason
+        super().__init__(f"unreadable shard {path}: {reason}",
+                         hint="`bench results check --quarantine` moves bad shards aside; the rest stays usable")
+
+
+class RunWriter:
+    """Writes the shards of one run; every `write` publishes one shard atomically.
+
+    With `checkpoint`, the manifest is rewritten after every shard, so a run that is killed
+    still says how many rows it published.
+    """
+
+    def __init__(self, store: ResultStore, record: RunRecord, root: Path | None = None,
+                 checkpoint: bool = False) -> None:
         self.store = store
         self.record = record
         self._root = root or store.root
+        self._checkpoint = checkpoint
         self._seq = 0
         self._models: set[str] = set(record.models)
         self._tasks: set[str] = set(record.tasks)
@@ -85,6 +117,8 @@ class RunWriter:
     def write(self, data, *, kind: str = "measurements", where: str = "input", validated: bool = False) -> int:
         """Validate and publish one batch as a shard; return the number of rows written."""
         table = data if validated else normalise(data, kind=kind, run_id=self.run_id, where=where)
+        if validated and kind == "measurements":
+            table = nonfinite_to_errors(table)
         if table.num_rows == 0:
             return 0
         table = _cluster(table, kind)
@@ -105,6 +139,8 @@ class RunWriter:
             self._models.update(pc.unique(table["model_b"]).to_pylist())
             self._tasks.update(pc.unique(table["task"]).to_pylist())
         rec.models, rec.tasks, rec.metrics = sorted(self._models), sorted(self._tasks), sorted(self._metrics)
+        if self._checkpoint:
+            self.save()
         return table.num_rows
 
     def save(self, root: Path | None = None) -> None:
@@ -118,11 +154,21 @@ class ResultStore:
         self.root = Path(root).expanduser() if root else config.default_store()
 
     # -- writing -----------------------------------------------------------------------------
+    def ensure_writable(self) -> None:
+        """Raise SampleBenchError (one line, exit 2) when this process cannot write the store.
+
+        Called before any work (evaluate, import), so a read-only store fails in a second, not
+        after the model computed everything.
+        """
+        require_writable(self.root, "results store", subfolders=("runs", *KINDS, "_staging"),
+                         hint="pass --store (or set SAMPLEBENCH_HOME) to a folder you can write")
+
     @contextmanager
     def run(self, kind: str = "write", **meta) -> Iterator[RunWriter]:
         """Open a run: shards written inside are visible as they land; the manifest says how it ended."""
-        record = RunRecord(run_id=new_run_id(), kind=kind, samplebench_version=_version(), **meta)
-        writer = RunWriter(self, record)
+        record = RunRecord(run_id=new_run_id(), kind=kind, samplebench_version=_version(),
+                           writer=process_identity(), **meta)
+        writer = RunWriter(self, record, checkpoint=True)
         writer.save()
         try:
             yield writer
@@ -147,34 +193,88 @@ class ResultStore:
         """Atomically import `(kind, table)` pairs: all become visible together, or none does.
 
         Returns None (and writes nothing) when a finished import with the same `source_hash`
-        exists: importing the same content twice adds nothing.
+        exists: importing the same content twice adds nothing, also when several processes
+        import it at once (the hash check and the publication hold one exclusive lock).
         """
-        if source_hash and any(r.source_hash == source_hash and r.status == "finished" for r in self.runs()):
-            return None
+        self.ensure_writable()
+        if source_hash and self._imported(source_hash):
+            return None  # cheap early answer; the decisive check is made under the lock
         record = RunRecord(
             run_id=new_run_id(), kind="import", source=source, source_hash=source_hash,
-            samplebench_version=_version(), **meta,
+            samplebench_version=_version(), writer=process_identity(), **meta,
         )
         staging = self.root / "_staging" / record.run_id
         writer = RunWriter(self, record, root=staging)
         try:
             for kind, table in tables:
                 writer.write(table, kind=kind, where=source)
-            record.status, record.finished_at = "finished", _now()
-            for kind in KINDS:
-                src = staging / kind / record.run_id
-                if src.exists():
-                    (self.root / kind).mkdir(parents=True, exist_ok=True)
-            # Publish: each kind's run directory is renamed into place, then the manifest.
-            for kind in KINDS:
-                src = staging / kind / record.run_id
-                if src.exists():
-                    os.rename(src, self.root / kind / record.run_id)
-                    fsync_dir(self.root / kind)
-            writer.save(self.root)
+            with self._import_lock():
+                self._recover_imports()
+                if source_hash and self._imported(source_hash):
+                    return None
+                for kind in KINDS:
+                    if (staging / kind / record.run_id).exists():
+                        (self.root / kind).mkdir(parents=True, exist_ok=True)
+                # The manifest first, then each kind's run directory is renamed into place: a shard
+                # is never visible without a manifest that names it.
+                record.status = "publishing"
+                writer.save(self.root)
+                for kind in KINDS:
+                    src = staging / kind / record.run_id
+                    if src.exists():
+                        os.rename(src, self.root / kind / record.run_id)
+                        fsync_dir(self.root / kind)
+                record.status, record.finished_at = "finished", _now()
+                writer.save(self.root)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return record
+
+    def _imported(self, source_hash: str) -> bool:
+        return any(r.source_hash == source_hash and r.status == "finished" for r in self.runs())
+
+    @contextmanager
+    def _import_lock(self) -> Iterator[None]:
+        """An exclusive advisory lock on `<store>/.import.lock` (released by the kernel if we die)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root / ".import.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+    def _recover_imports(self) -> list[str]:
+        """Finish or roll back imports killed while publishing; call with the import lock held.
+
+        Holding the lock means no import is publishing right now, so every `publishing`
+        manifest belongs to a dead process. Its run directories still in `_staging` are renamed
+        into place; if then every shard the manifest names is present the import is `finished`,
+        else its published directories are removed and it is `failed` (import it again).
+        Returns one line per run it touched.
+        """
+        lines = []
+        for r in self.runs():
+            if r.kind != "import" or r.status != "publishing":
+                continue
+            for kind in KINDS:
+                src, dst = self.root / "_staging" / r.run_id / kind / r.run_id, self.root / kind / r.run_id
+                if src.exists() and not dst.exists():
+                    os.rename(src, dst)
+                    fsync_dir(self.root / kind)
+            if all((self.root / s).is_file() for s in r.shards):
+                r.status, r.finished_at = "finished", _now()
+                r.meta["recovered"] = "publication completed after the importing process died"
+                lines.append(f"run {r.run_id}: interrupted import completed ({len(r.shards)} shard(s))")
+            else:
+                for kind in KINDS:
+                    shutil.rmtree(self.root / kind / r.run_id, ignore_errors=True)
+                r.status, r.finished_at = "failed", _now()
+                r.meta["recovered"] = "publication rolled back after the importing process died"
+                lines.append(f"run {r.run_id}: interrupted import rolled back; import its source again")
+            r.save(self.root / "runs")
+            shutil.rmtree(self.root / "_staging" / r.run_id, ignore_errors=True)
+        return lines
 
     # -- reading -----------------------------------------------------------------------------
     def runs(self) -> list[RunRecord]:
@@ -218,26 +318,30 @@ class ResultStore:
         group's min/max statistics, so a scan for one model or task skips the other row groups
         (clustered writes make them pure); with a dictionary schema Arrow reads them all.
         """
-        paths = self.shard_paths(kind)
-        if not paths:
+        files = self.shard_files(kind)
+        if not files:
             return None
         import pyarrow.dataset as ds
 
-        return ds.dataset([str(p) for p in paths], format="parquet",
-                          schema=_unified_schema(kind, (pq.read_schema(p) for p in paths)))
+        return ds.dataset([str(p) for p, _ in files], format="parquet",
+                          schema=_unified_schema(kind, (f.schema_arrow for _, f in files)))
+
+    def shard_files(self, kind: str = "measurements") -> list[tuple[Path, pq.ParquetFile]]:
+        """Every published shard with its opened footer; raises `BadShard` naming the first shard
+        that cannot be read or lacks the canonical columns."""
+        return [(p, open_shard(p, kind)) for p in self.shard_paths(kind)]
 
     def column_names(self, kind: str = "measurements") -> list[str]:
         """The columns a scan can return (canonical ones plus any detail column a shard carries);
         [] for an empty store. Reads the shards' footers only."""
-        paths = self.shard_paths(kind)
-        return _unified_schema(kind, (pq.read_schema(p) for p in paths)).names if paths else []
+        files = self.shard_files(kind)
+        return _unified_schema(kind, (f.schema_arrow for _, f in files)).names if files else []
 
     def distinct(self, column: str, kind: str = "measurements") -> list[str]:
         """Every value of a string column, read from row-group statistics where a group holds one
         value (clustered shards make that the rule) and from the column itself elsewhere."""
         values: set[str] = set()
-        for path in self.shard_paths(kind):
-            pf = pq.ParquetFile(path)
+        for path, pf in self.shard_files(kind):
             names = pf.schema_arrow.names
             if column not in names:
                 continue
@@ -247,7 +351,7 @@ class ResultStore:
                 if stats is not None and stats.has_min_max and stats.min == stats.max and stats.null_count == 0:
                     values.add(stats.min)
                 else:
-                    values.update(pc.unique(pf.read_row_group(rg, columns=[column]).column(0)).to_pylist())
+                    values.update(pc.unique(_read_group(path, pf, rg, [column]).column(0)).to_pylist())
         values.discard(None)
         return sorted(values)
 
@@ -294,11 +398,10 @@ class ResultStore:
 
     def _scan_files(self, kind: str, models, tasks, metrics, columns: list[str] | None, latest: bool) -> pa.Table:
         """`scan` without a filter expression, straight from the Parquet files (see `scan`)."""
-        paths = self.shard_paths(kind)
-        if not paths:
+        opened = self.shard_files(kind)
+        if not opened:
             return _empty_table(kind, columns)
-        files = [pq.ParquetFile(p) for p in paths]
-        schema = _unified_schema(kind, (f.schema_arrow for f in files))
+        schema = _unified_schema(kind, (f.schema_arrow for _, f in opened))
         keys = key_columns(schema, kind)
         wanted = columns or schema.names
         _check_columns(wanted, schema)
@@ -306,7 +409,7 @@ class ResultStore:
         conds = _conditions(kind, models, tasks, metrics)
         out_schema = _encoded_schema(schema, read_cols)
         batches: list[pa.RecordBatch] = []
-        for f in files:
+        for path, f in opened:
             names = f.schema_arrow.names
             present = [c for c in read_cols if c in names]
             for cols, _ in conds:  # a filter column a shard lacks is all null there: no row matches
@@ -317,7 +420,7 @@ class ResultStore:
                 continue
             needed = list(dict.fromkeys([*present, *(c for cols, _ in conds for c in cols if c in names)]))
             for rg in _row_groups(f, conds):
-                t = f.read_row_group(rg, columns=needed)
+                t = _read_group(path, f, rg, needed)
                 mask = None
                 for cols, vals in conds:
                     m = None
@@ -351,29 +454,67 @@ class ResultStore:
         dataset = self.dataset(kind)
         if dataset is None:
             return
-        yield from dataset.to_batches(columns=columns, filter=filter, batch_size=batch_size)
+        with _arrow_errors():
+            yield from dataset.to_batches(columns=columns, filter=filter, batch_size=batch_size)
 
     def summary(self) -> dict:
-        """Counts for `bench results list`: runs, rows, models, tasks (computed from the shards)."""
+        """Counts for `bench results list`, computed from the shards after de-duplication.
+
+        `rows` counts cells (the latest row of each; what every reader sees), per model and per
+        task likewise; `superseded_rows` counts the older rows that later runs replaced.
+        """
         out: dict = {"store": str(self.root), "runs": len(self.runs())}
-        dataset = self.dataset()
-        if dataset is None:
-            out.update(rows=0, models={}, tasks={})
-            return out
-        counts: dict[str, dict[str, int]] = {"model": {}, "task": {}}
-        rows = 0
-        for batch in dataset.to_batches(columns=["model", "task"], batch_readahead=1, fragment_readahead=1):
-            rows += batch.num_rows
-            for col, acc in counts.items():
-                vc = pc.value_counts(batch.column(col))
-                for value, n in zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist(), strict=True):
-                    acc[value] = acc.get(value, 0) + n
-        out["rows"] = rows
-        out["models"] = dict(sorted(counts["model"].items()))
-        out["tasks"] = dict(sorted(counts["task"].items()))
-        pw = self.dataset("pairwise")
-        out["pairwise_rows"] = pw.count_rows() if pw is not None else 0
+        raw = sum(f.metadata.num_rows for _, f in self.shard_files())
+        cells = self.scan(columns=["model", "task"])
+        counts = {}
+        for col in ("model", "task"):
+            vc = pc.value_counts(cells[col].cast(pa.string())) if cells.num_rows else None
+            counts[col] = {} if vc is None else dict(sorted(zip(vc.field("values").to_pylist(),
+                                                                vc.field("counts").to_pylist(), strict=True)))
+        out.update(rows=cells.num_rows, superseded_rows=raw - cells.num_rows, models=counts["model"],
+                   tasks=counts["task"])
+        out["pairwise_rows"] = self.scan(kind="pairwise", columns=["task"]).num_rows
         return out
+
+    # -- checking ----------------------------------------------------------------------------
+    def check(self, *, quarantine: bool = False) -> StoreCheck:
+        """Verify every shard (footer, canonical columns, every row group decodes) and the runs.
+
+        With `quarantine`, each bad shard is moved to `_quarantine/<kind>/<run_id>/` (a rename:
+        nothing is deleted) so every reader works on the rest, and imports killed while
+        publishing are completed or rolled back.
+        """
+        report = StoreCheck(store=str(self.root))
+        for kind in KINDS:
+            for path in self.shard_paths(kind):
+                report.shards += 1
+                try:
+                    f = open_shard(path, kind)
+                    for rg in range(f.metadata.num_row_groups):
+                        _read_group(path, f, rg, None)
+                except BadShard as exc:
+                    report.bad.append((str(path), exc.reason))
+                    if quarantine:
+                        run_dir = path.parent
+                        dest = self.root / "_quarantine" / kind / run_dir.name / path.name
+                        dest.parent.mkdir(parents=True, exist_ok=True)
+                        os.replace(path, dest)
+                        fsync_dir(run_dir)
+                        report.quarantined.append(str(dest))
+                else:
+                    report.rows += f.metadata.num_rows
+        runs = self.runs()
+        named = {r.run_id for r in runs}
+        for kind in KINDS:
+            base = self.root / kind
+            if base.is_dir():
+                report.orphans += sorted(str(e.path) for e in os.scandir(base)
+                                         if e.is_dir() and not e.name.startswith((".", "_")) and e.name not in named)
+        report.interrupted = [r.run_id for r in runs if r.state() == "interrupted"]
+        if quarantine and any(r.kind == "import" and r.status == "publishing" for r in runs):
+            with self._import_lock():
+                report.repaired = self._recover_imports()
+        return report
 
 
 # pyarrow converts Python and NumPy values (`pa.array`, `pa.scalar`, `to_numpy`) through a check
@@ -411,6 +552,95 @@ def int_view(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     if len(arr) == 0:
         return np.zeros(0, dtype)
     return np.frombuffer(arr.buffers()[1], dtype=dtype, count=len(arr), offset=arr.offset * dtype.itemsize)
+
+
+class StoreCheck:
+    """What `ResultStore.check` found: bad shards (path, reason), what was moved, run problems."""
+
+    def __init__(self, store: str) -> None:
+        self.store = store
+        self.shards = 0
+        self.rows = 0
+        self.bad: list[tuple[str, str]] = []
+        self.quarantined: list[str] = []
+        self.orphans: list[str] = []
+        self.interrupted: list[str] = []
+        self.repaired: list[str] = []
+
+    @property
+    def ok(self) -> bool:
+        """No bad shard is left where readers would read it."""
+        return len(self.bad) == len(self.quarantined)
+
+    def as_dict(self) -> dict:
+        return {"store": self.store, "shards": self.shards, "rows": self.rows, "ok": self.ok,
+                "bad": [{"shard": p, "reason": r} for p, r in self.bad], "quarantined": self.quarantined,
+                "orphan_run_dirs": self.orphans, "interrupted_runs": self.interrupted, "repaired": self.repaired}
+
+    def lines(self) -> list[str]:
+        out = [f"bad shard: {p}: {r}" for p, r in self.bad]
+        out += [f"moved aside: {q}" for q in self.quarantined]
+        out += [f"note: {o} holds shards of a run without a manifest (written before samplebench 0.x "
+                "published manifests first); its rows are read like any other" for o in self.orphans]
+        out += [f"note: run {r} was interrupted (its writer is gone); rows it published are kept"
+                for r in self.interrupted]
+        out += self.repaired
+        good = self.shards - len(self.bad)
+        out.append(f"{good:,} of {self.shards:,} shard(s) ok ({self.rows:,} rows) in {self.store}")
+        return out
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _compatible(actual: pa.DataType, expected: pa.DataType) -> bool:
+    """Whether a shard column of type `actual` reads as the canonical `expected` type."""
+    if pa.types.is_dictionary(actual):
+        actual = actual.value_type
+    if pa.types.is_string(expected):
+        return pa.types.is_string(actual) or pa.types.is_large_string(actual) or pa.types.is_null(actual)
+    if pa.types.is_floating(expected):
+        return pa.types.is_floating(actual) or pa.types.is_integer(actual) or pa.types.is_null(actual)
+    if pa.types.is_timestamp(expected):
+        return pa.types.is_timestamp(actual)
+    return actual == expected
+
+
+def open_shard(path: Path, kind: str = "measurements") -> pq.ParquetFile:
+    """Open a shard's footer and check it holds the canonical columns; `BadShard` otherwise."""
+    try:
+        f = pq.ParquetFile(path)
+        schema = f.schema_arrow
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise BadShard(path, _first_line(exc)) from None
+    base = PAIRWISE_SCHEMA if kind == "pairwise" else MEASUREMENT_SCHEMA
+    required = [f.name for f in base if not f.nullable] + (["value"] if kind == "measurements" else [])
+    missing = [c for c in required if c not in schema.names]
+    if missing:
+        raise BadShard(path, f"not a samplebench {kind} shard: no column(s) {', '.join(missing)}")
+    for field in base:
+        if field.name in schema.names and not _compatible(schema.field(field.name).type, field.type):
+            raise BadShard(path, f"column '{field.name}' is {schema.field(field.name).type}, not {field.type}")
+    return f
+
+
+def _read_group(path: Path, f: pq.ParquetFile, rg: int, columns: list[str] | None) -> pa.Table:
+    try:
+        return f.read_row_group(rg, columns=columns)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise BadShard(path, f"row group {rg}: {_first_line(exc)}") from None
+
+
+@contextmanager
+def _arrow_errors() -> Iterator[None]:
+    """A dataset scan that hits an undecodable shard: one line instead of Arrow's traceback."""
+    try:
+        yield
+    except (pa.ArrowException, OSError) as exc:
+        raise SampleBenchError(f"a shard of the store could not be read: {_first_line(exc)}",
+                               hint="`bench results check --quarantine` names and moves aside bad shards") from None
 
 
 def _empty_table(kind: str, columns: list[str] | None) -> pa.Table:
@@ -489,11 +719,12 @@ def _read_encoded(dataset: ds.Dataset, columns: list[str], expr: ds.Expression |
     string columns as they arrive, so memory stays near the encoded size of the result."""
     schema = _encoded_schema(dataset.schema, columns)
     batches = []
-    for batch in dataset.to_batches(columns=columns, filter=expr, batch_readahead=1, fragment_readahead=1):
-        if batch.num_rows:
-            arrays = [pc.dictionary_encode(batch.column(c)) if pa.types.is_dictionary(f.type) else batch.column(c)
-                      for c, f in zip(columns, schema, strict=True)]
-            batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
+    with _arrow_errors():
+        for batch in dataset.to_batches(columns=columns, filter=expr, batch_readahead=1, fragment_readahead=1):
+            if batch.num_rows:
+                arrays = [pc.dictionary_encode(batch.column(c)) if pa.types.is_dictionary(f.type) else batch.column(c)
+                          for c, f in zip(columns, schema, strict=True)]
+                batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
     return pa.Table.from_batches(batches, schema=schema)
 
 

@@ -6,7 +6,11 @@
 
 from __future__ import annotations
 
+from ..tasks.base import set_model_provider
 from .models import load_model, resolve_spec
 from .runner import EvaluationReport, TaskReport, evaluate
+from .task_models import task_model
 
-__all__ = ["EvaluationReport", "TaskReport", "evaluate", "load_model", "resolve_spec"]
+set_model_provider(task_model)  # evaluators used directly build their helper models here too
+
+__all__ = ["EvaluationReport", "TaskReport", "evaluate", "load_model", "resolve_spec", "task_model"]

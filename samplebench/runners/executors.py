@@ -26,7 +26,14 @@ from typing import Any
 
 from ..registry import ModelRegistry, TaskSpec
 from ..results import ResultStore
-from .runner import EvaluationReport, TaskReport, _cached_ids, _remember_ids, _store_means, completed_samples
+from .runner import (
+    EvaluationReport,
+    TaskReport,
+    completed_samples,
+    known_sample_ids,
+    remember_sample_ids,
+    stored_mean,
+)
 
 SHARDABLE = {"retrieval", "reranking", "multiple_choice", "generation", "pairwise_preference", "cultural_t2i"}
 _ENV = ("SAMPLEBENCH_HOME", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_HOME", "HF_HUB_DISABLE_XET",
@@ -34,18 +41,20 @@ _ENV = ("SAMPLEBENCH_HOME", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_HOME", 
 
 
 def _unit(model: Any, spec_json: dict, ids: list[str] | None, store_root: str, limit: int | None, batch_size: int,
-          cache: bool, cache_dir: str | None, command: str | None, retry_errors: bool = False) -> dict:
+          cache: bool, cache_dir: str | None, command: str | None, retry_errors: bool = False,
+          timeout: float | None = None) -> dict:
     """One unit of work, run inside a Ray worker: evaluate `ids` of one task and write them to the store."""
     from ..registry import TaskSpec
-    from .runner import _evaluate_local
+    from .runner import evaluate_local
 
     spec = TaskSpec.model_validate(spec_json["spec"])
     if spec_json.get("source"):
         spec._source = Path(spec_json["source"])
-    rep = _evaluate_local(model, [spec], store=ResultStore(store_root), limit=limit, batch_size=batch_size,
+    rep = evaluate_local(model, [spec], store=ResultStore(store_root), limit=limit, batch_size=batch_size,
                           cache=cache, cache_dir=Path(cache_dir) if cache_dir else None, progress=False,
                           command=command, model_registry=None, shard_rows=50_000, log=lambda _m: None,
-                          sample_filter=None if ids is None else {spec.name: set(ids)}, retry_errors=retry_errors)
+                          sample_filter=None if ids is None else {spec.name: set(ids)}, retry_errors=retry_errors,
+                          timeout=timeout)
     out = asdict(rep.tasks[0])
     out["run_id"], out["model_revision"], out["model_loaded"] = rep.run_id, rep.model_revision, rep.model_loaded
     out["model"] = rep.model
@@ -54,7 +63,7 @@ def _unit(model: Any, spec_json: dict, ids: list[str] | None, store_root: str, l
 
 def evaluate_ray(model: Any, specs: list[TaskSpec], *, store: ResultStore, limit: int | None, batch_size: int,
                  cache: bool, cache_dir: Path | None, command: str | None, model_registry: ModelRegistry | None,
-                 shard_size: int = 256, retry_errors: bool = False) -> EvaluationReport:
+                 shard_size: int = 256, retry_errors: bool = False, timeout: float | None = None) -> EvaluationReport:
     try:
         import ray
     except ImportError:
@@ -63,12 +72,12 @@ def evaluate_ray(model: Any, specs: list[TaskSpec], *, store: ResultStore, limit
         raise SampleBenchError("--executor ray needs the `ray` package", hint="pip install 'ray[default]'") from None
     from ..tasks import evaluator_for
     from ..tasks._data import task_revision
-    from .runner import _model_name
+    from .runner import model_identity
 
     t0 = time.perf_counter()
     if not ray.is_initialized():
         ray.init(address=os.environ.get("RAY_ADDRESS"), include_dashboard=False, log_to_driver=False)
-    name, spec_m, _ = _model_name(model) if not isinstance(model, str) else _model_name(model)
+    name, spec_m, _ = model_identity(model)
     model_arg = spec_m if spec_m is not None else model
     env = {k: os.environ[k] for k in _ENV if k in os.environ}
     remote = ray.remote(num_cpus=1)(_unit).options(runtime_env={"env_vars": env} if env else None)
@@ -77,11 +86,11 @@ def evaluate_ray(model: Any, specs: list[TaskSpec], *, store: ResultStore, limit
     plans: dict[str, tuple[TaskSpec, list[str]]] = {}
     for spec in specs:
         trev = task_revision(spec)
-        ids = _cached_ids(spec.name, trev)
+        ids = known_sample_ids(spec.name, trev)
         if ids is None:
             ev = evaluator_for(spec)
             ids = ev.sample_ids(ev.load())
-            _remember_ids(spec.name, trev, ids)
+            remember_sample_ids(spec.name, trev, ids)
         if limit is not None:
             ids = ids[:limit]
         plans[spec.name] = (spec, ids)
@@ -96,11 +105,12 @@ def evaluate_ray(model: Any, specs: list[TaskSpec], *, store: ResultStore, limit
                 shard = missing[k * shard_size:(k + 1) * shard_size]
                 futures.append((spec.name, remote.remote(model_arg, payload, shard, str(store.root), None, batch_size,
                                                          cache, str(cache_dir) if cache_dir else None, command,
-                                                         retry_errors)))
+                                                         retry_errors, timeout)))
         else:
             futures.append((spec.name, remote.remote(model_arg, payload, missing if spec.type in SHARDABLE else None,
                                                      str(store.root), limit, batch_size, cache,
-                                                     str(cache_dir) if cache_dir else None, command, retry_errors)))
+                                                     str(cache_dir) if cache_dir else None, command, retry_errors,
+                                                     timeout)))
     results = ray.get([f for _, f in futures])
     by_task: dict[str, list[dict]] = {}
     for (task, _), res in zip(futures, results, strict=True):
@@ -115,9 +125,10 @@ def evaluate_ray(model: Any, specs: list[TaskSpec], *, store: ResultStore, limit
                          seconds=max((p["seconds"] for p in parts), default=0.0))
         if len(parts) == 1:
             rep.task_scores = parts[0]["task_scores"]
+            rep.input_errors = parts[0]["input_errors"]
         errors = [p["error"] for p in parts if p.get("error")]
         rep.error = errors[0] if errors else None
-        rep.main_value = _store_means(store, name, spec, ids)
+        rep.main_value = stored_mean(store, name, spec, ids)
         reports.append(rep)
     run_ids = [r["run_id"] for rs in by_task.values() for r in rs if r["run_id"]]
     return EvaluationReport(model=name, model_revision=revision, store=store.root, tasks=reports,

@@ -11,6 +11,8 @@ Accepted names, in order:
 * `hf-causal:<folder or Hub id>` (transformers causal LM);
 * `images:<folder>` (bring your own generations), `diffusers:<folder or Hub id>`,
   `openai-images:<model>[@<base url>]` (image generators for `cultural_t2i` tasks);
+* `clip:<folder or Hub id>`, `judge:<model>[@<base url>]` (the scorers and embedders that
+  `cultural_t2i` tasks ask for, see `samplebench.runners.task_models`);
 * a local folder or a Hub id of a sentence-transformers model (offline: must be in the HF cache).
 """
 
@@ -46,6 +48,8 @@ URI_SCHEMES: dict[str, Callable[[str], tuple[str, dict[str, str]]]] = {
     "hf-causal": lambda rest: ("transformers_causal_lm", {"model": rest}),   # hf-causal:PATH_OR_ID
     "images": lambda rest: ("images", {"path": rest}),                       # images:DIR (bring your own)
     "diffusers": lambda rest: ("diffusers", {"model": rest}),                # diffusers:PATH_OR_ID
+    "clip": lambda rest: ("clip", {"model": rest}),                          # clip:PATH_OR_ID
+    "judge": lambda rest: ("judge", _model_at_url(rest)),                    # judge:MODEL[@URL]
 }
 
 
@@ -85,7 +89,7 @@ def load_model(name_or_spec: str | ModelSpec, registry: ModelRegistry | None = N
     spec = resolve_spec(name_or_spec, registry)
     cls = adapter_class(spec.adapter)
     try:
-        return cls(spec, **spec.args)
+        return cls.from_spec(spec, **spec.args)
     except TypeError as exc:
         where = spec.source or f"model '{spec.name}'"
         raise SampleBenchError(f"{where}: args: {exc}", hint=f"see the `{spec.adapter}` adapter's arguments") from None

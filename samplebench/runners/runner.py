@@ -7,6 +7,9 @@ evaluated; a complete rerun builds no model at all. Embeddings go through an `Em
 keyed by (model revision, text hash). A sample whose input fails (exception, NaN/inf output,
 timeout) gets rows with `error` set and the run goes on. Rows are published in shards of at most
 `shard_rows` as they are produced, with `metric_info` recorded for every task.
+
+What the executors (`samplebench.runners.executors`) build on: `evaluate_local`, `model_identity`,
+`completed_samples`, `stored_mean`, `known_sample_ids` and `remember_sample_ids`.
 """
 
 from __future__ import annotations
@@ -41,6 +44,12 @@ class TaskReport:
     task_scores: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
     error: str | None = None
+    input_errors: dict[str, list] = field(default_factory=dict)  # e.g. training texts: [count, first error]
+
+    def input_error_lines(self) -> list[str]:
+        """One line per kind of non-sample input that failed (the values were computed without them)."""
+        return [f"{self.task}: {n} {what} failed and were left out, so the values were computed without them "
+                f"(first: {first})" for what, (n, first) in self.input_errors.items()]
 
 
 @dataclass
@@ -60,9 +69,14 @@ class EvaluationReport:
         return sum(t.n_errors for t in self.tasks)
 
     @property
+    def n_input_errors(self) -> int:
+        """Inputs that are not samples (e.g. training texts) that failed, over all tasks."""
+        return sum(n for t in self.tasks for n, _ in t.input_errors.values())
+
+    @property
     def exit_code(self) -> int:
-        """0 when every sample has a value, 1 when some samples failed."""
-        return 1 if self.n_errors else 0
+        """0 when every sample has a value and every input was used, 1 when some samples or inputs failed."""
+        return 1 if self.n_errors or self.n_input_errors else 0
 
     def table(self) -> tuple[list[str], list[list[Any]]]:
         headers = ["task", "samples", "computed", "reused", "errors", "main metric", "mean", "task score", "seconds"]
@@ -170,7 +184,8 @@ def completed_samples(store: ResultStore, model: str, spec: TaskSpec, task_rev: 
     return _done_in(_model_rows(store, model, [spec.name]), task_rev, retry_errors)
 
 
-def _store_means(store: ResultStore, model: str, spec: TaskSpec, ids: list[str]) -> float | None:
+def stored_mean(store: ResultStore, model: str, spec: TaskSpec, ids: list[str]) -> float | None:
+    """Mean stored value of `spec`'s main metric for `model` over the samples `ids` (None when none)."""
     return _mean_in(_model_rows(store, model, [spec.name]), spec.main_metric, ids)
 
 
@@ -254,6 +269,7 @@ def evaluate(
     shard_size: int = 256,
     retry_errors: bool = False,
     log: Callable[[str], None] | None = None,
+    timeout: float | None = None,
 ) -> EvaluationReport:
     """Evaluate `model` on `tasks` (names, specs, and/or every task tagged `tag`) into `store`.
 
@@ -261,6 +277,9 @@ def evaluate(
     adapter/encoder (then its `spec.name` or `name` attribute names it in the results).
     Returns an `EvaluationReport`; its `exit_code` is 1 when some samples failed.
     `retry_errors` recomputes samples whose stored rows carry an error (by default they count as done).
+    `timeout` (seconds) replaces the model's own time limit per call, for adapters that have one
+    (per request for endpoints, per batch for Python callables, which run in a worker process);
+    a call that runs out of time makes its samples error rows and the run goes on.
     `executor="ray"` spreads tasks and shards of at most `shard_size` samples over a Ray cluster
     (see `samplebench.runners.executors`).
     """
@@ -268,6 +287,8 @@ def evaluate(
         raise SampleBenchError(f"--limit must be a positive number of samples, got {limit}")
     if batch_size < 1:
         raise SampleBenchError(f"--batch-size must be positive, got {batch_size}")
+    if timeout is not None and not timeout > 0:
+        raise SampleBenchError(f"--timeout must be a positive number of seconds, got {timeout}")
     if executor not in ("local", "ray"):
         raise SampleBenchError(f"unknown executor '{executor}'", hint="use local or ray")
     specs = resolve_tasks(tasks, tag=tag, registry=task_registry)
@@ -277,13 +298,13 @@ def evaluate(
 
         return evaluate_ray(model, specs, store=store, limit=limit, batch_size=batch_size, cache=cache,
                             cache_dir=cache_dir, command=command, model_registry=model_registry,
-                            shard_size=shard_size, retry_errors=retry_errors)
-    return _evaluate_local(model, specs, store=store, limit=limit, batch_size=batch_size, cache=cache,
+                            shard_size=shard_size, retry_errors=retry_errors, timeout=timeout)
+    return evaluate_local(model, specs, store=store, limit=limit, batch_size=batch_size, cache=cache,
                            cache_dir=cache_dir, progress=progress, command=command, model_registry=model_registry,
-                           shard_rows=shard_rows, log=log, retry_errors=retry_errors)
+                           shard_rows=shard_rows, log=log, retry_errors=retry_errors, timeout=timeout)
 
 
-def _model_name(model: Any) -> tuple[str, ModelSpec | None, Any]:
+def model_identity(model: Any) -> tuple[str, ModelSpec | None, Any]:
     """(name recorded in results, spec to build lazily, adapter already built)."""
     from .models import resolve_spec
 
@@ -297,23 +318,32 @@ def _model_name(model: Any) -> tuple[str, ModelSpec | None, Any]:
     return str(name), None, model
 
 
-def _evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, batch_size, cache, cache_dir,
-                    progress, command, model_registry, shard_rows, log, sample_filter: dict[str, set[str]] | None = None,
-                    retry_errors: bool = False) -> EvaluationReport:
+def evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, batch_size, cache, cache_dir,
+                   progress, command, model_registry, shard_rows, log, sample_filter: dict[str, set[str]] | None = None,
+                   retry_errors: bool = False, timeout: float | None = None) -> EvaluationReport:
+    """Evaluate in this process (what `evaluate` does with `executor="local"`, and each Ray unit runs).
+
+    `sample_filter` maps a task name to the only sample ids to consider (instead of `limit`).
+    """
     from ..tasks import evaluator_for
     from ..tasks._data import task_revision
     from .cache import CachedEncoder, EmbeddingCache, default_cache_dir
+    from .task_models import task_model
 
     say = log or (lambda msg: print(msg, file=sys.stderr))
     t_start = time.perf_counter()
-    name, spec, adapter = _model_name(model) if not isinstance(model, str) else _resolve_named(model, model_registry)
+    name, spec, adapter = model_identity(model) if not isinstance(model, str) else _resolve_named(model, model_registry)
     built: dict[str, Any] = {"adapter": adapter}
+    if adapter is not None and timeout is not None and hasattr(adapter, "timeout"):
+        adapter.timeout = float(timeout)
 
     def get_adapter():
         if built["adapter"] is None:
             from .models import load_model
 
             built["adapter"] = load_model(spec)
+            if timeout is not None and hasattr(built["adapter"], "timeout"):
+                built["adapter"].timeout = float(timeout)
         return built["adapter"]
 
     meta: dict[str, Any] = {"model": name, "limit": limit, "batch_size": batch_size, "task_scores": {}}
@@ -330,18 +360,18 @@ def _evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, 
             ev = None
 
             def evaluator(spec_t=spec_t):
-                ev = evaluator_for(spec_t)
+                ev = evaluator_for(spec_t, models=task_model)
                 ev.batch_size = batch_size
                 return ev
 
             trev = task_revision(spec_t)
-            all_ids = _cached_ids(spec_t.name, trev)
+            all_ids = known_sample_ids(spec_t.name, trev)
             data = None
             if all_ids is None:  # first time this task revision is seen: load the data to list its samples
                 ev = evaluator()
                 data = ev.load()
                 all_ids = ev.sample_ids(data)
-                _remember_ids(spec_t.name, trev, all_ids)
+                remember_sample_ids(spec_t.name, trev, all_ids)
             ids = all_ids
             if sample_filter is not None and spec_t.name in sample_filter:
                 ids = [i for i in ids if i in sample_filter[spec_t.name]]
@@ -385,8 +415,9 @@ def _evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, 
                                 bar.update(1)
                 except SampleBenchError:
                     raise
-                except Exception as exc:  # noqa: BLE001 - a task-level failure becomes error rows
-                    msg = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ''}"
+                except (Exception, SystemExit) as exc:  # noqa: BLE001 - a task-level failure becomes error rows
+                    msg = (f"SystemExit: the model called sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else
+                           f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ''}")
                     rep.error = msg
                     for sid in missing:
                         if sid in seen:
@@ -403,8 +434,10 @@ def _evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, 
                 rep.n_computed = len(missing)
                 rep.n_errors = len(failed)
                 rep.task_scores = dict(ev.task_scores)
-                meta["task_scores"][spec_t.name] = {"task_revision": trev, "limit": limit, "scores": rep.task_scores}
-                rep.main_value = _store_means(store, name, spec_t, ids)
+                rep.input_errors = {what: [n, first] for what, (n, first) in ev.input_errors.items()}
+                meta["task_scores"][spec_t.name] = {"task_revision": trev, "limit": limit, "scores": rep.task_scores,
+                                                    **({"input_errors": rep.input_errors} if rep.input_errors else {})}
+                rep.main_value = stored_mean(store, name, spec_t, ids)
             else:
                 if runs is None:
                     runs = store.runs()
@@ -421,6 +454,9 @@ def _evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, 
                               seconds=time.perf_counter() - t_start)
     if report.n_errors:
         say(f"{report.n_errors} sample(s) failed; their rows carry the error")
+    for t in reports:
+        for line in t.input_error_lines():
+            say(line)
     return report
 
 
@@ -433,7 +469,7 @@ def _ids_file(task: str, trev: str) -> Path:
     return config.home() / "cache" / "sample_ids" / f"{key}.json"
 
 
-def _cached_ids(task: str, trev: str) -> list[str] | None:
+def known_sample_ids(task: str, trev: str) -> list[str] | None:
     """Sample ids of a task revision listed before (so a complete rerun need not load the data)."""
     import json
 
@@ -444,7 +480,8 @@ def _cached_ids(task: str, trev: str) -> list[str] | None:
     return data.get("ids") if data.get("task") == task and data.get("task_revision") == trev else None
 
 
-def _remember_ids(task: str, trev: str, ids: list[str]) -> None:
+def remember_sample_ids(task: str, trev: str, ids: list[str]) -> None:
+    """Record the sample ids of a task revision for `known_sample_ids` (best effort)."""
     import json
 
     from .._atomic import write_text_atomic

@@ -4,12 +4,18 @@ A task type is an `Evaluator` subclass registered under a `TaskSpec.type`. It lo
 data, names its samples, and scores a model on them, yielding one `SampleResult` per
 (sample, metric[, group]). Models are seen only through the small protocols below; the adapters
 that implement them live in `samplebench.runners` (dependencies point runners -> tasks).
+
+Helper models a task needs besides the one evaluated (a CLIP scorer, a VLM judge, the text
+encoder of text diversity) are never built by the task: it asks a *model provider* for them by
+name (`Evaluator.model(name)`, `provided_model(name)`). The runner hands its provider to every
+evaluator it builds; `samplebench.runners` also registers it as the process default on import
+(`set_model_provider`), so an evaluator used directly finds it too.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -61,6 +67,28 @@ class ImageGenerator(Protocol):
     def generate_images(self, prompts: Sequence[str], *, k: int = 1, prompt_ids: Sequence[str] | None = None) -> list[list[Any]]: ...
 
 
+ModelProvider = Callable[[str], Any]
+"""A model name (e.g. `clip:<folder>`, `judge:<model>@<url>`) -> the built model object."""
+
+_DEFAULT_PROVIDER: list[ModelProvider] = []
+
+
+def set_model_provider(provider: ModelProvider | None) -> None:
+    """Make `provider` the process default for evaluators that were not handed one (None: none)."""
+    _DEFAULT_PROVIDER[:] = [] if provider is None else [provider]
+
+
+def provided_model(name: str, provider: ModelProvider | None = None) -> Any:
+    """The helper model `name` from `provider`, else from the process default provider."""
+    fn = provider or (_DEFAULT_PROVIDER[0] if _DEFAULT_PROVIDER else None)
+    if fn is None:
+        raise SampleBenchError(
+            f"this task needs the model '{name}', and no model provider is set",
+            hint="evaluate through samplebench.runners (or `import samplebench.runners`, which registers one)",
+        )
+    return fn(name)
+
+
 class Evaluator(ABC):
     """Scores models on one task of one type. Subclasses set `type` and are listed in EVALUATORS.
 
@@ -73,11 +101,17 @@ class Evaluator(ABC):
       quantities are computed on what is evaluated.
     * `task_scores`: task-level scores (e.g. MTEB's main score) of the last `evaluate` call.
     * `batch_size`: encoder batch size set by the runner.
+    * `models`: the model provider set by the runner (see `model`).
+
+    `input_errors` (set by `evaluate`): inputs that are not samples but failed all the same, e.g.
+    training texts the model could not embed, as {what: (count, first error)}; the samples' values
+    were computed without them, and the runner reports them (they make the exit status 1).
     """
 
     type: ClassVar[str]
     known_metrics: ClassVar[tuple[str, ...]] = ()
     options_defaults: ClassVar[dict[str, Any]] = {}
+    models: ModelProvider | None = None
 
     def __init__(self, spec: TaskSpec) -> None:
         if spec.type != self.type:
@@ -85,6 +119,7 @@ class Evaluator(ABC):
         self.spec = spec
         self.batch_size: int = 32
         self.task_scores: dict[str, float] = {}
+        self.input_errors: dict[str, tuple[int, str]] = {}
         if self.known_metrics:
             unknown = [m.name for m in spec.metrics if m.name not in self.known_metrics]
             if unknown:
@@ -103,6 +138,10 @@ class Evaluator(ABC):
     def option(self, name: str) -> Any:
         """`spec.options[name]`, else the type's default."""
         return self.spec.options.get(name, self.options_defaults.get(name))
+
+    def model(self, name: str) -> Any:
+        """The helper model `name` (a scorer, an embedder) from this evaluator's provider, else the default."""
+        return provided_model(name, self.models)
 
     @property
     def metric_names(self) -> list[str]:
@@ -139,7 +178,10 @@ def register_evaluator(cls: type[Evaluator]) -> type[Evaluator]:
     return cls
 
 
-def evaluator_for(spec: TaskSpec) -> Evaluator:
+def evaluator_for(spec: TaskSpec, *, models: ModelProvider | None = None) -> Evaluator:
+    """The evaluator of `spec`'s type, with `models` as its model provider (None: the default)."""
     if spec.type not in EVALUATORS:
         raise SampleBenchError(f"task '{spec.name}': no evaluator for type '{spec.type}' yet")
-    return EVALUATORS[spec.type](spec)
+    ev = EVALUATORS[spec.type](spec)
+    ev.models = models
+    return ev

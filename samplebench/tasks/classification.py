@@ -9,6 +9,10 @@ and every test row is predicted.
 Per-sample metric `accuracy` = fraction of the experiments that label the sample correctly, so
 its mean over the test set equals MTEB's main score (accuracy averaged over experiments).
 Task-level scores: `accuracy`, `f1` (macro, averaged over experiments).
+
+Training texts the model fails to embed are left out of the experiments' training sets and
+counted in `input_errors` (the runner reports them and exits 1): the accuracies are then those of
+classifiers trained without them.
 """
 
 from __future__ import annotations
@@ -83,6 +87,8 @@ class ClassificationEvaluator(Evaluator):
             selected.append(chosen)
         union = sorted(set().union(*selected))
         train_emb, train_err = embed(model, [data.train_texts[i] for i in union], batch_size=self.batch_size)
+        failed = [e for e in train_err if e is not None]
+        self.input_errors = {"training texts": (len(failed), failed[0])} if failed else {}
         pos = {orig: k for k, orig in enumerate(union)}
         test_emb, test_err = embed(model, data.texts, batch_size=self.batch_size)
         ok = np.array([e is None for e in test_err])

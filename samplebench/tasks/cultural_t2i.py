@@ -14,7 +14,9 @@ Samples and metrics:
   (a vision-language model behind an OpenAI-compatible chat endpoint rates each image 1-5, mapped
   to [0, 1]; base URL from `$OPENAI_BASE_URL`, key from `$OPENAI_API_KEY`), `none`, or `auto`
   (ratings when the generator has them, else `$SAMPLEBENCH_T2I_SCORER`, else none). Without a
-  scorer the awareness rows carry an error that says how to provide one.
+  scorer the awareness rows carry an error that says how to provide one. The `clip:` and `judge:`
+  models are not built here: the evaluator asks its model provider for them by name
+  (`Evaluator.model`; the runner's provider builds them with the `clip` and `judge` adapters).
 * diversity samples (option `diversity_group_by: [concept, country]`, any roles): one per group
   of prompts sharing those values, sample id `div:<value>|<value>`. With exactly `k` images per
   prompt, `diversity` = Vendi score VS_q over the group's images under the cosine kernel of the
@@ -42,7 +44,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -132,75 +133,6 @@ class ImageFeatureEmbedder:
         return np.stack([image_features(im) for im in images])
 
 
-# ----------------------------------------------------------------------------------- CLIP scorer
-
-
-class ClipModel:
-    """CLIP through transformers: image embeddings, and per-image scores max(cos(image, prompt), 0)."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.name = f"clip:{path}"
-        self._model: Any = None
-        self._processor: Any = None
-
-    def _load(self) -> None:
-        if self._model is not None:
-            return
-        try:
-            from transformers import CLIPModel, CLIPProcessor
-        except ImportError:
-            raise SampleBenchError("clip scorer needs transformers: pip install transformers torch") from None
-        try:
-            self._model = CLIPModel.from_pretrained(self.path).eval()
-            self._processor = CLIPProcessor.from_pretrained(self.path)
-        except (OSError, ValueError) as exc:
-            raise SampleBenchError(
-                f"cannot load CLIP model '{self.path}': {str(exc).splitlines()[0]}",
-                hint="give a local folder, or a Hub id that is in the HF cache when offline",
-            ) from None
-
-    def _features(self, out: Any) -> Any:
-        # transformers >= 5 may return a model output instead of a tensor
-        return out if hasattr(out, "norm") else out.pooler_output
-
-    def embed_images(self, images: Sequence[Any]) -> np.ndarray:
-        import torch
-
-        self._load()
-        with torch.no_grad():
-            px = self._processor(images=[to_pil(im) for im in images], return_tensors="pt")
-            f = self._features(self._model.get_image_features(**px))
-        return f.float().numpy().astype(np.float64)
-
-    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
-        import torch
-
-        self._load()
-        with torch.no_grad():
-            tok = self._processor(text=list(texts), return_tensors="pt", padding=True, truncation=True)
-            f = self._features(self._model.get_text_features(**tok))
-        return f.float().numpy().astype(np.float64)
-
-    def score_images(self, prompts: Sequence[str], images: Sequence[Sequence[Any]]) -> list[list[float]]:
-        out: list[list[float]] = []
-        t = self.embed_texts(prompts)
-        t /= np.linalg.norm(t, axis=1, keepdims=True)
-        for row, ims in zip(t, images, strict=True):
-            if not ims:
-                out.append([])
-                continue
-            e = self.embed_images(ims)
-            e /= np.linalg.norm(e, axis=1, keepdims=True)
-            out.append([max(float(c), 0.0) for c in e @ row])
-        return out
-
-
-@lru_cache(maxsize=4)
-def _clip(path: str) -> ClipModel:
-    return ClipModel(path)
-
-
 def label_kernel(labels: Sequence[dict[str, Any]], weights: dict[str, float]) -> np.ndarray:
     """K_ij = sum_l w_l [labels_i[l] == labels_j[l]] / sum_l w_l (PSD: a sum of indicator kernels)."""
     total = float(sum(weights.values()))
@@ -216,112 +148,8 @@ def label_kernel(labels: Sequence[dict[str, Any]], weights: dict[str, float]) ->
     return K / total
 
 
-# ---------------------------------------------------------------------------------- judge scorer
-
-JUDGE_QUESTION = (
-    'This image was generated for the prompt: "{prompt}". On a scale from 1 (not at all) to 5 (perfectly), '
-    "how faithfully and realistically does it depict the cultural artifact named in the prompt? "
-    "Answer with a single digit."
-)
-
-
-class JudgeScorer:
-    """Per-image 1-5 ratings from a vision-language model behind an OpenAI-compatible chat endpoint.
-
-    POST {base_url}/chat/completions with the question and the image as a base64 PNG data URL;
-    the first digit 1-5 of the answer becomes (digit - 1) / 4. Connection errors, timeouts, 429 and
-    5xx are retried with exponential backoff; an image that still fails, or whose answer has no
-    rating, gets an error string instead of a score (its prompt's rows carry it). The API key is read
-    from `$OPENAI_API_KEY` at call time and is never stored in results or messages.
-    """
-
-    def __init__(self, model: str, base_url: str | None = None, *, retries: int = 3, timeout: float = 60.0,
-                 concurrency: int = 4, backoff: float = 0.5) -> None:
-        self.model = model
-        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1").rstrip("/")
-        self.retries, self.timeout, self.concurrency, self.backoff = retries, timeout, concurrency, backoff
-        self.name = f"judge:{model}"
-
-    @classmethod
-    def from_option(cls, value: str) -> JudgeScorer:
-        model, _, base = value.partition("@")
-        return cls(model, base or None)
-
-    def _ask(self, prompt: str, image: Any) -> float | str:
-        import base64
-        import io
-        import json
-        import re
-        import time
-        import urllib.error
-        import urllib.request
-
-        buf = io.BytesIO()
-        to_pil(image).save(buf, format="PNG")
-        url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-        body = json.dumps({
-            "model": self.model, "temperature": 0, "max_tokens": 8,
-            "messages": [{"role": "user", "content": [
-                {"type": "text", "text": JUDGE_QUESTION.format(prompt=prompt)},
-                {"type": "image_url", "image_url": {"url": url}}]}],
-        }).encode()
-        headers = {"Content-Type": "application/json"}
-        key = os.environ.get("OPENAI_API_KEY")
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        last = ""
-        for attempt in range(self.retries + 1):
-            if attempt:
-                time.sleep(self.backoff * 2 ** (attempt - 1))
-            req = urllib.request.Request(f"{self.base_url}/chat/completions", data=body, headers=headers, method="POST")
-            try:
-                with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                    answer = json.loads(resp.read())["choices"][0]["message"]["content"]
-            except urllib.error.HTTPError as exc:
-                last = f"judge endpoint answered HTTP {exc.code}"
-                if exc.code == 429 or exc.code >= 500:
-                    continue
-                return last
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-                last = f"judge endpoint unreachable ({type(getattr(exc, 'reason', exc)).__name__})"
-                continue
-            except (KeyError, IndexError, TypeError, ValueError):
-                return "judge endpoint returned an unexpected response"
-            m = re.search(r"[1-5]", str(answer or ""))
-            return (int(m.group()) - 1) / 4.0 if m else f"judge answer has no 1-5 rating: {str(answer)[:40]!r}"
-        return f"{last} after {self.retries + 1} attempts"
-
-    def score_images(self, prompts: Sequence[str], images: Sequence[Sequence[Any]]) -> list[list[float | str]]:
-        from concurrent.futures import ThreadPoolExecutor
-
-        jobs = [(i, p, im) for i, (p, ims) in enumerate(zip(prompts, images, strict=True)) for im in ims]
-        out: list[list[float | str]] = [[] for _ in prompts]
-        with ThreadPoolExecutor(max_workers=max(1, self.concurrency)) as pool:
-            for (i, _, _), score in zip(jobs, pool.map(lambda j: self._ask(j[1], j[2]), jobs), strict=True):
-                out[i].append(score)
-        return out
-
-
-def resolve_scorer(name: str) -> Any:
-    if name.startswith("clip:"):
-        return _clip(name[5:])
-    if name.startswith("judge:"):
-        return JudgeScorer.from_option(name[6:])
-    raise SampleBenchError(f"unknown scorer '{name}'")
-
-
 def _is_model_scorer(name: Any) -> bool:
     return isinstance(name, str) and any(name.startswith(p) and len(name) > len(p) for p in ("clip:", "judge:"))
-
-
-def resolve_embedder(name: str) -> Any:
-    if name == "labels":
-        return "labels"
-    if name == "image-features":
-        return ImageFeatureEmbedder()
-    if name.startswith("clip:") and len(name) > 5:
-        return _clip(name[5:])
-    raise SampleBenchError(f"options.embedder: unknown embedder '{name}'; use 'image-features' or 'clip:<model>'")
 
 
 # ---------------------------------------------------------------------------------------- data
@@ -467,7 +295,7 @@ class CulturalT2IEvaluator(Evaluator):
 
     # ------------------------------------------------------------------------- scoring
     def _scorer(self, model: Any) -> tuple[str, Any]:
-        """('ratings', None) | ('model', ClipModel or JudgeScorer) | ('none', reason)."""
+        """('ratings', None) | ('model', the scorer named, from the runner's provider) | ('none', reason)."""
         sc = self.option("scorer")
         if sc == "auto":
             if callable(getattr(model, "image_ratings", None)) and getattr(model, "has_ratings", True):
@@ -484,7 +312,15 @@ class CulturalT2IEvaluator(Evaluator):
             return "ratings", None
         if sc == "none":
             return "none", "scorer: none (no awareness measured for this task)"
-        return "model", resolve_scorer(sc)
+        return "model", self.model(sc)
+
+    def _embedder(self, name: str) -> Any:
+        """'labels', the offline image features, or a CLIP model from the runner's provider."""
+        if name == "labels":
+            return "labels"
+        if name == "image-features":
+            return ImageFeatureEmbedder()
+        return self.model(name)
 
     def evaluate(self, model: Any, data: T2IData, sample_ids: Iterable[str] | None = None) -> Iterator[SampleResult]:
         if not isinstance(model, ImageGenerator):
@@ -505,7 +341,7 @@ class CulturalT2IEvaluator(Evaluator):
                 raise SampleBenchError(f"task '{self.spec.name}': unknown sample id '{sid}'")
         declared = {m.name for m in self.spec.metrics}
         kind, scorer = self._scorer(model)
-        embedder = resolve_embedder(self.option("embedder"))
+        embedder = self._embedder(self.option("embedder"))
         cache: dict[int, _PromptOut] = {}
         batch = max(1, int(self.option("batch_prompts")))
         pos = 0

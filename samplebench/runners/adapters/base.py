@@ -24,6 +24,11 @@ class ModelAdapter:
         self.spec = spec
         self.revision: str | None = spec.revision
 
+    @classmethod
+    def from_spec(cls, spec: ModelSpec, **args: Any) -> ModelAdapter:
+        """The adapter for `spec`, with `spec.args` as keyword arguments (what `load_model` calls)."""
+        return cls(spec, **args)
+
     def close(self) -> None:
         """Release resources (sessions, GPU memory)."""
 

@@ -8,7 +8,8 @@ or `openai:<model>@<base url>`, or register a spec with adapter `openai` and the
   adapter's spec, written to results, or included in an error message.
 * `max_concurrency` (8) requests in flight; `timeout` (60 s) per request; `max_retries` (4) with
   exponential backoff (`backoff` 0.5 s, doubled each try, plus jitter) on connection errors,
-  timeouts, 408/409/429 and 5xx. Other 4xx fail at once.
+  timeouts, 408/409/429 and 5xx, for at most `deadline` (600 s) per request: the project's one
+  retry policy, `samplebench._network`. Other 4xx fail at once.
 * `embed_batch` (64) texts per embeddings request.
 
 `loglikelihood` uses `/completions` with `echo: true, logprobs: 1, max_tokens: 0` (as vLLM and
@@ -20,22 +21,17 @@ do not retry it text by text.
 
 from __future__ import annotations
 
-import json
 import os
-import random
-import time
 import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
+from ..._network import RetriesExhausted, call_with_retries, post_json, server_text
 from ...registry import ModelSpec
 from .base import ModelAdapter, register_adapter
-
-_RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
 
 class EndpointError(RuntimeError):
@@ -51,7 +47,7 @@ class EndpointError(RuntimeError):
 class OpenAICompatible(ModelAdapter):
     def __init__(self, spec: ModelSpec, *, model: str | None = None, base_url: str | None = None,
                  api_key_env: str = "OPENAI_API_KEY", max_concurrency: int = 8, timeout: float = 60.0,
-                 max_retries: int = 4, backoff: float = 0.5, embed_batch: int = 64,
+                 max_retries: int = 4, backoff: float = 0.5, deadline: float | None = 600.0, embed_batch: int = 64,
                  temperature: float = 0.0) -> None:
         super().__init__(spec)
         self.model = model or spec.name.removeprefix("openai:").split("@")[0]
@@ -59,6 +55,7 @@ class OpenAICompatible(ModelAdapter):
         self.api_key_env = api_key_env
         self.max_concurrency, self.timeout = max(1, int(max_concurrency)), float(timeout)
         self.max_retries, self.backoff, self.embed_batch = int(max_retries), float(backoff), max(1, int(embed_batch))
+        self.deadline = None if deadline is None else float(deadline)
         self.temperature = temperature
         self.n_requests = 0
         self._unreachable: str | None = None
@@ -72,35 +69,30 @@ class OpenAICompatible(ModelAdapter):
         return headers
 
     def post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """POST JSON with retries and backoff; raise EndpointError when it keeps failing."""
+        """POST JSON under the project's retry policy (`samplebench._network`); EndpointError when it keeps failing."""
         if self._unreachable is not None:
             raise EndpointError(self._unreachable, retry_items=False)
         url = f"{self.base_url}/{path.lstrip('/')}"
-        body = json.dumps(payload).encode()
-        last = ""
-        for attempt in range(self.max_retries + 1):
-            if attempt:
-                time.sleep(self.backoff * (2 ** (attempt - 1)) * (1 + 0.25 * random.random()))
-            req = urllib.request.Request(url, data=body, headers=self._headers(), method="POST")
+
+        def once() -> dict[str, Any]:
             self.n_requests += 1
-            try:
-                with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                    return json.loads(resp.read().decode("utf-8"))
-            except urllib.error.HTTPError as exc:
-                detail = exc.read()[:300].decode("utf-8", "replace").strip()
-                last = f"HTTP {exc.code} from {url}: {detail}"
-                if exc.code not in _RETRY_STATUS:
-                    raise EndpointError(last, status=exc.code) from None
-            except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
-                reason = getattr(exc, "reason", exc)
-                last = f"cannot reach {url}: {type(reason).__name__}: {reason}"
-            except json.JSONDecodeError:
-                last = f"{url} did not return JSON"
-        message = f"{last} (after {self.max_retries + 1} attempts)"
-        if last.startswith("cannot reach"):
+            return post_json(url, payload, headers=self._headers(), timeout=self.timeout)
+
+        try:
+            return call_with_retries(once, retries=self.max_retries, backoff=self.backoff, deadline=self.deadline)
+        except urllib.error.HTTPError as exc:  # a status the policy does not retry
+            raise EndpointError(f"HTTP {exc.code} from {url}: {server_text(exc.read()[:300])}", status=exc.code) from None
+        except ValueError:
+            raise EndpointError(f"{url} did not return JSON") from None
+        except RetriesExhausted as exc:
+            last = exc.last
+            if isinstance(last, urllib.error.HTTPError):
+                message = f"HTTP {last.code} from {url}: {server_text(last.read()[:300])} (after {exc.attempts} attempts)"
+                raise EndpointError(message, status=last.code) from None
+            reason = getattr(last, "reason", last)
+            message = f"cannot reach {url}: {type(reason).__name__}: {reason} (after {exc.attempts} attempts)"
             self._unreachable = message  # do not hammer a dead endpoint for every remaining item
-            raise EndpointError(message, retry_items=False)
-        raise EndpointError(message)
+            raise EndpointError(message, retry_items=False) from None
 
     def _map(self, fn, items: list) -> list:
         if len(items) <= 1 or self.max_concurrency == 1:

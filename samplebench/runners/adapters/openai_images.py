@@ -10,25 +10,24 @@ Model spec::
 `base_url` defaults to `$OPENAI_BASE_URL` (else https://api.openai.com/v1); the API key is read from
 `$OPENAI_API_KEY` (or the variable named by `api_key_env`) when a request is made and is never
 stored. Images come back as `b64_json` or as a `url` that is then downloaded. Endpoints that cap
-`n` (DALL-E 3: 1) get several requests per prompt (`max_n`). Connection errors, timeouts, 429 and
-5xx are retried with exponential backoff; a prompt that still fails is returned as the exception
-in place of its image list, so only that prompt's samples carry the error. Hosted endpoints are
-not seeded: reruns give other images (save them with `save_dir` and evaluate the folder).
+`n` (DALL-E 3: 1) get several requests per prompt (`max_n`). Every request has a `timeout` (120 s);
+connection errors, timeouts, 408/409/429 and 5xx are retried under the project's one policy
+(`samplebench._network`: `retries`, `backoff`, at most `deadline` seconds per request); a prompt
+that still fails is returned as the exception in place of its image list, so only that prompt's
+samples carry the error. Hosted endpoints are not seeded: reruns give other images (save them with `save_dir` and evaluate the folder).
 """
 
 from __future__ import annotations
 
 import base64
 import io
-import json
 import os
-import time
 import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..._network import RetriesExhausted, call_with_retries, describe, get_bytes, post_json
 from ...errors import SampleBenchError
 from ...registry import ModelSpec
 from .base import ModelAdapter, register_adapter
@@ -40,7 +39,7 @@ class OpenAIImagesAdapter(ModelAdapter):
 
     def __init__(self, spec: ModelSpec, model: str | None = None, *, base_url: str | None = None,
                  size: str | None = "1024x1024", max_n: int = 10, concurrency: int = 4, retries: int = 3,
-                 timeout: float = 120.0, backoff: float = 1.0, api_key_env: str = "OPENAI_API_KEY",
+                 timeout: float = 120.0, backoff: float = 1.0, deadline: float | None = 900.0, api_key_env: str = "OPENAI_API_KEY",
                  save_dir: str | None = None, extra: dict[str, Any] | None = None) -> None:
         super().__init__(spec)
         where = spec.source or f"model '{spec.name}'"
@@ -52,35 +51,30 @@ class OpenAIImagesAdapter(ModelAdapter):
         self.model, self.size, self.max_n, self.concurrency = model, size, max_n, concurrency
         self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1").rstrip("/")
         self.retries, self.timeout, self.backoff, self.api_key_env = int(retries), float(timeout), float(backoff), api_key_env
+        self.deadline = None if deadline is None else float(deadline)
         self.save_dir = Path(save_dir).expanduser() if save_dir else None
         self.extra = dict(extra or {})
         self.where = where
 
     def _post(self, payload: dict[str, Any]) -> dict[str, Any]:
-        headers = {"Content-Type": "application/json"}
+        """One generation request under the project's retry policy (`samplebench._network`)."""
+        headers = {}
         key = os.environ.get(self.api_key_env)
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        body = json.dumps(payload).encode()
-        last = ""
-        for attempt in range(self.retries + 1):
-            if attempt:
-                time.sleep(self.backoff * 2 ** (attempt - 1))
-            req = urllib.request.Request(f"{self.base_url}/images/generations", data=body, headers=headers,
-                                         method="POST")
-            try:
-                with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                    return json.loads(resp.read())
-            except urllib.error.HTTPError as exc:
-                last = f"image endpoint {self.base_url} answered HTTP {exc.code}"
-                if exc.code == 429 or exc.code >= 500:
-                    continue
-                raise SampleBenchError(last) from None
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-                last = f"image endpoint {self.base_url} unreachable ({type(getattr(exc, 'reason', exc)).__name__})"
-            except ValueError:
-                raise SampleBenchError(f"image endpoint {self.base_url} returned invalid JSON") from None
-        raise SampleBenchError(f"{last} after {self.retries + 1} attempts")
+        url = f"{self.base_url}/images/generations"
+        try:
+            return call_with_retries(lambda: post_json(url, payload, headers=headers, timeout=self.timeout),
+                                     retries=self.retries, backoff=self.backoff, deadline=self.deadline)
+        except urllib.error.HTTPError as exc:
+            raise SampleBenchError(f"image endpoint {self.base_url} answered HTTP {exc.code}") from None
+        except ValueError:
+            raise SampleBenchError(f"image endpoint {self.base_url} returned invalid JSON") from None
+        except RetriesExhausted as exc:
+            last = exc.last
+            what = (f"answered HTTP {last.code}" if isinstance(last, urllib.error.HTTPError)
+                    else f"unreachable ({type(getattr(last, 'reason', last)).__name__})")
+            raise SampleBenchError(f"image endpoint {self.base_url} {what} after {exc.attempts} attempts") from None
 
     def _decode(self, item: dict[str, Any]) -> Any:
         from PIL import Image
@@ -89,10 +83,10 @@ class OpenAIImagesAdapter(ModelAdapter):
             raw = base64.b64decode(item["b64_json"])
         elif item.get("url"):
             try:
-                with urllib.request.urlopen(item["url"], timeout=self.timeout) as resp:
-                    raw = resp.read()
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-                raise SampleBenchError(f"cannot download generated image: {type(exc).__name__}") from None
+                raw = call_with_retries(lambda: get_bytes(item["url"], timeout=self.timeout), retries=self.retries,
+                                        backoff=self.backoff, deadline=self.deadline)
+            except (urllib.error.URLError, RetriesExhausted) as exc:
+                raise SampleBenchError(f"cannot download generated image: {describe(getattr(exc, 'last', exc))}") from None
         else:
             raise SampleBenchError("image endpoint returned an item with neither b64_json nor url")
         try:
