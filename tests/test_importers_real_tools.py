@@ -176,3 +176,8 @@ def test_the_real_tools_still_write_what_the_importers_read(tmp_path, store):
     assert set(s.metrics) == {"match", "multi/a", "multi/b"}
     s = IMPORTERS["inspect"](ResultStore(tmp_path / "s3"), tmp_path / "real" / "inspect_error")
     assert next(iter(s.details["incomplete_logs"].values()))["status"] == "error"
+
+
+def test_lm_eval_one_samples_file_takes_its_results_file(store):
+    s = IMPORTERS["lm-eval"](store, samples_file(LM_OUT, OLD))
+    assert s.models == ["tiny-gpt2"] and s.rows == 8 * 2 and "superseded_runs" not in s.details

@@ -11,6 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from ..manifest import MetricInfo, RunRecord
+from ..schema import NONFINITE_ERROR
 from ..store import ResultStore
 from .summary import ImportSummary, summarise
 
@@ -34,7 +35,8 @@ def content_hash(files: Iterable[Path], root: Path | None = None, *, salt: str =
 
 
 def as_float(value) -> tuple[float | None, str | None]:
-    """A source value -> (value, error): finite numbers pass; None, NaN and +-inf become an error naming why."""
+    """A source value -> (value, error): finite numbers pass; None, NaN and +-inf become an error naming why
+    (the store's wording for non-finite values, `schema.NONFINITE_ERROR`)."""
     if value is None:
         return None, "null in source"
     if isinstance(value, bool):
@@ -42,44 +44,9 @@ def as_float(value) -> tuple[float | None, str | None]:
     if isinstance(value, int | float):
         v = float(value)
         if not math.isfinite(v):
-            return None, non_finite_reason(v)
+            return None, NONFINITE_ERROR.format(v)
         return v, None
     raise TypeError(value)
-
-
-def non_finite_reason(v: float) -> str:
-    """The error text for a value that is not a finite number (one wording in every importer)."""
-    return "NaN in source" if math.isnan(v) else f"non-finite value {'+' if v > 0 else '-'}inf in source (not a score)"
-
-
-def non_finite_to_errors(table: pa.Table) -> pa.Table:
-    """The rule for values that are not finite numbers: NaN, +inf and -inf become null with an error.
-
-    A row that already carries an error keeps it; a non-finite value never reaches the store as a
-    value. Tables without a `value` column (or without such values) are returned as they are.
-    """
-    import pyarrow.compute as pc
-
-    if "value" not in table.column_names or table.num_rows == 0:
-        return table
-    value = table["value"]
-    if not pa.types.is_floating(value.type):
-        return table
-    bad = pc.fill_null(pc.invert(pc.is_finite(value)), False)
-    if not pc.any(bad).as_py():
-        return table
-    reason = pc.if_else(pc.is_nan(value), pa.scalar(non_finite_reason(float("nan"))),
-                        pc.if_else(pc.greater(value, 0), pa.scalar(non_finite_reason(float("inf"))),
-                                   pa.scalar(non_finite_reason(float("-inf")))))
-    error = table["error"] if "error" in table.column_names else pa.nulls(table.num_rows, pa.string())
-    if pa.types.is_dictionary(error.type):
-        error = error.cast(error.type.value_type)
-    error = pc.if_else(pc.and_(bad, pc.is_null(error)), reason, error)
-    value = pc.if_else(bad, pa.scalar(None, value.type), value)
-    table = table.set_column(table.column_names.index("value"), "value", value)
-    if "error" in table.column_names:
-        return table.set_column(table.column_names.index("error"), "error", error)
-    return table.append_column("error", error)
 
 
 class Columns:
@@ -88,7 +55,8 @@ class Columns:
     Rows come in entries that share everything but (metric, value, error) — one MTEB
     split/subset, one lm-eval document — so the shared columns are stored once per entry and
     repeated in Arrow (`take`) when the table is built. A null value without an error gets the
-    error "missing (null or NaN) in source"; NaN values become null.
+    error "missing (null) in source"; NaN and +-inf are kept for the store's one rule for
+    non-finite values (an error row saying so).
     """
 
     SHARED = ("model", "model_revision", "task", "task_revision", "sample_id")
@@ -154,11 +122,11 @@ class Columns:
                 pa.array(rows, mask=null) if null.any() else pa.array(rows),
                 pa.array([v for v in codes if v is not None], pa.string()))
         cols["metric"] = pa.array(self._metric, pa.string())
-        value = pa.array(self._value, pa.float64(), from_pandas=True)  # NaN -> null
+        value = pa.array(self._value, pa.float64())
         error = pa.array(self._error, pa.string())
         if value.null_count:
             error = pc.if_else(pc.and_(pc.is_null(value), pc.is_null(error)),
-                               pa.scalar("missing (null or NaN) in source"), error)
+                               pa.scalar("missing (null) in source"), error)
         cols["value"], cols["error"] = value, error
         for name in self.detail:  # detail columns are stored as written: keep them plain strings
             if pa.types.is_dictionary(cols[name].type):

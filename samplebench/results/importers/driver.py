@@ -12,8 +12,8 @@ file of its format may plausibly have, and a `read` function. The driver, for ev
 4. computes the import's identity: sha256 over the sorted relative file names and their bytes,
    salted with the format, the identity options and the alias table;
 5. calls `read(ctx)` for `(kind, table)` pairs (a list or a generator that streams chunks);
-   every measurement table passes through one rule for values that are not finite numbers
-   (NaN, +inf, -inf become rows with value null and an error naming the value, never a value);
+   the store's writer applies its one rule for values that are not finite numbers to every
+   table (NaN, +inf, -inf become rows with value null and an error naming the value);
 6. stages and publishes the tables atomically (`run_import`: all or nothing, nothing when the
    same identity was imported before) and returns the summary, with the reader's notes, skips
    (reason -> count), details and metric metadata.
@@ -36,7 +36,7 @@ import pyarrow as pa
 
 from ...errors import SampleBenchError
 from ..store import ResultStore
-from ._common import MetricInfos, Skips, content_hash, non_finite_to_errors, run_import
+from ._common import MetricInfos, Skips, content_hash, run_import
 from .aliases import ModelNames
 from .summary import ImportSummary
 
@@ -173,12 +173,7 @@ def run(importer: Importer, store: ResultStore, root: Path, *, aliases=None, kin
     source_hash = content_hash(files, root if root.is_dir() else root.parent, salt=salt)
     ctx = ImportContext(root=root, files=files, options=opts, names=names, kind=kind,
                         aliases_given=aliases is not None)
-    tables = importer.read(ctx)
-    if isinstance(tables, list | tuple):
-        tables = [(k, non_finite_to_errors(t) if k == "measurements" else t) for k, t in tables]
-    else:
-        tables = ((k, non_finite_to_errors(t) if k == "measurements" else t) for k, t in tables)
-    summary = run_import(store, tables, source=str(root), source_hash=source_hash, fmt=importer.name,
+    summary = run_import(store, importer.read(ctx), source=str(root), source_hash=source_hash, fmt=importer.name,
                          metric_info=ctx.info, skips=ctx.skips, notes=ctx.notes, meta=ctx.meta)
     if not summary.already_imported:
         summary.details.update(ctx.details)

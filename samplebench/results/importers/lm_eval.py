@@ -34,7 +34,7 @@ from pathlib import Path
 
 from ...errors import SampleBenchError
 from ._common import Columns, as_float
-from .driver import GiB, ImportContext, Importer, walk_files
+from .driver import GiB, ImportContext, Importer
 
 _DATE = r"(?P<date>\d{4}-\d{2}-\d{2}T[0-9.\-:]+)"
 _SAMPLES = re.compile(rf"^samples_(?P<task>.+)_{_DATE}\.jsonl$")
@@ -225,7 +225,8 @@ def _with_results_files(root: Path, files: list[Path]) -> list[Path]:
     """One samples file given: add the results files beside it (they name the model)."""
     if root.is_dir():
         return files
-    return [root] + [f for f in walk_files(root.parent, (".json",)) if _RESULTS.match(f.name) and f != root]
+    return [root] + sorted(f for f in root.parent.glob("*.json")
+                           if _RESULTS.match(f.name) and not f.name.startswith(".") and f != root)
 
 
 IMPORTER = Importer(
