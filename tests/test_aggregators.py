@@ -336,7 +336,7 @@ def _one_score_per_task(n_tasks: int = 12, n_models: int = 6, seed: int = 3):
 
 
 def test_bootstrap_within_tasks_keeps_task_sums_on_their_scale():
-    from samplebench.aggregators.api import resample_within
+    from samplebench.aggregators.evidence_ops import resample_within
 
     strata = np.repeat([0, 1, 2], [5, 1, 3])
     idx = resample_within(np.random.default_rng(0), strata)
@@ -398,7 +398,7 @@ def test_rank_levels_paths_agree_with_lexsort(case, compiled_path, monkeypatch):
 def test_components_and_win_loss_read_past_a_connected_prefix(bridge):
     """Components and win/loss presence read ballots in growing prefixes; a bridge or a single
     win in the very last ballot must still count."""
-    from samplebench.aggregators.api import comparison_components, win_loss_presence
+    from samplebench.aggregators.evidence_ops import comparison_components, win_loss_presence
 
     rng = np.random.default_rng(0)
     b = EvidenceBuilder([f"m{i:02d}" for i in range(20)])

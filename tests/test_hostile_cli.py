@@ -146,7 +146,7 @@ CASES = [
     ("aggregate", "--input", "{files}/foreign.parquet"),
     ("aggregate", "--confidence", "7"),
     ("aggregate", "--param", "nonsense"),
-    pending("14 (--param validation)", "aggregate", "--method", "elo", "--param", "k=[[["),
+    ("aggregate", "--method", "elo", "--param", "k=[[["),
     ("evaluate", "nosuch-model-xyz", "--tasks", "bundled-sts", "--quiet"),
     ("evaluate", "random", "--tasks", "nosuch", "--quiet"),
     ("evaluate", "random", "--quiet"),

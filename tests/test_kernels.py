@@ -239,3 +239,23 @@ def test_diagonal_information_matches_the_numpy_path(direction, decimals):
         H_np, J_np = fit_pl(ev, direction=direction).diagonal_terms()
     np.testing.assert_allclose(H, H_np, rtol=1e-9)
     np.testing.assert_allclose(J, J_np, rtol=1e-9)
+
+
+def test_compiling_the_kernels_is_announced_once_on_stderr(tmp_path):
+    """With an empty numba cache the first kernel call says so on stderr, once; a later process
+    that finds the compiled copy on disk says nothing."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import numpy as np\nfrom samplebench.aggregators import compiled\n"
+            "for _ in range(2):\n"
+            "    compiled.call('membership_counts', np.array([0, 2, 3]), np.array([0, 1, 1], np.int32), 2)\n")
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba"),
+           "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stderr
+    assert first.stderr.count("compiling kernels, once per install, ~20 s") == 1
+    second = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0 and "compiling kernels" not in second.stderr

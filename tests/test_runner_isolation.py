@@ -136,3 +136,34 @@ def test_failed_training_texts_are_counted_and_reported(bench, home, tmp_path, m
     assert "0 sample(s) failed" not in res.output and "other input(s) failed" in res.output
     rows = ResultStore(home / "store").scan(columns=["value", "error"]).to_pylist()
     assert len(rows) == len(data.ids) and all(r["error"] is None for r in rows)  # the samples themselves are fine
+
+
+def test_an_in_process_model_that_hangs_times_out_once_per_run(home, tmp_path):
+    """Library-style models run in this process; with --timeout a hung call becomes error rows and
+    the model is not called again, so two tasks cost one time limit, not one per batch."""
+    import threading
+
+    release = threading.Event()
+
+    class Stuck:
+        name = "stuck"
+
+        def __init__(self):
+            self.calls = 0
+
+        def encode(self, texts, *, batch_size=32):
+            self.calls += 1
+            release.wait(60)
+            return np.zeros((len(texts), 3))
+
+    model = Stuck()
+    t0 = time.monotonic()
+    try:
+        rep = evaluate(model, ["bundled-sts", "bundled-paraphrase"], store=tmp_path / "store", limit=3,
+                       progress=False, timeout=1.0)
+    finally:
+        release.set()
+    assert time.monotonic() - t0 < 20
+    assert rep.exit_code == 1 and rep.n_errors == 6 and model.calls == 1
+    errors = ResultStore(tmp_path / "store").scan(columns=["error"]).column("error").to_pylist()
+    assert all("did not answer within 1 s" in e or "not called again" in e for e in errors)

@@ -13,13 +13,23 @@ import numpy as np
 from .evidence import Evidence
 
 
+def _scale(x: np.ndarray) -> float:
+    """A divisor for values near the float limit: means (and min-max spans) are taken of x / scale
+    so sums of values like 1e308 do not overflow to inf. 1 for ordinary magnitudes (below 1e150),
+    so ordinary results stay bit-identical."""
+    finite = np.abs(x[np.isfinite(x)]) if x.size else x
+    top = float(finite.max()) if finite.size else 0.0
+    return top if top > 1e150 else 1.0
+
+
 def _nanmean_cols(table: np.ndarray, n_models: int) -> np.ndarray:
-    """Column means ignoring NaN; a model with no task at all gets NaN (no warning)."""
+    """Column means ignoring NaN (overflow-safe); a model with no task at all gets NaN (no warning)."""
     if not table.size:
         return np.full(n_models, np.nan)
+    scale = _scale(table)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmean(table, axis=0)
+        return np.nanmean(table / scale, axis=0) * scale
 
 
 def task_score_table(ev: Evidence) -> tuple[list[tuple[str, str]], np.ndarray, np.ndarray]:
@@ -34,11 +44,14 @@ def task_score_table(ev: Evidence) -> tuple[list[tuple[str, str]], np.ndarray, n
     n_c, n = used.size, ev.n_models
     member_col = np.repeat(col_dense, ev.sizes())
     key = member_col * n + ev.member_model
-    total = np.bincount(key, weights=ev.member_value, minlength=n_c * n).reshape(n_c, n)
+    scale = _scale(ev.member_value)
+    total = np.bincount(key, weights=ev.member_value / scale, minlength=n_c * n).reshape(n_c, n)
     count = np.bincount(key, minlength=n_c * n).reshape(n_c, n)
     with np.errstate(invalid="ignore", divide="ignore"):
-        table = np.where(count > 0, total / np.maximum(count, 1), np.nan)
-    labels = [(ev.tasks[int(c) // n_m], ev.metrics[int(c) % n_m]) for c in used]
+        table = np.where(count > 0, total / np.maximum(count, 1) * scale, np.nan)
+    tasks = ev.tasks or ["task"]  # evidence built without vocabularies: one unnamed task and metric
+    metrics = ev.metrics or ["score"]
+    labels = [(tasks[int(c) // n_m], metrics[int(c) % n_m]) for c in used]
     sign = np.array([1.0 if ev.higher_is_better.get(lab, True) else -1.0 for lab in labels])
     return labels, table, sign
 
@@ -60,6 +73,7 @@ def normalized_mean_scores(ev: Evidence, *, normalization: str = "minmax",
     labels, table, sign = task_score_table(ev)
     if normalization == "minmax":
         oriented = table * sign[:, None]
+        oriented /= _scale(oriented)  # min-max is scale-free
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             lo = np.nanmin(oriented, axis=1, keepdims=True)

@@ -124,6 +124,12 @@ class Evidence:
         """Pairs each model takes part in: co-members of its ballots plus explicit battles."""
         return self._memberships()[1] + self._pair_counts()
 
+    def model_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """(`samples_per_model()`, `comparisons_per_model()`) in one pass over the members."""
+        n_in, others = self._memberships()
+        pairs = self._pair_counts()
+        return n_in + pairs, others + pairs
+
     def _memberships(self) -> tuple[np.ndarray, np.ndarray]:
         """(ballots each model is in, co-members summed over them)."""
         from . import compiled
@@ -399,7 +405,15 @@ class EvidenceBuilder:
         n_err = table["value"].null_count
         if n_err:
             self.notes.append(f"{where}: {n_err} measurement(s) without a value (errors) were left out")
-            table = table.filter(pc.is_valid(table["value"]))
+            valid = pc.is_valid(table["value"])
+            kept = set(pc.unique(table.filter(valid)["model"].cast(pa.string())).to_pylist())
+            only_errors = sorted(set(pc.unique(table["model"].cast(pa.string())).to_pylist()) - kept - {None})
+            for name in only_errors:  # kept in the vocabulary, so the fit names them as left out
+                self.model_index(name)
+            if only_errors:
+                self.notes.append(f"{where}: model(s) with no value at all (every measurement an error): "
+                                  f"{', '.join(only_errors)}")
+            table = table.filter(valid)
         if table.num_rows == 0:
             return 0
         model = _codes(table["model"], self.model_index)

@@ -1,8 +1,19 @@
-"""The method table: name -> function(evidence, **params) -> MethodOutput.
+"""Methods as a small protocol: each declares its parameters and capabilities; `METHODS` lists them.
 
-Every method returns one score per model of the evidence (NaN where it has nothing to say),
-whether lower scores are better, the scale's name, and — for the likelihood methods — the
-observed information matrix used for analytic intervals.
+A `Method` (in the spirit of a scikit-learn estimator) is
+
+* `params`: its own parameters (`Param`: name, default, a check), validated before anything runs
+  (`Method.validate`) and reported exactly as used;
+* `capabilities` (`Capabilities`): whether it reads explicit pairwise judgements, handles tied
+  values, which analytic intervals it has (the first is its default), whether it needs a connected
+  comparison graph, whether it is randomised (then `fit`'s `seed` is its seed: one seed, one
+  namespace), and whether it always works on task scores;
+* `func(evidence, **params[, seed]) -> MethodOutput`: one score per model (NaN where it has
+  nothing to say), the scale, typed diagnostics (`FitDiagnostics`), notes, and for the likelihood
+  methods the covariance of theta (score = factor * theta + offset) or its diagonal.
+
+`fit` (api.py) only reads these declarations: it never branches on a method's name. A method's
+parameter may not share a name with a fit option (`FIT_OPTIONS`): registering one raises.
 """
 
 from __future__ import annotations
@@ -13,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import SampleBenchError
 from .baselines import (
     mean_rank_scores,
     mean_scores,
@@ -21,8 +33,10 @@ from .baselines import (
     win_rate_scores,
 )
 from .bradley_terry import ARENA_BASE, ARENA_SCALE, elo_ratings, fit_bt, to_arena, win_matrix
-from .evidence import Evidence, EvidenceBuilder
+from .evidence import Evidence
+from .evidence_ops import with_pair_ballots
 from .pairs import pair_counts, pair_list
+from .ranking import FitDiagnostics
 from .social_choice import (
     borda_mteb_scores,
     borda_scores,
@@ -32,17 +46,78 @@ from .social_choice import (
     schulze_scores,
 )
 
+FIT_OPTIONS = ("level", "ci", "bootstrap", "resample", "confidence", "seed", "n_jobs", "on_disconnected", "progress")
+INTERVAL_KINDS = ("fisher", "fisher-diagonal")  # analytic kinds a method may declare; the bootstrap is for all
+
+
+# -- parameters ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Param:
+    """One method parameter: its default, type and allowed values (a range or a closed set)."""
+
+    name: str
+    default: Any
+    doc: str
+    kind: type = float  # float (ints accepted), int, bool, str, dict
+    low: float | None = None  # inclusive lower bound (numbers)
+    low_open: bool = False  # the bound itself is refused (> low)
+    high: float | None = None  # inclusive upper bound
+    choices: tuple[Any, ...] = ()
+    optional: bool = False  # None allowed
+
+    def validate(self, method: str, value: Any) -> Any:
+        """The value coerced to the declared type, or a SampleBenchError naming the parameter."""
+        where = f"method '{method}' parameter {self.name}"
+        if value is None and self.optional:
+            return None
+        if self.kind is float:
+            ok = isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)
+            value = float(value) if ok else value
+        elif self.kind is int:
+            ok = isinstance(value, int | np.integer) and not isinstance(value, bool)
+            value = int(value) if ok else value
+        else:
+            ok = isinstance(value, self.kind)
+        if not ok:
+            raise SampleBenchError(f"{where} must be a {'finite number' if self.kind is float else self.kind.__name__}"
+                                   f", got {value!r}", hint=self.doc)
+        if self.choices and value not in self.choices:
+            raise SampleBenchError(f"{where} must be one of {', '.join(map(str, self.choices))}, got {value!r}")
+        if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
+            raise SampleBenchError(f"{where} must be {'>' if self.low_open else '>='} {self.low:g}, got {value!r}",
+                                   hint=self.doc)
+        if self.high is not None and value > self.high:
+            raise SampleBenchError(f"{where} must be <= {self.high:g}, got {value!r}", hint=self.doc)
+        return value
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    pairwise: bool = True  # reads explicit pairwise judgements (arena battles) as well as ballots
+    ties: bool = True  # tied values are a tie, not an arbitrary order
+    intervals: tuple[str, ...] = ()  # analytic interval kinds, the default first (bootstrap: every method)
+    needs_connected: bool = False  # scores only comparable inside a connected component
+    seeded: bool = False  # randomised: takes fit's `seed`
+    task_scores: bool = False  # always works on task scores (whatever the level)
+
 
 @dataclass
 class MethodOutput:
     scores: np.ndarray
     lower_is_better: bool = False
     scale: str = ""
-    diagnostics: dict[str, Any] = field(default_factory=dict)
-    covariance: Any = None  # Cov(theta) (array, or lazy with .get()); score = factor * theta + offset
-    covariance_diagonal: Any = None  # cheap diagonal approximation of `covariance` (lazy), if any
-    factor: float = 1.0
-    alpha: float = 0.0
+    diagnostics: FitDiagnostics = field(default_factory=FitDiagnostics)
+    notes: list[str] = field(default_factory=list)
+    covariance: Callable[[], np.ndarray] | None = None  # Cov(theta), computed on demand
+    variance: Callable[[], np.ndarray] | None = None  # its diagonal form (a vector), on demand
+    factor: float = 1.0  # score = factor * theta + offset
+    used: dict[str, Any] = field(default_factory=dict)  # parameters whose used value differs from the given one
+
+    def interval_source(self, kind: str) -> dict[str, Any]:
+        """Keyword arguments of `intervals.wald_intervals` for analytic interval `kind`."""
+        if kind == "fisher-diagonal":
+            return {"variance": self.variance()}
+        return {"covariance": self.covariance()}
 
 
 @dataclass(frozen=True)
@@ -50,66 +125,62 @@ class Method:
     name: str
     func: Callable[..., MethodOutput]
     description: str
-    defaults: dict[str, Any]
-    needs_connected: bool = False
-    fisher: bool = False
-    task_level: bool = False  # works on task scores whatever the level
+    params: tuple[Param, ...] = ()
+    capabilities: Capabilities = Capabilities()
+    interval_work: Callable[[Evidence, str], float] | None = None  # cost of an interval kind (fit's units)
 
-    def __call__(self, ev: Evidence, **params: Any) -> MethodOutput:
-        return self.func(ev, **{**self.defaults, **params})
+    def __post_init__(self) -> None:
+        clash = [p.name for p in self.params if p.name in FIT_OPTIONS]
+        if clash:
+            raise ValueError(f"method {self.name}: parameter(s) {clash} clash with fit options {FIT_OPTIONS}")
+        bad = [k for k in self.capabilities.intervals if k not in INTERVAL_KINDS]
+        if bad:
+            raise ValueError(f"method {self.name}: unknown interval kind(s) {bad}")
 
+    @property
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
 
-def with_pair_ballots(ev: Evidence) -> Evidence:
-    """Explicit judgements as two-member ballots (winner above loser; a tie is one level)."""
-    if ev.n_pairs == 0:
-        return ev
-    b = EvidenceBuilder(ev.models, tasks=ev.tasks, metrics=ev.metrics, groups=ev.groups,
-                        higher_is_better=ev.higher_is_better)
-    b._chunks.append((ev.sizes(), ev.member_model, ev.member_level, ev.member_value, ev.sample_task,
-                      ev.sample_metric, ev.sample_group))
-    k = ev.n_pairs
-    a_first = ev.pair_outcome >= 0.5
-    first = np.where(a_first, ev.pair_a, ev.pair_b)
-    second = np.where(a_first, ev.pair_b, ev.pair_a)
-    mm = np.stack([first, second], axis=1).ravel().astype(np.int32)
-    lv = np.stack([np.zeros(k, np.int32), (ev.pair_outcome != 0.5).astype(np.int32)], axis=1).ravel()
-    vals = -lv.astype(np.float64)
-    b._chunks.append((np.full(k, 2, np.int64), mm, lv, vals, ev.pair_task.astype(np.int32),
-                      np.zeros(k, np.int32), np.full(k, -1, np.int32)))
-    out = b.build()
-    out.pair_a = out.pair_a[:0]
-    out.pair_b = out.pair_b[:0]
-    out.pair_outcome = out.pair_outcome[:0]
-    out.pair_task = out.pair_task[:0]
-    out.notes = list(ev.notes)
-    return out
+    def validate(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Every parameter, given or default, validated; unknown names refused."""
+        known = {p.name: p for p in self.params}
+        unknown = sorted(set(params) - set(known))
+        if unknown:
+            raise SampleBenchError(f"method '{self.name}' has no parameter(s) {', '.join(unknown)}",
+                                   hint=f"its parameters: {', '.join(known) or 'none'}")
+        return {name: p.validate(self.name, params.get(name, p.default)) for name, p in known.items()}
+
+    def run(self, ev: Evidence, params: dict[str, Any], seed: int = 0) -> MethodOutput:
+        """Run on `ev` with already validated `params`; `seed` reaches seeded methods only."""
+        return self.func(ev, **params, seed=seed) if self.capabilities.seeded else self.func(ev, **params)
+
+    def __call__(self, ev: Evidence, seed: int = 0, **params: Any) -> MethodOutput:
+        """Validate `params` (defaults filled in) and run."""
+        return self.run(ev, self.validate(params), seed)
 
 
 # -- likelihood methods ----------------------------------------------------------------------
+def _never(wins: np.ndarray, losses: np.ndarray, present: np.ndarray) -> list[str]:
+    if np.any(present & ((wins == 0) | (losses == 0))):
+        return ["some models never won or never lost: their strengths are finite only because of the L2 prior "
+                "(alpha); read their scores as bounds"]
+    return []
+
+
+def _present(ev: Evidence) -> np.ndarray:
+    """Models with at least one measurement or judgement."""
+    return np.bincount(np.r_[ev.member_model, ev.pair_a, ev.pair_b].astype(np.intp), minlength=ev.n_models) > 0
+
+
 def _plackett_luce(ev: Evidence, *, alpha: float, tol: float, max_iter: int, direction: str) -> MethodOutput:
     from .plackett_luce import fit_pl
 
-    ev2 = with_pair_ballots(ev)
-    fit = fit_pl(ev2, alpha=alpha, tol=tol, max_iter=max_iter, direction=direction)
-    out = MethodOutput(fit.theta, scale=f"log-strength (PL {direction}, mean 0)", alpha=alpha,
-                       diagnostics={"converged": fit.converged, "iterations": fit.iterations,
-                                    "loglik": fit.loglik, "grad_norm": fit.grad_norm, "direction": direction})
-    out.covariance = _Lazy(fit.covariance)  # type: ignore[assignment]
-    out.covariance_diagonal = _Lazy(fit.covariance_diagonal)
-    return out
-
-
-class _Lazy:
-    """Defers the (possibly expensive) covariance matrix until an interval asks for it."""
-
-    def __init__(self, fn: Callable[[], np.ndarray]) -> None:
-        self.fn = fn
-        self._value: np.ndarray | None = None
-
-    def get(self) -> np.ndarray:
-        if self._value is None:
-            self._value = self.fn()
-        return self._value
+    fit = fit_pl(with_pair_ballots(ev), alpha=alpha, tol=tol, max_iter=max_iter, direction=direction)
+    diag = FitDiagnostics(converged=fit.converged, iterations=fit.iterations, loglik=fit.loglik,
+                          grad_norm=fit.grad_norm, direction=direction)
+    return MethodOutput(fit.theta, scale=f"log-strength (PL {direction}, mean 0)", diagnostics=diag,
+                        notes=_never(*fit.choices(), _present(ev)),
+                        covariance=fit.covariance, variance=fit.variance_diagonal)
 
 
 def _bradley_terry(ev: Evidence, *, alpha: float, ties: str, arena: bool, rank_break: bool) -> MethodOutput:
@@ -122,22 +193,26 @@ def _bradley_terry(ev: Evidence, *, alpha: float, ties: str, arena: bool, rank_b
     W = win_matrix(above, tied, ties)
     a = 0.0 if arena else alpha
     fit = fit_bt(W, alpha=a)
-    diag = {"converged": fit.converged, "iterations": fit.iterations, "loglik": fit.loglik}
+    diag = FitDiagnostics(converged=fit.converged, iterations=fit.iterations, loglik=fit.loglik)
+    present = (above + above.T + tied).sum(axis=1) > 0
+    notes = _never(above.sum(axis=1), above.sum(axis=0), present)
+
+    def cov() -> np.ndarray:
+        return np.linalg.pinv(fit.information, hermitian=True)
+
     if arena:
-        factor = ARENA_SCALE / np.log(ARENA_BASE)
         return MethodOutput(to_arena(fit.theta), scale="arena rating (base 10, scale 400, mean 1000)",
-                            diagnostics=diag, covariance=np.linalg.pinv(fit.information, hermitian=True),
-                            factor=factor, alpha=a)
-    return MethodOutput(fit.theta, scale="log-strength (BT, mean 0)", diagnostics=diag,
-                        covariance=np.linalg.pinv(fit.information, hermitian=True), alpha=a)
+                            diagnostics=diag, notes=notes, covariance=cov, factor=ARENA_SCALE / np.log(ARENA_BASE),
+                            used={"alpha": a})
+    return MethodOutput(fit.theta, scale="log-strength (BT, mean 0)", diagnostics=diag, notes=notes, covariance=cov)
 
 
 def _elo(ev: Evidence, *, k: float, n_seeds: int, seed: int) -> MethodOutput:
     a, b, o = pair_list(ev)
     mean, per_seed = elo_ratings(a, b, o, ev.n_models, k=k, n_seeds=n_seeds, seed=seed)
-    return MethodOutput(mean, scale=f"Elo rating (K={k}, mean of {n_seeds} orders)",
-                        diagnostics={"comparisons": int(a.size), "seed_sd_max": float(per_seed.std(axis=0).max())
-                                     if per_seed.size else 0.0})
+    spread = float(per_seed.std(axis=0).max()) if per_seed.size else 0.0
+    return MethodOutput(mean, scale=f"Elo rating (K={k:g}, mean of {n_seeds} orders)",
+                        diagnostics=FitDiagnostics(comparisons=int(a.size), seed_sd_max=spread))
 
 
 # -- social choice -----------------------------------------------------------------------------
@@ -164,11 +239,19 @@ def _ranked_pairs(ev: Evidence) -> MethodOutput:
 
 def _kemeny(ev: Evidence, *, exact_limit: int, time_limit: float) -> MethodOutput:
     above, _ = pair_counts(ev)
-    scores, res = kemeny_scores(above, exact_limit=exact_limit, time_limit=time_limit)
-    return MethodOutput(scores, scale="Kemeny position (n = first)",
-                        diagnostics={"kemeny_exact": res.exact, "kemeny_agreement": res.agreement,
-                                     "kemeny_upper_bound": res.upper_bound, "kemeny_solver": res.method,
-                                     "converged": res.exact})
+    present = ev.samples_per_model() > 0
+    scores, res = kemeny_scores(above, present=present, exact_limit=exact_limit, time_limit=time_limit)
+    notes = []
+    if res.optimal_orders is not None and res.optimal_orders > 1:
+        notes.append(f"kemeny: {res.optimal_orders:,} optimal orders; a model ranks at the best position it holds "
+                     "in any of them, so models that swap places between optimal orders can share a rank")
+    elif res.optimal_orders is None and res.exact and res.method == "milp":
+        notes.append("kemeny: optimal orders not counted (more candidates than the exhaustive count handles); "
+                     "neighbours that can swap in an optimal order share a rank")
+    return MethodOutput(scores, scale="Kemeny position (n = first)", notes=notes,
+                        diagnostics=FitDiagnostics(kemeny_exact=res.exact, kemeny_agreement=res.agreement,
+                                                   kemeny_upper_bound=res.upper_bound, kemeny_solver=res.method,
+                                                   kemeny_optimal_orders=res.optimal_orders, converged=res.exact))
 
 
 def _borda_mteb(ev: Evidence) -> MethodOutput:
@@ -197,32 +280,66 @@ def _win_rate(ev: Evidence) -> MethodOutput:
     return MethodOutput(win_rate_scores(above, tied), scale="pooled win rate")
 
 
+def _pl_interval_work(ev: Evidence, kind: str) -> float:
+    """Work of PL's intervals relative to one pass over the measurements: the diagonal is one pass
+    (1); the exact information holds sum over ballots of size x levels risk-set entries (at most
+    size (size + 1) / 2), plus an inversion of k x k."""
+    if kind == "fisher-diagonal":
+        return 1.0
+    sizes = ev.sizes().astype(np.float64)
+    entries = float((sizes * (sizes + 1) / 2).sum())
+    return (entries + ev.n_models ** 3 / 100) / max(ev.n_measurements, 1)
+
+
+_ALPHA = Param("alpha", 0.01, "L2 prior precision on the strengths (0 = plain maximum likelihood)", low=0.0)
+_LIKELIHOOD = Capabilities(intervals=("fisher",), needs_connected=True)
+
 METHODS: dict[str, Method] = {
     m.name: m
     for m in [
         Method("plackett-luce", _plackett_luce,
                "rank-ordered logit on per-sample partial orders, ties by Breslow's rule, L2 prior alpha, "
                "read best-first and worst-first (direction=both) or best-first only (forward)",
-               {"alpha": 0.01, "tol": 1e-7, "max_iter": 1000, "direction": "both"}, needs_connected=True, fisher=True),
+               (_ALPHA,
+                Param("tol", 1e-7, "gradient tolerance (max |gradient| / number of choices)", low=0.0, low_open=True),
+                Param("max_iter", 1000, "iterations at most", kind=int, low=1),
+                Param("direction", "both", "read ballots best-first and worst-first, or best-first only", kind=str,
+                      choices=("both", "forward"))),
+               Capabilities(intervals=("fisher", "fisher-diagonal"), needs_connected=True), _pl_interval_work),
         Method("bradley-terry", _bradley_terry,
                "BT logistic MLE on explicit judgements + rank-broken pairs; arena=True for Chatbot Arena's fit",
-               {"alpha": 0.01, "ties": "half", "arena": False, "rank_break": True}, needs_connected=True,
-               fisher=True),
+               (_ALPHA,
+                Param("ties", "half", "a tie counts half a win each way, a full win both ways, or nothing", kind=str,
+                      choices=("half", "both", "ignore")),
+                Param("arena", False, "Chatbot Arena's unpenalised fit on its rating scale (alpha is then 0)",
+                      kind=bool),
+                Param("rank_break", True, "also use the pairs broken out of every ballot", kind=bool)),
+               _LIKELIHOOD),
         Method("elo", _elo, "online Elo over all comparisons in random orders, averaged over seeds",
-               {"k": 4.0, "n_seeds": 10, "seed": 0}, needs_connected=True),
-        Method("borda", _borda, "Borda count over ballots (truncated ballots, ties half)", {}),
-        Method("copeland", _copeland, "pairwise majority wins", {}),
+               (Param("k", 4.0, "K factor: rating change per unexpected result", low=0.0, low_open=True),
+                Param("n_seeds", 10, "random orders averaged", kind=int, low=1)),
+               Capabilities(needs_connected=True, seeded=True)),
+        Method("borda", _borda, "Borda count over ballots (truncated ballots, ties half)"),
+        Method("copeland", _copeland, "pairwise majority wins"),
         Method("schulze", _schulze, "Schulze beatpath (link strength: margin or winning votes)",
-               {"strength": "margin"}),
-        Method("ranked-pairs", _ranked_pairs, "Tideman ranked pairs (margins)", {}),
-        Method("kemeny", _kemeny, "Kemeny-Young, exact by integer programming (scipy milp) up to exact_limit",
-               {"exact_limit": 30, "time_limit": 60.0}),
-        Method("borda-mteb", _borda_mteb, "MTEB leaderboard Borda (n_models - rank per task, missing = 0)", {},
-               task_level=True),
-        Method("mean", _mean, "mean of per-task mean scores", {}, task_level=True),
+               (Param("strength", "margin", "link strength of a majority", kind=str, choices=("margin", "winning")),)),
+        Method("ranked-pairs", _ranked_pairs, "Tideman ranked pairs (margins)"),
+        Method("kemeny", _kemeny, "Kemeny-Young: exact (exhaustive up to 16 candidates, then integer programming "
+               "with scipy milp up to exact_limit); models that lead some optimal order share the first rank",
+               (Param("exact_limit", 30, "largest number of candidates solved exactly", kind=int, low=0),
+                Param("time_limit", 60.0, "seconds for the integer programme", low=0.0, low_open=True))),
+        Method("borda-mteb", _borda_mteb, "MTEB leaderboard Borda (n_models - rank per task, missing = 0)",
+               capabilities=Capabilities(pairwise=False, task_scores=True)),
+        Method("mean", _mean, "mean of per-task mean scores",
+               capabilities=Capabilities(pairwise=False, task_scores=True)),
         Method("normalized-mean", _normalized_mean, "mean of min-max (or random-baseline) normalised task scores",
-               {"normalization": "minmax", "baselines": None, "upper": 1.0}, task_level=True),
-        Method("mean-rank", _mean_rank, "mean rank over ballots", {}),
-        Method("win-rate", _win_rate, "pooled pairwise win rate", {}),
+               (Param("normalization", "minmax", "min-max over the models, or against a random baseline", kind=str,
+                      choices=("minmax", "baseline")),
+                Param("baselines", None, "task -> random-guess score (normalization=baseline)", kind=dict,
+                      optional=True),
+                Param("upper", 1.0, "best possible score (normalization=baseline)")),
+               Capabilities(pairwise=False, task_scores=True)),
+        Method("mean-rank", _mean_rank, "mean rank over ballots"),
+        Method("win-rate", _win_rate, "pooled pairwise win rate"),
     ]
 }

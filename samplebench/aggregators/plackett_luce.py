@@ -49,8 +49,7 @@ computed exactly (sparse stage x model matrix, chunked), used for Wald intervals
 ballots of |ballot| x levels: quadratic in ballot size (~1e9 entries for 50M measurements in
 ballots of ~45 models with mostly distinct values).
 
-Diagonal intervals for large evidence (`PLFit.covariance_diagonal`, what `fit(ci="auto")` uses
-above `FISHER_AUTO_LIMIT`): only the diagonal of the information,
+Diagonal intervals (`PLFit.variance_diagonal`, what `fit(ci="auto")` uses): only the diagonal of the information,
 
     I_ii = w_i sum_{k: i in R_k} m_k / S_k  -  w_i^2 sum_{k: i in R_k} m_k / S_k^2  (+ alpha),
 
@@ -288,6 +287,8 @@ class PLFit:
     alpha: float
     evidence: Evidence
     reference: Stages | None = None  # numpy stages of the evidence: those a small fit ran on, else built on use
+    wins: np.ndarray | None = None  # per model: stage memberships as a chooser, best-first
+    losses: np.ndarray | None = None  # ... worst-first (chosen as worst: a loss)
 
     @property
     def parts(self) -> list[tuple[Stages, float]]:
@@ -335,6 +336,8 @@ class PLFit:
         g = st.member_glevel
         H = np.zeros(n)
         score = np.zeros(g.size)
+        if g.size == 0:  # no ballot with two levels (everything tied): no information at all
+            return H, H.copy()
         for _, sign in self.parts:
             x = sign * self.theta
             top = float(x.max()) if x.size else 0.0
@@ -371,19 +374,30 @@ class PLFit:
         Jd = np.bincount(st.member_model, weights=score * score, minlength=n)
         return H, Jd
 
-    def covariance_diagonal(self) -> np.ndarray:
-        """Diagonal approximation of `covariance()` for large evidence (module docstring):
-        1/H_ii (forward) or J_ii/H_ii^2 (both readings), H including the prior; models without
-        data keep 1/alpha (NaN when alpha = 0)."""
+    def variance_diagonal(self) -> np.ndarray:
+        """Diagonal approximation of `covariance()`, one variance per model (module docstring):
+        1/H_ii (forward) or J_ii/H_ii^2 (both readings), H including the prior, and never below
+        1/H_ii. The floor matters where J, estimated from a model's own ballots, collapses: a
+        model seen on a handful of samples, or one that never lost or never won, whose strength
+        runs towards the prior's bound, where J_ii and H_ii vanish together and J_ii/H_ii^2 would
+        claim certainty (a newcomer measured once, ahead of everyone, would rank first 1-1).
+        1/H_ii is the model-based variance of the pooled readings: at most the sandwich's when the
+        two readings agree, as they do on informative data. Models without data keep 1/alpha
+        (NaN when alpha = 0)."""
         H, Jd = self.diagonal_terms()
         act = H > 1e-300
         var = np.full(H.size, 1.0 / self.alpha if self.alpha > 0 else np.nan)
         Hp = H[act] + self.alpha
-        var[act] = 1.0 / Hp if len(self.parts) == 1 else Jd[act] / Hp**2
-        return np.diag(var)
+        var[act] = 1.0 / Hp if len(self.parts) == 1 else np.maximum(Jd[act] / Hp**2, 1.0 / Hp)
+        return var
+
+    def choices(self) -> tuple[np.ndarray, np.ndarray]:
+        """(times each model was chosen best-first, times chosen worst-first): 0 = never won / never lost."""
+        return self.wins, self.losses
 
     def covariance(self) -> np.ndarray:
-        """Inverse information (forward only) or the sandwich H^-1 J H^-1 (both directions).
+        """Inverse information (forward only) or the sandwich H^-1 J H^-1 (both directions), each
+        variance at least the model-based 1/H_ii.
 
         Inverted on the models that have data (the others keep variance 1/alpha, or NaN); with
         alpha = 0 the gauge is fixed by inverting H + 11^T/k, which equals the pseudo-inverse plus
@@ -391,6 +405,8 @@ class PLFit:
         """
         import scipy.sparse as sp
 
+        if self.stages.member_model.size == 0:  # no ballot with two levels: the prior alone
+            return np.diag(np.full(self.theta.size, 1.0 / self.alpha if self.alpha > 0 else np.nan))
         H = self.hessian()
         n = H.shape[0]
         act = np.flatnonzero(np.diag(H) > self.alpha * (1 + 1e-9) + 1e-300)
@@ -411,7 +427,11 @@ class PLFit:
         G = sp.csr_matrix((vals, (st0.member_ballot, st0.member_model)),
                           shape=(int(st0.member_ballot.max()) + 1 if st0.member_ballot.size else 0, n))
         J = (G.T @ G).toarray()[np.ix_(act, act)]
-        out[np.ix_(act, act)] = Hinv_a @ J @ Hinv_a
+        sandwich = Hinv_a @ J @ Hinv_a
+        # never below the model-based 1/H_ii (see `variance_diagonal`): a PSD diagonal added where
+        # the sandwich's J collapses (a model on a handful of samples, one that never lost or won)
+        short = np.clip(1.0 / np.diag(Ha) - np.diag(sandwich), 0, None)
+        out[np.ix_(act, act)] = sandwich + np.diag(short)
         return out
 
 
@@ -557,13 +577,13 @@ def _newton_diag(f: Objective, x0: np.ndarray, alpha: float, tol: float, max_ite
 def _maximise(f: Objective, x0: np.ndarray, alpha: float, tol: float, max_iter: int
               ) -> tuple[np.ndarray, int, float, float]:
     """Diagonal Newton, then L-BFGS if it stalls: (theta with mean 0, iterations, loglik, gradient norm)."""
-    from scipy.optimize import minimize
-
     x, iters, ok, ll, gnorm = _newton_diag(f, x0, alpha, tol, max_iter)
     if _TRACE is not None:
         _TRACE.append({"stride": f.stride, "members": f.ev.n_measurements // f.stride, "newton_iterations": iters,
                        "converged": ok})
     if not ok:
+        from scipy.optimize import minimize  # only when Newton stalls (its import costs ~0.1 s)
+
         def negative(v: np.ndarray) -> tuple[float, np.ndarray]:
             ll, grad, _ = f(v, alpha)
             return -ll / f.scale, -grad / f.scale
@@ -591,10 +611,10 @@ def fit_pl(ev: Evidence, *, alpha: float = 0.01, tol: float = 1e-7, max_iter: in
     x0 = np.zeros(n) if init is None else np.asarray(init, np.float64).copy()
     f = Objective(ev, direction)
     if f.n_stage == 0:
-        return PLFit(np.zeros(n), 0.0, 0, True, 0.0, direction, alpha, ev)
+        return PLFit(np.zeros(n), 0.0, 0, True, 0.0, direction, alpha, ev, wins=f.wins, losses=f.wins_rev)
     iters = 0
     if init is None and warm_start and ev.n_samples >= WARM_START_MIN_BALLOTS:
         x0, iters, _, _ = _maximise(Objective(ev, direction, stride=10), x0, alpha / 10, tol * 10, max_iter)
     theta, it, ll, gnorm = _maximise(f, x0, alpha, tol, max_iter)
     return PLFit(theta, ll, iters + it, gnorm < 10 * tol, gnorm, direction, alpha, ev,
-                 reference=None if f.compiled else f.stages)  # the intervals reuse the stages the fit ran on
+                 reference=None if f.compiled else f.stages, wins=f.wins, losses=f.wins_rev)  # the intervals reuse the stages the fit ran on

@@ -21,8 +21,10 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import SampleBenchError
-from .api import _ranks, fit
+from .api import fit
 from .evidence import Evidence, EvidenceBuilder
+from .evidence_ops import competition_ranks
+from .methods import METHODS
 from .ranking import Diagnostics, RankedModel, Ranking
 
 GROUP_RULES = ("copeland", "schulze")
@@ -85,13 +87,14 @@ def fit_by_group(ev: Evidence, column: str, method: str = "plackett-luce", *, ru
     across.method = f"{rule} over {column} groups"
     across.params = {"column": column, "rule": rule, "method": method, "groups": list(per_group)}
     # maximin over per-group scores (centred for gauge-free scales)
-    lower = bool(getattr(next(iter(per_group.values())).diagnostics, "lower_is_better", False))
+    lower = next(iter(per_group.values())).diagnostics.lower_is_better
+    shift_free = METHODS[method].capabilities.needs_connected  # scores defined up to a shift: centre them
     worst_score = np.full(len(models), np.nan)
     worst_rank = np.zeros(len(models), np.int64)
     worst_group: dict[str, str] = {}
     for label, r in per_group.items():
         sc = np.array([m.score for m in r.models])
-        if method in ("plackett-luce", "bradley-terry", "elo") and sc.size:
+        if shift_free and sc.size:
             sc = sc - sc.mean()
         for m, s in zip(r.models, sc, strict=True):
             i = mi[m.model]
@@ -101,14 +104,13 @@ def fit_by_group(ev: Evidence, column: str, method: str = "plackett-luce", *, ru
                 worst_group[m.model] = label
             worst_rank[i] = max(worst_rank[i], m.rank)
     n_groups_of = {m: sum(1 for r in per_group.values() if m in r.by_model()) for m in models}
-    ranks = _ranks(worst_score, lower)
+    ranks = competition_ranks(worst_score, lower)
     order = sorted(range(len(models)), key=lambda i: (ranks[i], worst_rank[i], models[i]))
     maximin_models = [RankedModel(model=models[i], score=float(worst_score[i]), rank=int(ranks[i]),
                                   n_samples=n_groups_of[models[i]]) for i in order]
     diag = Diagnostics(notes=[f"score = worst score over the {len(per_group)} groups of {column}; "
-                              "n_samples = number of groups the model was measured in"])
-    diag.worst_group = worst_group  # type: ignore[attr-defined]
-    diag.worst_rank = {models[i]: int(worst_rank[i]) for i in order}  # type: ignore[attr-defined]
+                              "n_samples = number of groups the model was measured in"],
+                       worst_group=worst_group, worst_rank={models[i]: int(worst_rank[i]) for i in order})
     missing = [m for m, c in n_groups_of.items() if c < len(per_group)]
     if missing:
         diag.notes.append(f"not measured in every group (worst over the groups they have): {', '.join(missing)}")

@@ -16,6 +16,25 @@ _METHOD_NAMES = [
 ]
 
 
+_OPTION_PARAMS = {"level", "ci", "bootstrap", "resample", "confidence", "seed", "n_jobs", "on_disconnected",
+                  "progress"}  # aggregators.methods.FIT_OPTIONS, listed here to import fast
+
+
+def _at_least(low: int):
+    """A click callback refusing integers below `low` in one line (exit 2), never silently."""
+    def check(ctx, param, value):  # noqa: ARG001 - click's signature
+        if value is not None and value < low:
+            raise SampleBenchError(f"--{param.name.replace('_', '-')} must be >= {low}, got {value}")
+        return value
+    return check
+
+
+def _open_unit(ctx, param, value):  # noqa: ARG001 - click's signature
+    if not 0 < value < 1:
+        raise SampleBenchError(f"--{param.name} must be between 0 and 1 (exclusive), got {value}")
+    return value
+
+
 def _parse_params(items: tuple[str, ...]) -> dict:
     import yaml
 
@@ -24,8 +43,22 @@ def _parse_params(items: tuple[str, ...]) -> dict:
         if "=" not in item:
             raise SampleBenchError(f"--param '{item}' must look like KEY=VALUE (e.g. --param alpha=0.1)")
         k, v = item.split("=", 1)
-        out[k.strip().replace("-", "_")] = yaml.safe_load(v)
+        key = k.strip().replace("-", "_")
+        if key in _OPTION_PARAMS:
+            raise SampleBenchError(f"--param {item}: '{key}' is an option of bench aggregate, not a method parameter",
+                                   hint=f"use --{key.replace('_', '-').replace('n-jobs', 'jobs')}")
+        try:
+            out[key] = yaml.safe_load(v)
+        except yaml.YAMLError:
+            raise SampleBenchError(f"--param {item}: the value is not a number, word, list or mapping") from None
     return out
+
+
+def _flag(m) -> str:
+    """'never lost' / 'never won' (its score is a bound, not an estimate), else ''."""
+    if m.never_lost and m.never_won:
+        return "never compared"
+    return "never lost" if m.never_lost else ("never won" if m.never_won else "")
 
 
 def _ranking_table(r) -> str:
@@ -33,14 +66,14 @@ def _ranking_table(r) -> str:
     for m in r.models:
         ci = f"[{m.ci_low:.4g}, {m.ci_high:.4g}]" if m.ci_low is not None else "-"
         rci = f"{m.rank_ci[0]}-{m.rank_ci[1]}" if m.rank_ci else "-"
-        rows.append((m.rank, m.model, m.score, ci, rci, m.n_samples, m.n_comparisons))
-    return format_table(["rank", "model", "score", "ci", "rank ci", "samples", "comparisons"], rows)
+        rows.append((m.rank, m.model, m.score, ci, rci, m.n_samples, m.n_comparisons, _flag(m)))
+    return format_table(["rank", "model", "score", "ci", "rank ci", "samples", "comparisons", "flag"], rows)
 
 
 def _diag_lines(r) -> list[str]:
     d = r.diagnostics
     lines = [f"method: {r.method}  scale: {r.score_scale}"]
-    ev = getattr(d, "evidence", None)
+    ev = d.evidence
     if ev:
         lines.append("evidence: " + ", ".join(f"{k} {v:,}" for k, v in ev.items()))
     if not d.connected:
@@ -48,9 +81,10 @@ def _diag_lines(r) -> list[str]:
     if d.converged is not None:
         it = f" in {d.iterations} iterations" if d.iterations is not None else ""
         lines.append(f"converged: {d.converged}{it}")
-    if getattr(d, "kemeny_exact", None) is not None:
+    if d.kemeny_exact is not None:
+        orders = f"; {d.kemeny_optimal_orders:,} optimal order(s)" if d.kemeny_optimal_orders else ""
         lines.append(f"kemeny: optimum {'proven' if d.kemeny_exact else 'NOT proven'}; agreement "
-                     f"{d.kemeny_agreement:,.0f}, upper bound {d.kemeny_upper_bound:,.0f}")
+                     f"{d.kemeny_agreement:,.0f}, upper bound {d.kemeny_upper_bound:,.0f}{orders}")
     groups = [g for g in d.tied_groups if len(g) > 1]
     if groups:
         lines.append("statistically tied: " + "; ".join("{" + ", ".join(g) + "}" for g in groups[:5])
@@ -70,15 +104,17 @@ def _diag_lines(r) -> list[str]:
               help="Read measurements from a Parquet/CSV file in the canonical columns instead of the store.")
 @click.option("--level", type=click.Choice(["sample", "task", "two"]), default="sample", show_default=True,
               help="Who votes: each sample, each task (main score), or within-task then across tasks.")
-@click.option("--bootstrap", type=int, default=0, show_default=True, help="Bootstrap replicates.")
+@click.option("--bootstrap", type=int, default=0, show_default=True, callback=_at_least(0),
+              help="Bootstrap replicates (progress and time left on stderr; Ctrl-C stops).")
 @click.option("--resample", type=click.Choice(["samples", "tasks"]), default="samples", show_default=True,
               help="Bootstrap unit: samples within each task, or whole tasks.")
 @click.option("--ci", type=click.Choice(["auto", "fisher", "fisher-diagonal", "bootstrap", "none"]), default="auto",
               show_default=True, help="auto: bootstrap with --bootstrap N, else the method's analytic intervals "
                                       "(diagonal information for very large Plackett-Luce fits).")
-@click.option("--confidence", type=float, default=0.95, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--jobs", type=int, default=1, show_default=True, help="Threads for the bootstrap.")
+@click.option("--confidence", type=float, default=0.95, show_default=True, callback=_open_unit)
+@click.option("--seed", type=int, default=0, show_default=True, callback=_at_least(0))
+@click.option("--jobs", type=int, default=1, show_default=True, callback=_at_least(1),
+              help="Threads for the bootstrap.")
 @click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="Build each task's ballots here, one task at a time, or in Ray workers ($RAY_ADDRESS, "
                    "else a local cluster).")
@@ -126,7 +162,7 @@ def aggregate(method, models, tasks, tags, metrics, input_file, level, bootstrap
                                                                                                       strict=True)]))
         return
     fit_kw = {**common, "ci": ci, "bootstrap": bootstrap, "resample": resample, "confidence": confidence,
-              "n_jobs": jobs, **kw}
+              "n_jobs": jobs, "progress": True, **kw}
     if by_group:
         res = fit_by_group(ev, by_group, method, rule=group_rule, **fit_kw)
         if as_json:
@@ -138,7 +174,7 @@ def aggregate(method, models, tasks, tags, metrics, input_file, level, bootstrap
         click.echo(f"== across groups ({group_rule} over the {len(res.groups)} group rankings)")
         click.echo(format_table(["rank", "model", "score"], [(m.rank, m.model, m.score) for m in res.across.models]))
         click.echo("== worst group (maximin)")
-        wg = getattr(res.maximin.diagnostics, "worst_group", {})
+        wg = res.maximin.diagnostics.worst_group
         click.echo(format_table(["rank", "model", "worst score", "worst group"],
                                 [(m.rank, m.model, m.score, wg.get(m.model, "-")) for m in res.maximin.models]))
         for n in res.maximin.diagnostics.notes:

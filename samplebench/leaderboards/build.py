@@ -345,6 +345,8 @@ def assemble(spec: LeaderboardSpec, store: ResultStore, registry=None, *, with_s
         "tasks_measured": pa.array((per_mt[idx] > 0).sum(axis=1) if per_mt.size else np.zeros(len(rows), np.int32),
                                    pa.int32()),
         "n_comparisons": pa.array([r.n_comparisons for r in rows], pa.int64()),
+        "never_lost": pa.array([r.never_lost for r in rows], pa.bool_()),  # score is a lower bound
+        "never_won": pa.array([r.never_won for r in rows], pa.bool_()),  # score is an upper bound
     }
     for t, task in enumerate(ev.tasks):
         for metric in task_metrics.get(task, []):

@@ -102,10 +102,6 @@ def commit_message(spec_name: str, spec_hash: str, run_ids: list[str]) -> tuple[
     return summary, description
 
 
-def _status(exc: BaseException) -> int | None:
-    return status_of(exc)
-
-
 def _call_of(exc: BaseException) -> str:
     """`METHOD /path` of the request that failed (no query string, token-like parts redacted)."""
     from urllib.parse import urlsplit
@@ -138,7 +134,7 @@ def request_timeout(seconds: float) -> Iterator[None]:
 
 
 def _auth_error(exc: BaseException, endpoint: str, what: str) -> SampleBenchError | None:
-    code = _status(exc)
+    code = status_of(exc)
     if code == 401:
         return SampleBenchError(f"the Hub at {endpoint} rejected the token while {what} (HTTP 401)",
                                 hint="set HF_TOKEN to a valid write token or run `hf auth login`")
@@ -183,6 +179,8 @@ def push_folder(
     organisations) owns also gets `.eval_results/<leaderboard>.yaml` (the Hub's eval-results
     format: one entry per task with the model's per-task mean, plus its overall score and rank),
     committed to that model repo; other models are skipped and listed.
+    Every request times out after `timeout` seconds; each call is retried at most `retries` times
+    and for at most `deadline` seconds (see the module docstring).
     """
     from huggingface_hub import constants
     from huggingface_hub.errors import HfHubHTTPError
@@ -231,7 +229,7 @@ def push_folder(
                              f"{_reason(exc.last)}; nothing was published",
                              hint="check the endpoint and try again") from None
         except HfHubHTTPError as exc:
-            code = _status(exc)
+            code = status_of(exc)
             if code == 404:  # missing repo / revision / file: the callers decide
                 raise
             raise PushFailed(f"the Hub at {endpoint} answered HTTP {code} to {_call_of(exc)} while {what}; "
@@ -261,7 +259,7 @@ def _push(api, call, files, repo_id, branch, spec_name, summary, description, re
     try:
         call("checking the token", api.whoami, cache=True)
     except HfHubHTTPError as exc:
-        raise SampleBenchError(f"{endpoint} answered HTTP {_status(exc)} to the token check",
+        raise SampleBenchError(f"{endpoint} answered HTTP {status_of(exc)} to the token check",
                                hint="is --endpoint a Hugging Face Hub? (default: HF_ENDPOINT or huggingface.co)") from None
 
     try:
@@ -396,7 +394,7 @@ def _reason(exc: BaseException | None) -> str:
     """`HTTP 500 (POST /api/...)` or the transport failure's kind; never the server's text."""
     if exc is None:
         return "unknown error"
-    code = _status(exc)
+    code = status_of(exc)
     if code is not None:
         return f"HTTP {code} ({_call_of(exc)})"
     inner = exc.__cause__ or exc.__context__

@@ -63,7 +63,8 @@ def _unit(model: Any, spec_json: dict, ids: list[str] | None, store_root: str, l
 
 def evaluate_ray(model: Any, specs: list[TaskSpec], *, store: ResultStore, limit: int | None, batch_size: int,
                  cache: bool, cache_dir: Path | None, command: str | None, model_registry: ModelRegistry | None,
-                 shard_size: int = 256, retry_errors: bool = False, timeout: float | None = None) -> EvaluationReport:
+                 shard_size: int = 256, retry_errors: bool = False, timeout: float | None = None,
+                 sample_filter: dict[str, set[str]] | None = None) -> EvaluationReport:
     try:
         import ray
     except ImportError:
@@ -91,7 +92,9 @@ def evaluate_ray(model: Any, specs: list[TaskSpec], *, store: ResultStore, limit
             ev = evaluator_for(spec)
             ids = ev.sample_ids(ev.load())
             remember_sample_ids(spec.name, trev, ids)
-        if limit is not None:
+        if sample_filter is not None and spec.name in sample_filter:
+            ids = [i for i in ids if i in sample_filter[spec.name]]
+        elif limit is not None:
             ids = ids[:limit]
         plans[spec.name] = (spec, ids)
         done = completed_samples(store, name, spec, trev, retry_errors=retry_errors)
@@ -107,7 +110,8 @@ def evaluate_ray(model: Any, specs: list[TaskSpec], *, store: ResultStore, limit
                                                          cache, str(cache_dir) if cache_dir else None, command,
                                                          retry_errors, timeout)))
         else:
-            futures.append((spec.name, remote.remote(model_arg, payload, missing if spec.type in SHARDABLE else None,
+            chosen = spec.type in SHARDABLE or (sample_filter is not None and spec.name in sample_filter)
+            futures.append((spec.name, remote.remote(model_arg, payload, missing if chosen else None,
                                                      str(store.root), limit, batch_size, cache,
                                                      str(cache_dir) if cache_dir else None, command, retry_errors,
                                                      timeout)))

@@ -18,7 +18,7 @@ import contextlib
 import math
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -270,6 +270,7 @@ def evaluate(
     retry_errors: bool = False,
     log: Callable[[str], None] | None = None,
     timeout: float | None = None,
+    sample_ids: Mapping[str, Sequence[str]] | None = None,
 ) -> EvaluationReport:
     """Evaluate `model` on `tasks` (names, specs, and/or every task tagged `tag`) into `store`.
 
@@ -277,11 +278,13 @@ def evaluate(
     adapter/encoder (then its `spec.name` or `name` attribute names it in the results).
     Returns an `EvaluationReport`; its `exit_code` is 1 when some samples failed.
     `retry_errors` recomputes samples whose stored rows carry an error (by default they count as done).
-    `timeout` (seconds) replaces the model's own time limit per call, for adapters that have one
-    (per request for endpoints, per batch for Python callables, which run in a worker process);
-    a call that runs out of time makes its samples error rows and the run goes on.
+    `timeout` (seconds) limits every model call: it replaces the model's own limit where it has
+    one (per request for endpoints, per batch for Python callables, which run in a worker
+    process), and other in-process models run each call under a watchdog (`CallDeadline`); a
+    call that runs out of time makes its samples error rows and the run goes on.
     `executor="ray"` spreads tasks and shards of at most `shard_size` samples over a Ray cluster
-    (see `samplebench.runners.executors`).
+    (see `samplebench.runners.executors`). `sample_ids` (task -> ids) evaluates only those samples of
+    the tasks it names (instead of `limit`); unknown ids are ignored.
     """
     if limit is not None and limit < 1:
         raise SampleBenchError(f"--limit must be a positive number of samples, got {limit}")
@@ -293,15 +296,17 @@ def evaluate(
         raise SampleBenchError(f"unknown executor '{executor}'", hint="use local or ray")
     specs = resolve_tasks(tasks, tag=tag, registry=task_registry)
     store = store if isinstance(store, ResultStore) else ResultStore(store)
+    chosen = None if sample_ids is None else {t: set(map(str, ids)) for t, ids in sample_ids.items()}
     if executor == "ray":
         from .executors import evaluate_ray
 
         return evaluate_ray(model, specs, store=store, limit=limit, batch_size=batch_size, cache=cache,
                             cache_dir=cache_dir, command=command, model_registry=model_registry,
-                            shard_size=shard_size, retry_errors=retry_errors, timeout=timeout)
+                            shard_size=shard_size, retry_errors=retry_errors, timeout=timeout, sample_filter=chosen)
     return evaluate_local(model, specs, store=store, limit=limit, batch_size=batch_size, cache=cache,
-                           cache_dir=cache_dir, progress=progress, command=command, model_registry=model_registry,
-                           shard_rows=shard_rows, log=log, retry_errors=retry_errors, timeout=timeout)
+                          cache_dir=cache_dir, progress=progress, command=command, model_registry=model_registry,
+                          shard_rows=shard_rows, log=log, retry_errors=retry_errors, timeout=timeout,
+                          sample_filter=chosen)
 
 
 def model_identity(model: Any) -> tuple[str, ModelSpec | None, Any]:
@@ -333,18 +338,16 @@ def evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, b
     say = log or (lambda msg: print(msg, file=sys.stderr))
     t_start = time.perf_counter()
     name, spec, adapter = model_identity(model) if not isinstance(model, str) else _resolve_named(model, model_registry)
-    built: dict[str, Any] = {"adapter": adapter}
-    if adapter is not None and timeout is not None and hasattr(adapter, "timeout"):
-        adapter.timeout = float(timeout)
+    built: dict[str, Any] = {"adapter": adapter, "limited": None}
 
     def get_adapter():
         if built["adapter"] is None:
             from .models import load_model
 
             built["adapter"] = load_model(spec)
-            if timeout is not None and hasattr(built["adapter"], "timeout"):
-                built["adapter"].timeout = float(timeout)
-        return built["adapter"]
+        if built["limited"] is None:  # one per run: a watchdog remembers a hung call
+            built["limited"] = _time_limited(built["adapter"], timeout)
+        return built["limited"]
 
     meta: dict[str, Any] = {"model": name, "limit": limit, "batch_size": batch_size, "task_scores": {}}
     writer = _Writer(store, command, {s.name: metric_info_for(s) for s in specs}, meta, shard_rows)
@@ -458,6 +461,33 @@ def evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, b
         for line in t.input_error_lines():
             say(line)
     return report
+
+
+def list_sample_ids(spec: TaskSpec) -> list[str]:
+    """Every sample id of a task at its current revision (from the ids cache, else by loading its data)."""
+    from ..tasks import evaluator_for
+    from ..tasks._data import task_revision
+
+    trev = task_revision(spec)
+    ids = known_sample_ids(spec.name, trev)
+    if ids is None:
+        ev = evaluator_for(spec)
+        ids = ev.sample_ids(ev.load())
+        remember_sample_ids(spec.name, trev, ids)
+    return ids
+
+
+def _time_limited(model: Any, timeout: float | None) -> Any:
+    """`model` with every call limited to `timeout` seconds: its own limit where it has one
+    (endpoints, Python callables), else a watchdog thread per call (`CallDeadline`)."""
+    if timeout is None:
+        return model
+    if hasattr(model, "timeout"):
+        model.timeout = float(timeout)
+        return model
+    from .worker import CallDeadline
+
+    return CallDeadline(model, timeout)
 
 
 def _ids_file(task: str, trev: str) -> Path:

@@ -14,15 +14,23 @@ These errors say `retry_items = False`, so the batch becomes error rows without 
 input, and the next call starts a fresh child (which imports the target and, in `factory` mode,
 builds the object again, within `load_timeout`). The child ignores Ctrl-C (the parent handles it
 and stops the child); its prints go to stderr, so they cannot corrupt the pipe.
+
+Models built by the library's own adapters (sentence-transformers, transformers, diffusers, the
+baselines) run in this process; with a time limit (`bench evaluate --timeout`) `CallDeadline`
+runs each of their calls in a watchdog thread: a call past the limit raises `ModelTimeout`, and
+since a thread cannot be stopped, the model is not called again in that run (every later batch
+fails at once with the same reason).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import pickle
 import signal
 import subprocess
 import sys
+import threading
 import weakref
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -150,6 +158,46 @@ class WorkerModel:
         if kind == "user-error":
             raise SampleBenchError(payload)
         raise _remote_error(*payload)
+
+
+class CallDeadline:
+    """An in-process model whose protocol calls must each finish within `timeout` seconds (see module doc)."""
+
+    METHODS = frozenset({"encode", "loglikelihood", "generate", "predict_proba", "generate_images", "image_ratings",
+                         "image_labels"})
+
+    def __init__(self, inner: Any, timeout: float) -> None:
+        self.inner, self.timeout = inner, float(timeout)
+        self._hung: str | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self.inner, name)
+        if name in self.METHODS and callable(value):
+            return functools.partial(self._call, name, value)
+        return value
+
+    def _call(self, name: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if self._hung is not None:
+            raise ModelTimeout(f"an earlier {self._hung} call did not finish within {self.timeout:g} s; "
+                               "the model is not called again in this run")
+        box: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                box["value"] = fn(*args, **kwargs)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                box["error"] = exc
+
+        thread = threading.Thread(target=run, name=f"samplebench-{name}", daemon=True)
+        thread.start()
+        thread.join(self.timeout)
+        if thread.is_alive():
+            self._hung = name
+            raise ModelTimeout(f"the model did not answer within {self.timeout:g} s while {name} "
+                               "(raise the limit with --timeout)")
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
 
 
 # ----------------------------------------------------------------------------------------- child

@@ -1,0 +1,120 @@
+"""Placement: the item model, the strategies and leave-one-model-out replay on a seeded pool with known truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from samplebench.errors import SampleBenchError
+from samplebench.placement import Pool, check_pool, fit_items, place, simulate
+from samplebench.placement.place import _allocate
+from samplebench.placement.strata import difficulty_strata
+
+
+def synthetic_pool(n_models: int = 40, n_samples: int = 600, n_tasks: int = 2, *, graded: bool = False,
+                   seed: int = 0) -> Pool:
+    """Values drawn from a 2PL model with known abilities (correlated across tasks) and item parameters."""
+    rng = np.random.default_rng(seed)
+    g = rng.standard_normal(n_models)
+    theta = 0.8 * g[:, None] + 0.6 * rng.standard_normal((n_models, n_tasks))
+    task = np.repeat(np.arange(n_tasks), n_samples // n_tasks)
+    a = rng.lognormal(0.2, 0.4, len(task))
+    b = rng.normal(-0.5, 1.2, len(task))
+    p = 1 / (1 + np.exp(-(a * (theta[:, task] - b))))
+    if graded:  # three levels, as AlpacaEval's 0 / 0.5 / 1
+        u = rng.random(p.shape)
+        values = np.where(u < p * 0.9, 1.0, np.where(u < p, 0.5, 0.0))
+    else:
+        values = (rng.random(p.shape) < p).astype(float)
+    values[rng.random(values.shape) < 0.02] = np.nan  # a sparse pool
+    return Pool(values, [f"m{i}" for i in range(n_models)], task, [f"t{t}" for t in range(n_tasks)],
+                [f"s{j}" for j in range(len(task))])
+
+
+def test_item_model_recovers_known_abilities():
+    pool = synthetic_pool(n_models=60, n_samples=800, n_tasks=1, seed=3)
+    items = fit_items(pool)
+    truth = pool.scores()
+    # the fitted abilities order the models as their true scores do
+    from scipy.stats import spearmanr
+
+    assert spearmanr(items.theta[:, 0], truth).statistic > 0.97
+    assert 0.5 < items.phi[0] <= 1.0
+
+
+def test_full_budget_gives_the_exact_score():
+    pool = synthetic_pool(seed=1)
+    rest, row = pool.without(0), pool.values[0]
+    items = fit_items(rest)
+    pop = np.flatnonzero(~np.isnan(row))
+    placed = place(items, lambda idx: row[idx], budget=10_000, population=pop, pool_rank_scores=rest.rank_scores(),
+                   higher_is_better=pool.higher_is_better)
+    assert placed.n_evaluated == len(pop)
+    assert placed.estimate.score == pytest.approx(pool.scores()[0], abs=1e-9)
+    assert placed.estimate.score_high - placed.estimate.score_low < 1e-6
+
+
+def test_choices_are_recorded_stratified_and_replayable():
+    pool = synthetic_pool(n_tasks=3, n_samples=900, seed=2)
+    rest, row = pool.without(5), pool.values[5]
+    items = fit_items(rest)
+    pop = np.flatnonzero(~np.isnan(row))
+
+    def run():
+        return place(items, lambda idx: row[idx], budget=60, population=pop, pool_rank_scores=rest.rank_scores(),
+                     higher_is_better=pool.higher_is_better, seed=11)
+
+    a, b = run(), run()
+    assert [c.sample for c in a.choices] == [c.sample for c in b.choices]  # same seed, same answers: same run
+    assert len(a.choices) == 60 and len({c.sample for c in a.choices}) == 60
+    first = [c for c in a.choices if c.round == 1]
+    assert {pool.sample_task[c.sample] for c in first} == {0, 1, 2}  # no task left out
+    assert max(c.round for c in a.choices) > 1 and all(c.reason for c in a.choices)
+    assert len(a.rounds) == max(c.round for c in a.choices) + 1
+
+
+def test_rank_width_stops_early():
+    pool = synthetic_pool(n_models=30, seed=4)
+    scores = pool.rank_scores()
+    best = int(np.argmax(scores))
+    rest, row = pool.without(best), pool.values[best]
+    items = fit_items(rest)
+    pop = np.flatnonzero(~np.isnan(row))
+    placed = place(items, lambda idx: row[idx], budget=400, population=pop, pool_rank_scores=rest.rank_scores(),
+                   higher_is_better=pool.higher_is_better, rank_width=3, round_size=10)
+    assert placed.n_evaluated < 400
+    assert placed.estimate.rank_width <= 3 and "at most 3" in placed.stop_reason
+
+
+def test_leave_one_model_out_on_a_seeded_pool_with_known_truth():
+    """Known truth (values drawn from a 2PL model): adaptive placement beats uniform random at the same
+    budget with calibrated 90% intervals; choosing by information alone is accurate but overconfident.
+    Measured: adaptive 0.0260 / within 2: 0.65 / coverage 0.925; information 0.0245 / 0.70 / 0.675;
+    random 0.0342 / 0.50 / 0.95."""
+    pool = synthetic_pool(n_models=40, n_samples=1000, n_tasks=2, graded=True, seed=7)
+    report = simulate(pool, budget=100, strategies=["adaptive", "information", "random"], seed=0)
+    s = report.summary()
+    assert set(s) == {"adaptive", "information", "random"}
+    assert s["adaptive"]["mae"] < 0.8 * s["random"]["mae"]
+    assert s["information"]["mae"] < 0.8 * s["random"]["mae"]
+    assert s["adaptive"]["within_2"] > s["random"]["within_2"]
+    assert 0.85 <= s["adaptive"]["coverage"] <= 0.95
+    assert s["information"]["coverage"] < 0.8  # model-based intervals trust a model fitted on 39 models
+    assert 0.85 <= s["random"]["coverage"] <= 1.0
+    assert report.to_json()["budget"] == 100
+
+
+def test_small_pool_is_refused():
+    pool = synthetic_pool(n_models=4, seed=0)
+    with pytest.raises(SampleBenchError, match="at least 5"):
+        check_pool(pool)
+    with pytest.raises(SampleBenchError, match="at least"):
+        simulate(pool, budget=10)
+
+
+def test_allocation_and_strata():
+    alloc = _allocate(np.array([1.0, 1.0, 8.0]), 10, np.array([100, 100, 100]))
+    assert alloc.sum() == 10 and alloc.min() >= 1 and alloc[2] > alloc[0]
+    assert _allocate(np.array([1.0, 5.0]), 10, np.array([2, 100])).tolist() == [2, 8]
+    strata = difficulty_strata(np.linspace(0, 1, 100), np.zeros(100, int), np.arange(100), budget=20)
+    assert len(strata.size) == 5 and strata.size.sum() == 100
