@@ -116,5 +116,5 @@ def test_allocation_and_strata():
     alloc = _allocate(np.array([1.0, 1.0, 8.0]), 10, np.array([100, 100, 100]))
     assert alloc.sum() == 10 and alloc.min() >= 1 and alloc[2] > alloc[0]
     assert _allocate(np.array([1.0, 5.0]), 10, np.array([2, 100])).tolist() == [2, 8]
-    strata = difficulty_strata(np.linspace(0, 1, 100), np.zeros(100, int), np.arange(100), budget=20)
+    strata = difficulty_strata(np.linspace(0, 1, 100), np.zeros(100, int), np.arange(100), np.array([20.0]))
     assert len(strata.size) == 5 and strata.size.sum() == 100

@@ -24,10 +24,11 @@ def placement_group() -> None:
 @click.option("--models", help="Only place these models (comma-separated); the pool is still every model.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--level", type=float, default=0.9, show_default=True, help="Interval level.")
+@click.option("--quiet", is_flag=True, help="No progress bar (none with --json either).")
 @store_option
 @json_option
 def simulate_cmd(budgets: tuple[int, ...], strategies: str, tasks: str | None, tag: str | None, models: str | None,
-                 seed: int, level: float, store: Path | None, as_json: bool) -> None:
+                 seed: int, level: float, quiet: bool, store: Path | None, as_json: bool) -> None:
     """Hide each model of the store in turn, place it from the others' results answering from its stored
     values, and report per strategy: mean absolute error of the estimated score (metric's own scale; mean
     of task means), share within 1 and 2 ranks of the full rank, and interval coverage."""
@@ -53,7 +54,17 @@ def simulate_cmd(budgets: tuple[int, ...], strategies: str, tasks: str | None, t
     pool = read_pool(rs, names).pool
     outs = []
     for b in budgets:
-        report = simulate(pool, budget=b, strategies=chosen, level=level, seed=seed, models=split_csv(models))
+        bar = None if quiet or as_json else _bar(f"budget {b}")
+
+        def tick(done: int, total: int, bar=bar) -> None:
+            if bar is not None:
+                bar.total = total
+                bar.update(done - bar.n)
+
+        report = simulate(pool, budget=b, strategies=chosen, level=level, seed=seed, models=split_csv(models),
+                          progress=tick)
+        if bar is not None:
+            bar.close()
         outs.append(report.to_json())
     if as_json:
         echo_json(outs[0] if len(outs) == 1 else outs)
@@ -83,6 +94,14 @@ def replay_cmd(record: Path, store: Path | None) -> None:
     if not rep.identical:
         click.echo(f"first difference: {rep.first_difference}")
         raise click.exceptions.Exit(1)
+
+
+def _bar(desc: str):
+    import sys
+
+    from tqdm.auto import tqdm
+
+    return tqdm(total=None, desc=desc, unit="model", file=sys.stderr, leave=False, dynamic_ncols=True)
 
 
 COMMANDS = [placement_group]

@@ -119,8 +119,13 @@ def place(items: ItemModel, answer: Callable[[np.ndarray], np.ndarray], *, budge
     step = round_size or default_round_size(budget, int((n_task > 0).sum()))
     run = _Run(items, population, n_task, pool_rank_scores, higher_is_better, level, seed, values)
     if strategy == "adaptive":
-        run.strata = difficulty_strata(items.difficulty, items.sample_task, population, budget + int(in_pop))
-        step = round_size or max(step, min(len(run.strata.size), budget))  # the first round: one per stratum
+        # per task: the samples it already has plus its share of the budget (by its samples still open)
+        seen = np.isin(population, np.fromiter(values.keys(), dtype=np.int64, count=len(values)))
+        open_t = np.bincount(items.sample_task[population[~seen]], minlength=items.n_tasks)
+        expected = n_task - open_t + budget * open_t / max(int(open_t.sum()), 1)
+        run.strata = difficulty_strata(items.difficulty, items.sample_task, population, expected)
+        open_strata = int((np.bincount(run.strata.of[~seen], minlength=len(run.strata.size)) > 0).sum())
+        step = round_size or max(step, min(open_strata, budget))  # the first round: one per open stratum
     order = _random_order(items, np.setdiff1d(population, list(values)), budget, rng) if "random" in strategy else None
     spent, rnd = 0, 0
     while True:

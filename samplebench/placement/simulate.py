@@ -68,6 +68,12 @@ def simulate(pool: Pool, *, budget: int, strategies: Sequence[str] = ("adaptive"
             from ..errors import SampleBenchError
 
             raise SampleBenchError(f"unknown strategy '{s}'", hint=f"one of {', '.join(STRATEGIES)}")
+    if pool.n_models < 6:
+        from ..errors import SampleBenchError
+
+        raise SampleBenchError(f"leave-one-model-out needs at least 6 models on the selection (each placed from "
+                               f"at least 5 others); the pool has {pool.n_models}",
+                               hint="evaluate or import more models on these tasks")
     check_pool(pool, minimum=6)
     full = fit_items(pool)
     rank_scores = pool.rank_scores()

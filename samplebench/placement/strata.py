@@ -47,16 +47,16 @@ class Strata:
     task: np.ndarray   # (H,)
 
 
-def difficulty_strata(difficulty: np.ndarray, sample_task: np.ndarray, population: np.ndarray, budget: int) -> Strata:
-    """Cut each task's population samples into equal-sized strata by the pool's mean value on them."""
+def difficulty_strata(difficulty: np.ndarray, sample_task: np.ndarray, population: np.ndarray,
+                      expected: np.ndarray) -> Strata:
+    """Cut each task's population samples into equal-sized strata by the pool's mean value on them;
+    `expected[t]`: how many of task t's samples the placement will have observed (sets the count)."""
     st = sample_task[population]
-    n_pop = max(len(population), 1)
     of = np.zeros(len(population), dtype=np.int64)
     sizes, tasks = [], []
     for t in np.unique(st):
         members = np.flatnonzero(st == t)
-        share = budget * len(members) / n_pop
-        h = int(np.clip(share // SAMPLES_PER_STRATUM, 1, MAX_STRATA))
+        h = int(np.clip(expected[t] // SAMPLES_PER_STRATUM, 1, MAX_STRATA))
         h = min(h, len(members))
         order = members[np.argsort(difficulty[population[members]], kind="stable")]
         for part in np.array_split(order, h):

@@ -26,6 +26,7 @@ from typing import Any
 from ..errors import SampleBenchError
 from ..registry import ModelRegistry, ModelSpec, TaskRegistry, TaskSpec
 from ..results import MetricInfo, ResultStore
+from ..results.cards import write_task_cards
 
 SHARD_ROWS = 50_000
 
@@ -373,6 +374,7 @@ def evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, b
             if all_ids is None:  # first time this task revision is seen: load the data to list its samples
                 ev = evaluator()
                 data = ev.load()
+                write_task_cards(store, spec_t, data)
                 all_ids = ev.sample_ids(data)
                 remember_sample_ids(spec_t.name, trev, all_ids)
             ids = all_ids
@@ -388,6 +390,7 @@ def evaluate_local(model, specs: list[TaskSpec], *, store: ResultStore, limit, b
                     ev = evaluator()
                 if data is None:
                     data = ev.load()
+                    write_task_cards(store, spec_t, data)
                 if limit is not None or sample_filter is not None:
                     data = ev.restrict(data, ids)
             rep = TaskReport(task=spec_t.name, n_samples=len(ids), n_reused=len(ids) - len(missing),

@@ -17,6 +17,7 @@ same content twice adds nothing).
 | `inspect` | inspect_ai `.eval` (zip, zstd) and `.json` logs | (sample id, epoch, scorer) |
 | `onebench` | ONEBench wide parquet (model x sample) or pairwise parquet | (model, sample) / judgement |
 | `colombo` | "What are the best systems?" instance-level CSVs | (system, instance, metric) |
+| `samples` | sample cards (JSON Lines: task, sample_id, text, metadata) | (task, sample) card |
 
 Model names are normalised (`org__name` -> `org/name`) and mapped through an alias table
 (`aliases=` a YAML/JSON file or mapping, merged over `$SAMPLEBENCH_HOME/aliases.yaml`).
@@ -24,7 +25,7 @@ Model names are normalised (`org__name` -> `org/name`) and mapped through an ali
 
 from __future__ import annotations
 
-from . import canonical, colombo, inspect_logs, lm_eval, mteb, onebench
+from . import canonical, colombo, inspect_logs, lm_eval, mteb, onebench, samples
 from .driver import ImportContext, Importer
 from .summary import ImportSummary
 
@@ -32,7 +33,7 @@ IMPORTERS: dict[str, Importer] = {
     imp.name: imp
     for imp in (
         canonical.CANONICAL, *canonical.BY_FORMAT.values(), mteb.IMPORTER, mteb.SCORES_IMPORTER,
-        lm_eval.IMPORTER, inspect_logs.IMPORTER, onebench.IMPORTER, colombo.IMPORTER,
+        lm_eval.IMPORTER, inspect_logs.IMPORTER, onebench.IMPORTER, colombo.IMPORTER, samples.IMPORTER,
     )
 }
 

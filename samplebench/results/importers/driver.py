@@ -97,6 +97,7 @@ class Importer:
     none_found: str = ""
     select: Callable[[Path, list[Path]], list[Path]] | None = None
     pairwise: bool = False
+    publish: Callable[[ResultStore, ImportContext, Iterable[tuple[str, pa.Table]]], ImportSummary] | None = None
 
     def __call__(self, store: ResultStore, path: str | Path, *, aliases=None, kind: str = "measurements",
                  **options) -> ImportSummary:
@@ -168,11 +169,13 @@ def run(importer: Importer, store: ResultStore, root: Path, *, aliases=None, kin
     for f in files:
         check_input_file(f, importer.max_bytes, importer.name)
     names = ModelNames(aliases)
+    ctx = ImportContext(root=root, files=files, options=opts, names=names, kind=kind,
+                        aliases_given=aliases is not None)
+    if importer.publish is not None:
+        return importer.publish(store, ctx, importer.read(ctx))
     salt = ":".join([importer.name, *(str(opts[k]) for k in importer.identity),
                      json.dumps(sorted(names.table.items()))])
     source_hash = content_hash(files, root if root.is_dir() else root.parent, salt=salt)
-    ctx = ImportContext(root=root, files=files, options=opts, names=names, kind=kind,
-                        aliases_given=aliases is not None)
     summary = run_import(store, importer.read(ctx), source=str(root), source_hash=source_hash, fmt=importer.name,
                          metric_info=ctx.info, skips=ctx.skips, notes=ctx.notes, meta=ctx.meta)
     if not summary.already_imported:
