@@ -7,14 +7,18 @@ also a fresh process), reported as a ratio, with Kendall tau to the true order.
   measurements, half binary, half continuous: `aggregators_sim.onebench_sim`), a 12 MB Parquet
   file in the canonical columns with string model and sample ids. Bar: >= 10x faster than the
   pipeline, tau at least the pipeline's. Runs alternate (ours, peer) three times; best of three each.
-  Measured (2 cores, alone under the heavy-jobs lock, before the selection layer's file reader):
-  ours 2.76-4.65 s (tau 0.9956), the pipeline 7.15-10.07 s (tau 0.9931, 7.7 GB peak): 2.6x, NOT
-  the 10x bar. Where ours goes (in-process profile): reading the file into ballots ~1.7 s, imports
-  ~0.35 s, fit ~0.35 s, default (diagonal) intervals ~0.15 s; a fresh Python with numpy and
-  pyarrow alone takes ~0.3 s, a tenth of the pipeline's best.
+  Measured (2 cores, alone under the heavy-jobs lock): before the selection layer's file reader,
+  ours 2.76-4.65 s (tau 0.9956), the pipeline 7.15-10.07 s (tau 0.9931, 7.7 GB peak): 2.6x; with
+  it (methods + selection branches merged), ours 1.34-1.63 s, the pipeline 5.79-6.71 s: 4.3x,
+  NOT the 10x bar. Where ours goes (in-process): reading the file into ballots ~0.7-1.2 s, imports
+  ~0.3 s, fit ~0.7 s and default (diagonal) intervals ~0.35 s on the numpy paths (the compiled
+  kernels would cost more to load than they save at 2M); a fresh Python with numpy and pyarrow
+  alone takes ~0.3 s, so 10x (~0.6 s) leaves nothing for the work.
 * `test_big_file_50m` (slow, run it under `flock /tmp/heavy.lock`): 1,000 models x 1,000,000
   samples at 95% missing (~50M measurements, string ids, ~317 MB Parquet): the whole command with
-  its default intervals in <= 60 s and <= 8 GB peak RSS (the child's, from wait4).
+  its default intervals in <= 60 s and <= 8 GB peak RSS (the child's). Measured (methods + selection
+  branches merged, alone under the lock): 27.9 s, 5.04 GiB, diagonal intervals, tau 0.9960 (the
+  issue's figure before: 47.3 s, 12.3 GB).
 * `test_default_intervals_cost_no_more_than_the_fit` (default suite, in-process): on the mid shape
   at 1/10 of the samples, the time the default intervals add to a fit (fit with them minus fit
   with `ci="none"`) is at most the fit's own time.

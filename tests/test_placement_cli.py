@@ -196,3 +196,28 @@ def test_simulate_on_the_bundled_tasks(bench, home, tmp_path):
     ada, rnd = s["adaptive"], s["random"]
     assert ada["mae"] < rnd["mae"]
     assert ada["coverage"] >= 7 / 9
+
+
+def test_budget_within_a_saved_capability(bench, home, tmp_path):
+    from samplebench.pool import Capability, save_capability
+
+    store = tmp_path / "store"
+    _pool(home, store)
+    ids = sorted(set(ResultStore(store).scan(tasks=[TASK], columns=["sample_id"])["sample_id"].to_pylist()))[::2]
+    save_capability(ResultStore(store), Capability(name="half", query={"text": "every other query"},
+                                                   index_version="test", embedder="none",
+                                                   samples=[{"task": TASK, "sample_id": s} for s in ids]))
+    r = bench("evaluate", "baseline/bm25", "--capability", "half", "--budget", "20", "--store", store, "--quiet")
+    assert r.exit_code == 0, r.output
+    assert "of 60 samples evaluated now" in r.output
+    got = set(ResultStore(store).scan(models=["baseline/bm25"], columns=["sample_id"])["sample_id"].to_pylist())
+    assert len(got) == 20 and got <= set(ids)
+    path = next((store / "placements").glob("baseline_bm25-*.json"))
+    assert json.loads(path.read_text())["capability"] == "half"
+    assert bench("placement", "replay", path).exit_code == 0
+    r = bench("placement", "simulate", "--budget", "10", "--capability", "half", "--store", store)
+    assert r.exit_code == 0 and "x 60 samples in 1 task(s)" in r.output
+    r = bench("evaluate", "baseline/bm25", "--capability", "half", "--store", store)
+    assert r.exit_code == 2 and "--capability selects samples for --budget" in r.output
+    r = bench("evaluate", "baseline/bm25", "--capability", "nope", "--budget", "5", "--store", store)
+    assert r.exit_code == 2 and "no capability named 'nope'" in r.output

@@ -334,6 +334,35 @@ def test_crash_while_publishing_an_import_leaves_no_duplicates(tmp_path, when):
     assert not list((store / "_staging").glob("*"))
 
 
+DIE_WHILE_ASSEMBLING = """
+import os, sys
+from pathlib import Path
+from samplebench.results import RunWriter, ResultStore
+from samplebench.results.io import import_file
+real_write = RunWriter.write
+def write_then_die(self, *a, **k):
+    real_write(self, *a, **k)
+    os._exit(9)
+RunWriter.write = write_then_die
+import_file(ResultStore(sys.argv[1]), Path(sys.argv[2]), "parquet")
+"""
+
+
+def test_import_killed_while_assembling_leaves_nothing_visible_and_check_cleans_up(bench, home, tmp_path):
+    src = tmp_path / "in.parquet"
+    pq.write_table(rows(n=100), src)
+    store = ResultStore()
+    crash = subprocess.run([sys.executable, "-c", DIE_WHILE_ASSEMBLING, str(store.root), str(src)], capture_output=True)
+    assert crash.returncode == 9, crash.stderr
+    assert store.runs() == [] and store.scan().num_rows == 0
+    (left,) = (store.root / "_staging").iterdir()
+    r = bench("results", "check")
+    assert r.exit_code == 0 and f"note: {left} is the unpublished part of an import" in r.output
+    r = bench("results", "check", "--quarantine")
+    assert r.exit_code == 0 and f"removed {left}" in r.output and not left.exists()
+    assert "imported 100" in bench("results", "import", "--format", "parquet", src).output
+
+
 def test_results_list_counts_cells_not_superseded_rows(bench, home):
     """Item 4: rows that later runs replaced are not counted as cells."""
     s = ResultStore()
@@ -345,6 +374,27 @@ def test_results_list_counts_cells_not_superseded_rows(bench, home):
     assert summary["models"] == {"b": 4, "m": 10}
     out = bench("results", "list").output
     assert "cells: 14 (+10 superseded rows)" in out
+
+
+def test_cell_counts_match_a_full_de_duplicating_scan(tmp_path):
+    """`summary` reads pair counts from statistics and re-scans only pairs several shards share, in
+    small batches: the same numbers as de-duplicating everything at once."""
+    rng = np.random.default_rng(1)
+    s = ResultStore(tmp_path)
+    for _ in range(6):
+        n = int(rng.integers(50, 400))
+        s.append(pa.table({"model": [f"m{i}" for i in rng.integers(0, 7, n)],
+                           "task": [f"t{i}" for i in rng.integers(0, 3, n)],
+                           "sample_id": [str(i) for i in rng.permutation(n)], "metric": ["acc"] * n,
+                           "value": rng.random(n)}))
+    s.append(rows("solo", n=9))  # a pair in one shard only: counted from its statistics
+    full = s.scan(columns=["model", "task"]).to_pylist()
+    raw, cells = s._cell_counts(batch_rows=100)
+    expected: dict = {}
+    for r in full:
+        expected[(r["model"], r["task"])] = expected.get((r["model"], r["task"]), 0) + 1
+    assert cells == expected and raw == s.scan(latest=False).num_rows
+    assert s.summary()["superseded_rows"] == raw - len(full) > 0
 
 
 KILLED_RUN = """

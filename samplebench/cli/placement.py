@@ -21,14 +21,16 @@ def placement_group() -> None:
               help="Comma-separated: adaptive, information, random, random-irt (random is always added as the peer).")
 @click.option("--tasks", help="Comma-separated task names (default: every task in the store).")
 @click.option("--tag", help="Every registered task with this tag.")
+@click.option("--capability", help="Only the samples of this saved capability (`bench query TEXT --save NAME`).")
 @click.option("--models", help="Only place these models (comma-separated); the pool is still every model.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--level", type=float, default=0.9, show_default=True, help="Interval level.")
 @click.option("--quiet", is_flag=True, help="No progress bar (none with --json either).")
 @store_option
 @json_option
-def simulate_cmd(budgets: tuple[int, ...], strategies: str, tasks: str | None, tag: str | None, models: str | None,
-                 seed: int, level: float, quiet: bool, store: Path | None, as_json: bool) -> None:
+def simulate_cmd(budgets: tuple[int, ...], strategies: str, tasks: str | None, tag: str | None,
+                 capability: str | None, models: str | None, seed: int, level: float, quiet: bool, store: Path | None,
+                 as_json: bool) -> None:
     """Hide each model of the store in turn, place it from the others' results answering from its stored
     values, and report per strategy: mean absolute error of the estimated score (metric's own scale; mean
     of task means), share within 1 and 2 ranks of the full rank, and interval coverage."""
@@ -43,6 +45,15 @@ def simulate_cmd(budgets: tuple[int, ...], strategies: str, tasks: str | None, t
         from ..runners.runner import resolve_tasks
 
         names += [s.name for s in resolve_tasks(None, tag=tag) if s.name not in names]
+    only = None
+    if capability:
+        from ..pool.capabilities import capability_selection
+
+        only = capability_selection(rs, capability=capability)
+        names = [t for t in names if t in only] if names else sorted(only)
+        if not names:
+            raise SampleBenchError(f"capability '{capability}' has no samples in the selected tasks",
+                                   hint=f"its tasks: {', '.join(sorted(only))}")
     if not names:
         names = rs.distinct("task")
     if not names:
@@ -51,20 +62,22 @@ def simulate_cmd(budgets: tuple[int, ...], strategies: str, tasks: str | None, t
         if b < 1:
             raise SampleBenchError(f"--budget must be a positive number of samples, got {b}")
     chosen = list(dict.fromkeys([*(split_csv(strategies) or ["adaptive"]), "random"]))
-    pool = read_pool(rs, names).pool
+    pool = read_pool(rs, names, only=only).pool
     outs = []
     for b in budgets:
-        bar = None if quiet or as_json else _bar(f"budget {b}")
+        bars: dict = {}
 
-        def tick(done: int, total: int, bar=bar) -> None:
-            if bar is not None:
-                bar.total = total
-                bar.update(done - bar.n)
+        def tick(done: int, total: int, bars=bars, b=b) -> None:
+            if quiet or as_json:
+                return
+            if "bar" not in bars:  # made on the first placed model, so a refused pool prints no bar
+                bars["bar"] = _bar(f"budget {b}", total)
+            bars["bar"].update(done - bars["bar"].n)
 
         report = simulate(pool, budget=b, strategies=chosen, level=level, seed=seed, models=split_csv(models),
                           progress=tick)
-        if bar is not None:
-            bar.close()
+        if "bar" in bars:
+            bars["bar"].close()
         outs.append(report.to_json())
     if as_json:
         echo_json(outs[0] if len(outs) == 1 else outs)
@@ -96,12 +109,12 @@ def replay_cmd(record: Path, store: Path | None) -> None:
         raise click.exceptions.Exit(1)
 
 
-def _bar(desc: str):
+def _bar(desc: str, total: int):
     import sys
 
     from tqdm.auto import tqdm
 
-    return tqdm(total=None, desc=desc, unit="model", file=sys.stderr, leave=False, dynamic_ncols=True)
+    return tqdm(total=total, desc=desc, unit="model", file=sys.stderr, leave=False, dynamic_ncols=True)
 
 
 COMMANDS = [placement_group]

@@ -66,12 +66,16 @@ def parse_budget(budget: str | int | None, n_selection: int) -> int | None:
     return int(text)
 
 
-def evaluate_with_budget(model: str, tasks: Sequence[str] | None = None, *, tag: str | None = None, store=None,
+def evaluate_with_budget(model: str, tasks: Sequence[str] | None = None, *, tag: str | None = None,
+                         capability: str | None = None, store=None,
                          budget: str | int | None = None, rank_width: int | None = None, strategy: str = "adaptive",
                          round_size: int | None = None, seed: int = 0, level: float = 0.9, executor: str = "local",
                          batch_size: int = 32, cache: bool = True, timeout: float | None = None, progress: bool = False,
                          command: str | None = None, say: Callable[[str], None] | None = None) -> BudgetedReport:
-    """Place `model` on the selected tasks with at most `budget` evaluated samples (see the module docstring)."""
+    """Place `model` on the selected tasks with at most `budget` evaluated samples (see the module docstring).
+
+    `capability` (a name saved by `bench query TEXT --save NAME`) restricts the selection to its
+    samples (within `tasks`/`tag` when those are given too)."""
     from ..results import ResultStore
     from ..runners.models import resolve_spec
     from ..runners.runner import evaluate, list_sample_ids, resolve_tasks
@@ -82,10 +86,20 @@ def evaluate_with_budget(model: str, tasks: Sequence[str] | None = None, *, tag:
     if rank_width is not None and rank_width < 0:
         raise SampleBenchError(f"--until-rank-width must be >= 0, got {rank_width}")
     store = store if isinstance(store, ResultStore) else ResultStore(store)
+    only = _capability_samples(store, capability) if capability else None
+    if only is not None and not tasks and not tag:
+        tasks = sorted(only)
     specs = resolve_tasks(list(tasks) if tasks else None, tag=tag)
+    if only is not None:
+        specs = [s for s in specs if s.name in only]
+        if not specs:
+            raise SampleBenchError(f"capability '{capability}' has no samples in the selected tasks",
+                                   hint=f"its tasks: {', '.join(sorted(only))}")
     name = resolve_spec(model).name
     say = say or (lambda _line: None)
     ids = {s.name: list_sample_ids(s) for s in specs}
+    if only is not None:
+        ids = {t: [i for i in v if i in set(only[t])] for t, v in ids.items()}
     n_selection = sum(len(v) for v in ids.values())
     limit = parse_budget(budget, n_selection)
     if limit is None:
@@ -94,7 +108,7 @@ def evaluate_with_budget(model: str, tasks: Sequence[str] | None = None, *, tag:
         limit = n_selection
     run_args: dict[str, Any] = {"store": store, "executor": executor, "batch_size": batch_size, "cache": cache,
                                 "timeout": timeout, "progress": progress, "command": command}
-    data = read_pool(store, [s.name for s in specs], target=name, task_samples=ids)
+    data = read_pool(store, [s.name for s in specs], target=name, task_samples=ids, only=ids if only else None)
     pool = data.pool
     population = np.arange(pool.n_samples)
     todo = [j for j in population if j not in data.known]
@@ -110,10 +124,12 @@ def evaluate_with_budget(model: str, tasks: Sequence[str] | None = None, *, tag:
         return report
     if limit >= len(todo):
         line(f"budget {limit} covers all {len(todo)} samples not yet evaluated: evaluating everything")
-        rep = evaluate(name, specs, **run_args)
+        per_sample = {s.name: ids[s.name] for s in specs if s.type not in WHOLE_SET_TYPES}
+        rep = evaluate(name, specs, sample_ids=per_sample if only else None, **run_args)
         report.exit_code = rep.exit_code
         report.n_evaluated = len(todo)
-        report.estimate = _exact(pool, read_pool(store, [s.name for s in specs], target=name, task_samples=ids).known)
+        report.estimate = _exact(pool, read_pool(store, [s.name for s in specs], target=name, task_samples=ids,
+                                                 only=ids if only else None).known)
         return report
     check_pool(pool)
 
@@ -127,13 +143,14 @@ def evaluate_with_budget(model: str, tasks: Sequence[str] | None = None, *, tag:
             rep = evaluate(name, whole, **run_args)
             report.exit_code = max(report.exit_code, rep.exit_code)
             report.n_evaluated += missing
-        data = read_pool(store, [s.name for s in specs], target=name, task_samples=ids)
+        data = read_pool(store, [s.name for s in specs], target=name, task_samples=ids, only=ids if only else None)
     known = dict(data.known)
 
     items = fit_items(pool)
     record_path = store.root / "placements" / f"{_slug(name)}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
     record: dict[str, Any] = {
-        "model": name, "tasks": [s.name for s in specs], "metrics": data.metrics, "budget": limit,
+        "model": name, "tasks": [s.name for s in specs], "capability": capability, "metrics": data.metrics,
+        "budget": limit,
         "rank_width": rank_width, "strategy": strategy, "seed": seed, "level": level, "round_size": round_size,
         "pool_models": pool.models, "n_selection": n_selection, "known": [[pool.tasks[pool.sample_task[j]], pool.sample_ids[j]] for j in sorted(known)],
         "task_samples": ids, "rounds": [],
@@ -209,7 +226,8 @@ def replay(record_path: str | Path, store=None) -> Replay:
         raise SampleBenchError(f"{record_path}: not a placement record ({type(exc).__name__}: {exc})",
                                hint="placement records are written to <store>/placements/ by bench evaluate --budget") from None
     store = store if isinstance(store, ResultStore) else ResultStore(store)
-    data = read_pool(store, tasks, target=model, task_samples=rec.get("task_samples"), models=pool_models)
+    only = rec.get("task_samples") if rec.get("capability") else None
+    data = read_pool(store, tasks, target=model, task_samples=rec.get("task_samples"), models=pool_models, only=only)
     pool = data.pool
     missing = sorted(set(pool_models) - set(pool.models))
     if missing:
@@ -240,6 +258,13 @@ def replay(record_path: str | Path, store=None) -> Replay:
         diff = f"choice {same + 1}: recorded {a}, replayed {b}"
     return Replay(record=record_path, n_choices=len(recorded), n_same=same, first_difference=diff,
                   estimate=placed.estimate)
+
+
+def _capability_samples(store, name: str) -> dict[str, list[str]]:
+    """task -> sample ids of a saved capability (`bench query TEXT --save NAME`)."""
+    from ..pool.capabilities import capability_selection
+
+    return capability_selection(store, capability=name)
 
 
 def _values_by_key(store, model: str, metrics: dict[str, str], keys: set[tuple[str, str]]) -> dict[tuple[str, str], float]:

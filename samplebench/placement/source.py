@@ -50,12 +50,14 @@ def main_metrics(store, tasks: Sequence[str], present: Mapping[str, set[str]]) -
 
 
 def read_pool(store, tasks: Sequence[str], *, target: str | None = None,
-              task_samples: Mapping[str, Sequence[str]] | None = None, models: Sequence[str] | None = None) -> PoolData:
+              task_samples: Mapping[str, Sequence[str]] | None = None, models: Sequence[str] | None = None,
+              only: Mapping[str, Sequence[str]] | None = None) -> PoolData:
     """The pool of every model but `target` on `tasks` (main metrics), in one scan of `store`.
 
     Samples are those any model has a value on, plus `task_samples` (every sample of each task, when
     the caller knows them: a new model may be placed on samples no pool model has). `models` limits
-    the pool to those models (a replay uses the pool a placement had)."""
+    the pool to those models (a replay uses the pool a placement had); `only` (task -> sample ids, e.g.
+    a saved capability's) keeps only those samples of the tasks it names."""
     import pyarrow.compute as pc
 
     tasks = list(dict.fromkeys(tasks))
@@ -65,6 +67,17 @@ def read_pool(store, tasks: Sequence[str], *, target: str | None = None,
     table = store.scan(tasks=tasks, models=wanted_models, columns=cols + (["group"] if has_group else []))
     if has_group:
         table = table.filter(pc.is_null(table["group"]))
+    if only is not None:
+        import pyarrow as pa
+
+        task_s = table["task"].cast(pa.string())
+        sid_s = table["sample_id"].cast(pa.string())
+        keep_rows = pc.invert(pc.is_in(task_s, value_set=pa.array(list(only), pa.string())))
+        for t, ids in only.items():
+            in_task = pc.equal(task_s, pa.scalar(t, pa.string()))
+            keep_rows = pc.or_(keep_rows, pc.and_(in_task, pc.is_in(sid_s, value_set=pa.array(list(map(str, ids)),
+                                                                                              pa.string()))))
+        table = table.filter(keep_rows)
     t_code, t_dict = _codes(table["task"])
     m_code, m_dict = _codes(table["metric"])
     present: dict[str, set[str]] = {}

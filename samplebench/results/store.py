@@ -206,6 +206,7 @@ class ResultStore:
         staging = self.root / "_staging" / record.run_id
         writer = RunWriter(self, record, root=staging)
         try:
+            writer.save()  # into the staging folder: says whose it is, should this process die
             for kind, table in tables:
                 writer.write(table, kind=kind, where=source)
             with self._import_lock():
@@ -464,17 +465,55 @@ class ResultStore:
         task likewise; `superseded_rows` counts the older rows that later runs replaced.
         """
         out: dict = {"store": str(self.root), "runs": len(self.runs())}
-        raw = sum(f.metadata.num_rows for _, f in self.shard_files())
-        cells = self.scan(columns=["model", "task"])
-        counts = {}
-        for col in ("model", "task"):
-            vc = pc.value_counts(cells[col].cast(pa.string())) if cells.num_rows else None
-            counts[col] = {} if vc is None else dict(sorted(zip(vc.field("values").to_pylist(),
-                                                                vc.field("counts").to_pylist(), strict=True)))
-        out.update(rows=cells.num_rows, superseded_rows=raw - cells.num_rows, models=counts["model"],
-                   tasks=counts["task"])
+        raw, cells = self._cell_counts()
+        models: dict[str, int] = {}
+        tasks: dict[str, int] = {}
+        for (model, task), n in cells.items():
+            models[model] = models.get(model, 0) + n
+            tasks[task] = tasks.get(task, 0) + n
+        total = sum(cells.values())
+        out.update(rows=total, superseded_rows=raw - total, models=dict(sorted(models.items())),
+                   tasks=dict(sorted(tasks.items())))
         out["pairwise_rows"] = self.scan(kind="pairwise", columns=["task"]).num_rows
         return out
+
+    def _cell_counts(self, batch_rows: int = 2_000_000) -> tuple[int, dict[tuple[str, str], int]]:
+        """(rows in the shards, cells per (model, task) after de-duplication).
+
+        A shard never holds a cell twice (a write refuses duplicate cells), so a (model, task)
+        pair found in one shard only has as many cells as rows, read from row-group statistics
+        (clustered shards) without reading data. Pairs spread over several shards are scanned
+        and de-duplicated, a few models (about `batch_rows` rows) at a time, so memory stays bounded.
+        """
+        rows: dict[tuple[str, str], int] = {}
+        seen_in: dict[tuple[str, str], int] = {}
+        shared: set[tuple[str, str]] = set()
+        raw = 0
+        for i, (path, f) in enumerate(self.shard_files()):
+            raw += f.metadata.num_rows
+            for pair, n in _pair_rows(path, f).items():
+                rows[pair] = rows.get(pair, 0) + n
+                if seen_in.setdefault(pair, i) != i:
+                    shared.add(pair)
+        by_model: dict[str, list[str]] = {}
+        for model, task in sorted(shared):
+            by_model.setdefault(model, []).append(task)
+        batch: list[str] = []
+        size = 0
+        last = max(by_model, default=None)
+        for model in sorted(by_model):
+            batch.append(model)
+            size += sum(rows[(model, t)] for t in by_model[model])
+            if size >= batch_rows or model == last:
+                tasks = sorted({t for m in batch for t in by_model[m]})
+                cells = self.scan(models=batch, tasks=tasks, columns=["model", "task"])
+                counts = pa.table({"model": cells["model"].cast(pa.string()), "task": cells["task"].cast(pa.string())}
+                                  ).group_by(["model", "task"], use_threads=False).aggregate([([], "count_all")])
+                for m, t, n in zip(*(counts[c].to_pylist() for c in ("model", "task", "count_all")), strict=True):
+                    if (m, t) in shared:
+                        rows[(m, t)] = n
+                batch, size = [], 0
+        return raw, rows
 
     # -- checking ----------------------------------------------------------------------------
     def check(self, *, quarantine: bool = False) -> StoreCheck:
@@ -511,10 +550,29 @@ class ResultStore:
                 report.orphans += sorted(str(e.path) for e in os.scandir(base)
                                          if e.is_dir() and not e.name.startswith((".", "_")) and e.name not in named)
         report.interrupted = [r.run_id for r in runs if r.state() == "interrupted"]
-        if quarantine and any(r.kind == "import" and r.status == "publishing" for r in runs):
+        if quarantine:
             with self._import_lock():
                 report.repaired = self._recover_imports()
+                for d in self._dead_staging():
+                    shutil.rmtree(d, ignore_errors=True)
+                    report.repaired.append(f"removed {d}: the unpublished part of an import whose process died")
+        else:
+            report.leftovers = [str(d) for d in self._dead_staging()]
         return report
+
+    def _dead_staging(self) -> list[Path]:
+        """Staging folders of imports whose process died before publishing (never read; only disk)."""
+        base = self.root / "_staging"
+        dead = []
+        for d in sorted(base.iterdir()) if base.is_dir() else []:
+            try:
+                rec = RunRecord.load(d / "runs" / f"{d.name}.json")
+            except (OSError, ValueError):
+                continue  # no manifest yet (or foreign): leave it alone
+            published = self.root / "runs" / f"{d.name}.json"
+            if rec.state() == "interrupted" and not published.exists():
+                dead.append(d)
+        return dead
 
 
 # pyarrow converts Python and NumPy values (`pa.array`, `pa.scalar`, `to_numpy`) through a check
@@ -565,6 +623,7 @@ class StoreCheck:
         self.quarantined: list[str] = []
         self.orphans: list[str] = []
         self.interrupted: list[str] = []
+        self.leftovers: list[str] = []
         self.repaired: list[str] = []
 
     @property
@@ -575,19 +634,43 @@ class StoreCheck:
     def as_dict(self) -> dict:
         return {"store": self.store, "shards": self.shards, "rows": self.rows, "ok": self.ok,
                 "bad": [{"shard": p, "reason": r} for p, r in self.bad], "quarantined": self.quarantined,
-                "orphan_run_dirs": self.orphans, "interrupted_runs": self.interrupted, "repaired": self.repaired}
+                "orphan_run_dirs": self.orphans, "interrupted_runs": self.interrupted,
+                "dead_staging": self.leftovers, "repaired": self.repaired}
 
     def lines(self) -> list[str]:
         out = [f"bad shard: {p}: {r}" for p, r in self.bad]
         out += [f"moved aside: {q}" for q in self.quarantined]
-        out += [f"note: {o} holds shards of a run without a manifest (written before samplebench 0.x "
-                "published manifests first); its rows are read like any other" for o in self.orphans]
+        out += [f"note: {o} holds shards of a run without a manifest (left by a crash of a version "
+                "that published shards before their manifest); its rows are read like any other" for o in self.orphans]
         out += [f"note: run {r} was interrupted (its writer is gone); rows it published are kept"
                 for r in self.interrupted]
+        out += [f"note: {d} is the unpublished part of an import whose process died (never read); "
+                "--quarantine removes it" for d in self.leftovers]
         out += self.repaired
         good = self.shards - len(self.bad)
         out.append(f"{good:,} of {self.shards:,} shard(s) ok ({self.rows:,} rows) in {self.store}")
         return out
+
+
+def _pair_rows(path: Path, f: pq.ParquetFile) -> dict[tuple[str, str], int]:
+    """Rows per (model, task) of one shard: from row-group statistics where a group holds one pair,
+    else from its two columns."""
+    out: dict[tuple[str, str], int] = {}
+    names = f.schema_arrow.names
+    cols = [names.index("model"), names.index("task")]
+    for rg in range(f.metadata.num_row_groups):
+        group = f.metadata.row_group(rg)
+        stats = [group.column(c).statistics for c in cols]
+        if all(s is not None and s.has_min_max and s.min == s.max and s.null_count == 0 for s in stats):
+            pair = (stats[0].min, stats[1].min)
+            out[pair] = out.get(pair, 0) + group.num_rows
+            continue
+        t = _read_group(path, f, rg, ["model", "task"])
+        t = pa.table({c: t[c].cast(pa.string()) for c in ("model", "task")})
+        counts = t.group_by(["model", "task"], use_threads=False).aggregate([([], "count_all")])
+        for m, task, n in zip(*(counts[c].to_pylist() for c in ("model", "task", "count_all")), strict=True):
+            out[(m, task)] = out.get((m, task), 0) + n
+    return out
 
 
 def _first_line(exc: BaseException) -> str:
