@@ -169,7 +169,8 @@ def report(shared: Path = SHARED, bootstrap: int = 200) -> str:
 
     from scipy.stats import kendalltau
 
-    from samplebench.aggregators import fit, select_evidence
+    from samplebench.aggregators import fit
+    from samplebench.selection import select_evidence
 
     out: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:

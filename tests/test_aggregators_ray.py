@@ -8,11 +8,11 @@ import pytest
 
 ray = pytest.importorskip("ray", reason="the ray executor needs `pip install ray`")
 
-from samplebench.aggregators import select_evidence  # noqa: E402
-from samplebench.aggregators.evidence import EvidenceBuilder, merge_evidence, task_evidence  # noqa: E402
+from samplebench.aggregators.evidence import EvidenceBuilder, merge_evidence  # noqa: E402
 from samplebench.results import ResultStore  # noqa: E402
 from samplebench.results.importers import IMPORTERS  # noqa: E402
 from samplebench.results.manifest import MetricInfo  # noqa: E402
+from samplebench.selection import select_evidence, task_evidence  # noqa: E402
 
 ARRAYS = ("offsets", "member_model", "member_level", "member_value", "sample_task", "sample_metric",
           "sample_group", "pair_a", "pair_b", "pair_outcome", "pair_task")
@@ -41,8 +41,8 @@ def local_ray(home):
 
 
 def test_ray_evidence_equals_local(local_ray, mteb_store, bench):
-    local = select_evidence(mteb_store)
-    remote = select_evidence(mteb_store, executor="ray")
+    local = select_evidence(mteb_store, all_metrics=True)  # every metric: the main scores alone are ~3.7k
+    remote = select_evidence(mteb_store, all_metrics=True, executor="ray")
     assert len(local.tasks) == 41 and local.n_measurements > 9_000
     _same(local, remote)
     some = local.models[3:9]

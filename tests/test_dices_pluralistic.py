@@ -87,7 +87,9 @@ def test_copying_one_group_is_first_for_it_and_not_under_maximin(tmp_path, home,
     spec = constructed_task(tmp_path)
     store = ResultStore(tmp_path / "store")
     evaluate_into_store(spec, store)
-    ev = aggregators.select_evidence(store, tasks=[spec.name], metrics=[metric], registry=tmp_path / "no-registry")
+    from samplebench.selection import select_evidence
+
+    ev = select_evidence(store, tasks=[spec.name], metrics=[metric], registry=tmp_path / "no-registry")
     result = aggregators.fit_by_group(ev, "rater_age", method=method)
     assert set(result.groups) == {"gen z", "gen x+"}
     assert result.groups["gen z"].order()[0] == "copies-gen-z"

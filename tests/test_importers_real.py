@@ -71,7 +71,8 @@ def test_colombo_instance_level_tables(store, shared_data):
 
 def _aggregators():
     try:
-        from samplebench.aggregators import fit, select_evidence
+        from samplebench.aggregators import fit
+        from samplebench.selection import select_evidence
     except ImportError:
         pytest.skip("samplebench.aggregators.fit/select_evidence are not available yet")
     return fit, select_evidence

@@ -1,7 +1,9 @@
-"""Measurements -> comparisons -> rankings with uncertainty and diagnostics. No I/O beyond reading a store.
+"""Measurements -> comparisons -> rankings with uncertainty and diagnostics. Pure: arrays and Arrow
+tables in, rankings out; reading a store or a file is `samplebench.selection`'s job.
 
-    from samplebench.aggregators import select_evidence, fit, METHODS
-    ev = select_evidence(ResultStore(), tasks=["STS12"])        # ballots from the store
+    from samplebench.aggregators import fit, METHODS
+    from samplebench.selection import select_evidence
+    ev = select_evidence(ResultStore(), tasks=["STS12"])        # ballots from the store (selection)
     ranking = fit(ev, "plackett-luce", bootstrap=200)          # Ranking with CIs and diagnostics
 
 `METHODS` maps each method name to its `Method`: its parameters (`Param`, validated) and
@@ -11,7 +13,7 @@ checks and typed diagnostics, reading only those declarations.
 """
 
 from .api import LEVELS, fit
-from .evidence import Evidence, EvidenceBuilder, evidence_from_file, evidence_from_matrix, select_evidence
+from .evidence import Evidence, EvidenceBuilder, evidence_from_matrix, merge_evidence
 from .evidence_ops import comparison_components, task_level_evidence
 from .methods import METHODS, Capabilities, Method, MethodOutput, Param
 from .plural import PluralisticResult, compare, fit_by_group, kendall_tau
@@ -33,11 +35,10 @@ __all__ = [
     "Ranking",
     "compare",
     "comparison_components",
-    "evidence_from_file",
     "evidence_from_matrix",
     "fit",
     "fit_by_group",
     "kendall_tau",
-    "select_evidence",
+    "merge_evidence",
     "task_level_evidence",
 ]

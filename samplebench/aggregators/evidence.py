@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -221,6 +220,8 @@ def _densify(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = int(codes.min()), int(codes.max())
         if lo >= 0 and hi < 4 * codes.size + 1024:
             present = np.bincount(codes, minlength=hi + 1) > 0
+            if lo == 0 and present.all():  # already dense: no copy
+                return np.arange(hi + 1), codes
             remap = np.cumsum(present) - 1
             return np.flatnonzero(present), remap[codes]
     return np.unique(codes, return_inverse=True)
@@ -342,7 +343,8 @@ class EvidenceBuilder:
             change[0] = True
             np.not_equal(sample_code[1:], sample_code[:-1], out=change[1:])
             uniq = sample_code[change]
-            dense = np.cumsum(change) - 1
+            dense = np.cumsum(change)
+            dense -= 1
         else:
             uniq, dense = _densify(sample_code)
         order, s, level = rank_levels(dense, oriented)
@@ -416,29 +418,44 @@ class EvidenceBuilder:
             table = table.filter(valid)
         if table.num_rows == 0:
             return 0
+        # Lean on purpose (a 50M-row file): int32 codes, the ballot key built in place, and every
+        # per-row array released as soon as it is used.
         model = _codes(table["model"], self.model_index)
         task, task_own, n_t = _both_codes(table["task"], self.task_index)
         metric, metric_own, n_k = _both_codes(table["metric"], self.metric_index)
         if "group" in table.column_names:
             group, group_own, n_g = _both_codes(table["group"], self.group_index, null=-1)
         else:
-            group, group_own, n_g = np.full(table.num_rows, -1, np.int64), np.zeros(table.num_rows, np.int64), 1
-        sid = pc.dictionary_encode(table["sample_id"].cast(pa.string())).combine_chunks().indices
-        sid = np.asarray(sid, np.int64)
+            group, group_own, n_g = None, None, 1
         # one ballot per (sample, task, metric, group), ordered by the table's own codes: the
         # order of ballots depends on this table only, not on the tables added before it
-        key = ((sid * n_t + task_own) * n_k + metric_own) * n_g + group_own
+        key = _sample_codes(table["sample_id"])
+        key *= n_t
+        key += task_own
+        key *= n_k
+        key += metric_own
+        del task_own, metric_own
+        if group_own is not None:
+            key *= n_g
+            key += group_own
+            del group_own
         uniq, dense = _densify(key)
-        s_task = np.empty(uniq.size, np.int32)
-        s_metric = np.empty(uniq.size, np.int32)
-        s_group = np.empty(uniq.size, np.int32)
-        s_task[dense] = task
-        s_metric[dense] = metric
-        s_group[dense] = group
+        del key
         value = np.asarray(table["value"].to_numpy(zero_copy_only=False), np.float64)
         sign_tk = np.array([[1.0 if self.higher_is_better.get((t, m), True) else -1.0 for m in self.metrics]
                             for t in self.tasks])
-        oriented = value * sign_tk[task, metric]
+        oriented = value if (sign_tk == 1.0).all() else value * sign_tk[task, metric]
+        s_task = np.empty(uniq.size, np.int32)
+        s_metric = np.empty(uniq.size, np.int32)
+        s_task[dense] = task
+        s_metric[dense] = metric
+        del task, metric
+        if group is None:
+            s_group = np.full(uniq.size, -1, np.int32)
+        else:
+            s_group = np.empty(uniq.size, np.int32)
+            s_group[dense] = group
+            del group
         return self.add_ballots(dense, model, value, oriented=oriented, sample_task=s_task,
                                 sample_metric=s_metric, sample_group=s_group)
 
@@ -479,6 +496,20 @@ class EvidenceBuilder:
         )
 
 
+def _sample_codes(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Integer codes of the sample ids: a dictionary column's own codes (its chunks' dictionaries
+    unified, no string copied), else those of a fresh encoding (order of first appearance)."""
+    if isinstance(col, pa.ChunkedArray) and pa.types.is_dictionary(col.type):
+        col = col.unify_dictionaries().combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    if not pa.types.is_dictionary(col.type):
+        col = pc.dictionary_encode(col.cast(pa.string()))
+        if isinstance(col, pa.ChunkedArray):
+            col = col.combine_chunks()
+    if col.indices.null_count:
+        raise SampleBenchError("a measurement has an empty sample_id")
+    return np.array(col.indices, np.int64)  # a copy the caller may change in place
+
+
 def _codes(col: pa.ChunkedArray | pa.Array, index_of, null: int | None = None) -> np.ndarray:
     """Map a (possibly dictionary-encoded) string column to integer codes via `index_of(name)`."""
     return _both_codes(col, index_of, null)[0]
@@ -501,10 +532,10 @@ def _both_codes(col: pa.ChunkedArray | pa.Array, index_of, null: int | None = No
         if null is None:
             raise SampleBenchError("a key column (model/task/metric) has an empty value")
         idx = pc.fill_null(idx, len(dictionary))
-    codes = np.asarray(idx, np.int64)
+    codes = np.asarray(idx).astype(np.int32, copy=False)
     used = np.bincount(codes, minlength=len(dictionary) + 1) > 0  # a shard's dictionary may hold more
     lookup = np.array([index_of(str(v)) if v is not None and used[i] else -1 for i, v in enumerate(dictionary)]
-                      + [-1], np.int64)
+                      + [-1], np.int32)
     return lookup[codes], codes, len(dictionary) + 1
 
 
@@ -517,174 +548,6 @@ def evidence_from_matrix(values: np.ndarray, models: Sequence[str] | None = None
     b = EvidenceBuilder(models, tasks=[task], metrics=[metric], higher_is_better={(task, metric): higher_is_better})
     b.add_matrix(values, higher_is_better=higher_is_better)
     return b.build()
-
-
-# -- selection from a store ------------------------------------------------------------------
-def resolve_directions(
-    store_info: dict[str, dict[str, Any]], tasks: Iterable[str], metrics_by_task: dict[str, list[str]], registry=None
-) -> tuple[dict[tuple[str, str], bool], dict[str, str | None], list[str]]:
-    """`higher_is_better` per (task, metric), the main metric per task, and notes.
-
-    The registry's TaskSpec wins over what runs recorded; an unknown direction means higher is
-    better, with a note.
-    """
-    directions: dict[tuple[str, str], bool] = {}
-    main: dict[str, str | None] = {}
-    notes: list[str] = []
-    for task in tasks:
-        spec = None
-        if registry is not None and task in registry:
-            spec = registry.get(task)
-        info = store_info.get(task, {})
-        main[task] = spec.main_metric if spec is not None else next((m for m, i in info.items() if i.main), None)
-        for metric in metrics_by_task.get(task, []):
-            if spec is not None and metric in {m.name for m in spec.metrics}:
-                directions[(task, metric)] = spec.metric(metric).higher_is_better
-            elif metric in info:
-                directions[(task, metric)] = info[metric].higher_is_better
-            else:
-                directions[(task, metric)] = True
-                notes.append(f"direction of {task}/{metric} unknown (no run recorded it, task not registered): "
-                             "treated as higher is better")
-    return directions, main, notes
-
-
-def _open_registry(registry):
-    if registry is None:
-        from ..registry import TaskRegistry
-
-        return TaskRegistry()
-    if isinstance(registry, str | Path):
-        from ..registry import TaskRegistry
-
-        return TaskRegistry(Path(registry))
-    return registry
-
-
-EXECUTORS = ("local", "ray")
-
-
-def select_evidence(
-    store,
-    models: Sequence[str] | None = None,
-    tasks: Sequence[str] | None = None,
-    metrics: Sequence[str] | None = None,
-    tags: Sequence[str] | None = None,
-    registry=None,
-    *,
-    pairwise: bool = True,
-    all_metrics: bool = False,
-    executor: str = "local",
-) -> Evidence:
-    """Read the selected measurements of `store` (a ResultStore) into ballots, task by task.
-
-    * `tasks` / `tags` (task tags from the registry) select tasks; `models`, `metrics` filter.
-    * Metric: the given `metrics`, else each task's main metric (registry `main_metric`, else
-      the metric a run marked `main`), else — when a task has one metric — that one; a task with
-      several metrics and no known main one uses all of them (each metric's ballots vote), with a
-      note. `all_metrics=True` always uses all.
-    * Direction: registry TaskSpec, else the store's `metric_info()`, else higher-is-better + note.
-    * Pairwise judgements of the selected tasks and models are added unless `pairwise=False`.
-
-    Each task becomes its own small Evidence (`task_evidence`: compact ballot arrays, the task's
-    rows released), and `merge_evidence` reduces them in task order into what one builder fed
-    every task would build. `executor="local"` does this one task at a time, so peak memory is
-    one task's rows plus the ballots so far; `executor="ray"` builds the tasks in Ray workers
-    (`ray.init()`: `$RAY_ADDRESS`, else a local cluster; each worker reads the store itself),
-    and gives the same Evidence.
-    """
-    if executor not in EXECUTORS:
-        raise SampleBenchError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
-    reg = _open_registry(registry)
-    task_list = list(tasks) if tasks else None
-    if tags:
-        tagged = sorted({s.name for tag in tags for s in reg.filter(tag=tag)})
-        if not tagged:
-            raise SampleBenchError(f"no registered task has tag(s) {', '.join(tags)}",
-                                   hint="see `bench tasks list` for the tags in the registry")
-        task_list = [t for t in (task_list or tagged) if t in tagged]
-    # From the shards themselves (cheap: row-group statistics), so a run killed before its
-    # manifest was final still counts.
-    known_tasks = sorted(set(store.distinct("task")) | set(store.distinct("task", kind="pairwise")))
-    if task_list is not None:
-        missing = [t for t in task_list if t not in known_tasks]
-        if missing:
-            from ..errors import closest_names
-
-            close = closest_names(missing[0], set(known_tasks))
-            raise SampleBenchError(f"task(s) {', '.join(missing)} have no results in store {store.root}",
-                                   hint=f"closest: {close}" if close else "see `bench results list`")
-    task_list = task_list if task_list is not None else known_tasks
-    store_info = store.metric_info()
-    model_list = list(models) if models else None
-    jobs = [(task, {task: reg.get(task)} if task in reg else {}, {task: store_info[task]} if task in store_info else {})
-            for task in task_list]
-    common = {"models": model_list, "metrics": list(metrics) if metrics else None, "pairwise": pairwise,
-              "all_metrics": all_metrics}
-    if executor == "ray":
-        parts = _task_evidence_on_ray(str(Path(store.root).resolve()), jobs, common)
-    else:
-        parts = [task_evidence(store, task, specs, info, **common) for task, specs, info in jobs]
-    ev = merge_evidence(parts, model_list or [])
-    if model_list:
-        absent = [m for m in model_list if m not in ev.models[: len(model_list)] or
-                  not (np.any(ev.member_model == ev.models.index(m)) or np.any(ev.pair_a == ev.models.index(m))
-                       or np.any(ev.pair_b == ev.models.index(m)))]
-        if absent:
-            ev.notes.append(f"model(s) with no measurement in the selection: {', '.join(absent)}")
-    return ev
-
-
-def task_evidence(store, task: str, specs: dict, store_info: dict, *, models: list[str] | None,
-                  metrics: list[str] | None, pairwise: bool, all_metrics: bool) -> Evidence:
-    """One task's ballots and pairwise judgements, with vocabularies of its own (the unit of
-    `select_evidence`). `store` is a ResultStore (or its root path, in a Ray worker); `specs`
-    maps the task to its registered TaskSpec when it has one, `store_info` to its MetricInfos."""
-    if isinstance(store, str):  # in a Ray worker
-        from ..results import ResultStore
-
-        if not Path(store).is_dir():
-            raise SampleBenchError(f"store {store} is not visible from this Ray worker",
-                                   hint="put the store on storage every node mounts at the same path")
-        store = ResultStore(store)
-    builder = EvidenceBuilder(models or [])
-    table = store.scan(models=models, tasks=[task], metrics=metrics)
-    present = sorted(set(pc.unique(table["metric"]).cast(pa.string()).to_pylist())) if table.num_rows else []
-    directions, main, notes = resolve_directions(store_info, [task], {task: present}, specs)
-    use = present
-    if not metrics and not all_metrics and present:
-        if main.get(task) in present:
-            use = [main[task]]
-        elif len(present) > 1:
-            notes.append(f"task {task}: no main metric known; all of {', '.join(present)} vote")
-    if use != present:
-        table = table.filter(pc.is_in(table["metric"].cast(pa.string()), value_set=pa.array(use)))
-    builder.higher_is_better.update(directions)
-    builder.notes.extend(notes)
-    if table.num_rows:
-        builder.add_table(table, where=f"store task {task}")
-    del table
-    if pairwise:
-        pt = store.scan(kind="pairwise", tasks=[task], models=models)
-        if models is not None and pt.num_rows:
-            keep = pa.array(models)
-            pt = pt.filter(pc.and_(pc.is_in(pt["model_a"].cast(pa.string()), value_set=keep),
-                                   pc.is_in(pt["model_b"].cast(pa.string()), value_set=keep)))
-        builder.add_pairwise_table(pt)
-    return builder.build()
-
-
-def _task_evidence_on_ray(root: str, jobs: list[tuple[str, dict, dict]], common: dict) -> list[Evidence]:
-    import os
-
-    try:
-        import ray
-    except ImportError:
-        raise SampleBenchError("--executor ray needs the `ray` package", hint="pip install 'ray[default]'") from None
-    if not ray.is_initialized():
-        ray.init(address=os.environ.get("RAY_ADDRESS"), include_dashboard=False, log_to_driver=False)
-    remote = ray.remote(num_cpus=1)(task_evidence)
-    return ray.get([remote.remote(root, task, specs, info, **common) for task, specs, info in jobs])
 
 
 def merge_evidence(parts: Sequence[Evidence], models: Sequence[str] = ()) -> Evidence:
@@ -705,33 +568,3 @@ def merge_evidence(parts: Sequence[Evidence], models: Sequence[str] = ()) -> Evi
         b.higher_is_better.update(p.higher_is_better)
         b.notes.extend(p.notes)
     return b.build()
-
-
-def evidence_from_file(path: str | Path, *, models=None, tasks=None, metrics=None, registry=None,
-                       directions: dict[tuple[str, str], bool] | None = None) -> Evidence:
-    """Ballots from a Parquet/CSV file in the canonical measurement columns (`--input`)."""
-    import pyarrow.csv as pacsv
-    import pyarrow.parquet as pq
-
-    p = Path(path)
-    if not p.is_file():
-        raise SampleBenchError(f"--input {p}: no such file")
-    table = pacsv.read_csv(p) if p.suffix.lower() in (".csv", ".tsv") else pq.read_table(p)
-    for col, values in (("model", models), ("task", tasks), ("metric", metrics)):
-        if values and col in table.column_names:
-            table = table.filter(pc.is_in(table[col].cast(pa.string()), value_set=pa.array(list(values))))
-    reg = _open_registry(registry) if registry is not None else None
-    present_tasks = sorted(set(table["task"].cast(pa.string()).to_pylist())) if "task" in table.column_names else []
-    by_task: dict[str, list[str]] = {}
-    if "metric" in table.column_names:
-        for t, m in set(zip(table["task"].cast(pa.string()).to_pylist(), table["metric"].cast(pa.string()).to_pylist(),
-                            strict=True)):
-            by_task.setdefault(t, []).append(m)
-    dirs, _, notes = resolve_directions({}, present_tasks, by_task, reg)
-    dirs.update(directions or {})
-    notes = [n for n in notes if tuple(n.split(" ")[2].split("/")) not in (directions or {})]
-    b = EvidenceBuilder(models or [], higher_is_better=dirs)
-    b.add_table(table, where=str(p))
-    ev = b.build()
-    ev.notes = notes + ev.notes
-    return ev

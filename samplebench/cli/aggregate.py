@@ -99,6 +99,8 @@ def _diag_lines(r) -> list[str]:
 @click.option("--models", help="Only these models (comma-separated).")
 @click.option("--tasks", help="Only these tasks (comma-separated).")
 @click.option("--tag", "tags", multiple=True, help="Only tasks with this registry tag (repeatable).")
+@click.option("--benchmark", help="Only this benchmark's tasks, splits and subsets: an MTEB name such as "
+                                  "'MTEB(eng, v2)', a benchmark defined in YAML, or a .yaml file.")
 @click.option("--metrics", help="Use these metrics (default: each task's main metric).")
 @click.option("--input", "input_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Read measurements from a Parquet/CSV file in the canonical columns instead of the store.")
@@ -129,12 +131,13 @@ def _diag_lines(r) -> list[str]:
 @store_option
 @registry_option
 @json_option
-def aggregate(method, models, tasks, tags, metrics, input_file, level, bootstrap, resample, ci, confidence, seed, jobs,
+def aggregate(method, models, tasks, tags, benchmark, metrics, input_file, level, bootstrap, resample, ci, confidence, seed, jobs,
               executor, arena, params, on_disconnected, compare_methods, by_group, group_rule, store, registry,
               as_json) -> None:
     """Rank models from sample-level results (Plackett-Luce by default) with intervals and diagnostics."""
-    from ..aggregators import compare, evidence_from_file, fit, fit_by_group, select_evidence
+    from ..aggregators import compare, fit, fit_by_group
     from ..results import ResultStore
+    from ..selection import evidence_from_file, select_evidence
 
     kw = _parse_params(params)
     if arena:
@@ -143,12 +146,14 @@ def aggregate(method, models, tasks, tags, metrics, input_file, level, bootstrap
         method = "bradley-terry"
         kw["arena"] = True
     if input_file is not None:
+        if benchmark or tags:
+            raise SampleBenchError("--benchmark and --tag select from the store; with --input use --tasks/--metrics")
         ev = evidence_from_file(input_file, models=split_csv(models), tasks=split_csv(tasks),
                                 metrics=split_csv(metrics), registry=registry)
     else:
         ev = select_evidence(ResultStore(store), models=split_csv(models), tasks=split_csv(tasks),
                              metrics=split_csv(metrics), tags=list(tags) or None, registry=registry,
-                             executor=executor)
+                             executor=executor, benchmark=benchmark)
     common = {"level": level, "seed": seed, "on_disconnected": on_disconnected}
     if compare_methods:
         names = split_csv(compare_methods) or []

@@ -1,4 +1,4 @@
-"""`bench results list|export|import|check`."""
+"""`bench results list|export|import|check|table`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,16 @@ from pathlib import Path
 import click
 
 from ..errors import SampleBenchError
-from ._common import LazyChoice, LazyHelpOption, echo_json, format_table, json_option, split_csv, store_option
+from ._common import (
+    LazyChoice,
+    LazyHelpOption,
+    echo_json,
+    format_table,
+    json_option,
+    registry_option,
+    split_csv,
+    store_option,
+)
 
 
 def _formats() -> tuple[str, ...]:
@@ -135,6 +144,34 @@ def import_results(path: Path, fmt: str, pairwise: bool, alias_file: Path | None
         click.echo("\n".join(summary.lines()))
         if details_file is not None:
             click.echo(f"  details: {details_file}")
+
+
+@results_group.command("table")
+@click.option("--benchmark", required=True, help="An MTEB benchmark name such as 'MTEB(eng, v2)', a benchmark "
+                                                 "defined in YAML, or a .yaml file.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "markdown"]), default="markdown",
+              show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE (needed for parquet).")
+@click.option("--models", help="Only these models (comma-separated).")
+@store_option
+@registry_option
+def results_table(benchmark: str, fmt: str, out: Path | None, models: str | None, store: Path | None,
+                  registry: Path | None) -> None:
+    """Model x task table of a benchmark's main scores, computed as mteb computes them (one scan)."""
+    from ..results import ResultStore
+    from ..selection.tables import main_score_table, write_table
+
+    table, notes = main_score_table(ResultStore(store), benchmark, registry, models=split_csv(models))
+    text = write_table(table, fmt, out)
+    if text is not None:
+        click.echo(text, nl=False)
+    for n in notes:
+        click.echo(f"note: {n}", err=True)
+    if out is not None:
+        cols = [c.to_pylist() for c in table.columns[1:]]
+        full = sum(all(v is not None for v in row) for row in zip(*cols, strict=True)) if cols else 0
+        click.echo(f"wrote {table.num_rows:,} models x {table.num_columns - 1} tasks to {out} "
+                   f"({full:,} models with every task)", err=True)
 
 
 COMMANDS = [results_group]

@@ -2,8 +2,8 @@
 
 `build_leaderboard(spec, store, out)`:
 
-1. selects the measurements (`aggregators.select_evidence`, then the spec's model filters and
-   minimum coverage, via `Evidence.restrict_models`);
+1. selects the measurements (`samplebench.selection.read_store`: one scan of the store, then
+   the spec's model filters, `require_all_tasks` and minimum coverage, via `Evidence.restrict_models`);
 2. ranks the models with the spec's aggregator and with each `also_show` method
    (`aggregators.fit`; no aggregation happens here);
 3. writes `leaderboard.{parquet,csv,json}`, `samples/*.parquet`, `ranking.png`, `index.html`
@@ -19,7 +19,6 @@ value of the task's selected metric over the samples `m` was measured on.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +31,7 @@ import pyarrow.compute as pc
 from ..errors import SampleBenchError, closest_names
 from ..registry.leaderboard_spec import LeaderboardSpec
 from ..results import ResultStore
+from ..selection import Selection, evidence, read_store
 from .writers import ARTIFACTS, write_outputs
 
 TASK_PREFIX = "task:"
@@ -67,16 +67,14 @@ class LeaderboardBuild:
 
 
 def _methods():
-    try:
-        from ..aggregators import METHODS, fit, select_evidence
-    except ImportError as exc:  # pragma: no cover - only while the aggregators package is incomplete
-        raise SampleBenchError(f"the aggregators package is not available: {exc}") from None
-    return METHODS, fit, select_evidence
+    from ..aggregators import METHODS, fit
+
+    return METHODS, fit
 
 
 def check_methods(spec: LeaderboardSpec) -> None:
     """Every method named by the spec must be a registered aggregator."""
-    methods, _, _ = _methods()
+    methods, _ = _methods()
     for i, m in enumerate([spec.aggregator.method, *spec.also_show]):
         if m not in methods:
             where = "aggregator.method" if i == 0 else f"also_show[{i - 1}]"
@@ -85,27 +83,6 @@ def check_methods(spec: LeaderboardSpec) -> None:
                 f"leaderboard spec {spec.name}: {where}: unknown method '{m}'",
                 hint=f"closest: {close}" if close else f"choose one of {', '.join(sorted(methods))}",
             )
-
-
-def _task_names(spec: LeaderboardSpec, registry) -> tuple[list[str] | None, list[str] | None]:
-    """(tasks, tags) for select_evidence from the selection's names, types and tags."""
-    sel = spec.selection
-    tasks = None if sel.tasks == "all" else list(sel.tasks)
-    if sel.task_types:
-        from ..registry import TaskRegistry
-
-        reg = registry if registry is not None and not isinstance(registry, str | os.PathLike) else \
-            TaskRegistry(Path(registry) if registry is not None else None)
-        typed = sorted({s.name for t in sel.task_types for s in reg.filter(type=t)})
-        if not typed:
-            raise SampleBenchError(
-                f"leaderboard spec {spec.name}: selection.task_types: no registered task has type(s) "
-                f"{', '.join(sel.task_types)}", hint="see `bench tasks list`",
-            )
-        tasks = [t for t in (tasks or typed) if t in typed]
-        if not tasks:
-            raise SampleBenchError(f"leaderboard spec {spec.name}: selection.tasks and task_types select no task in common")
-    return tasks, (list(sel.tags) if sel.tags else None)
 
 
 def _fit(fit, ev, method: str, params: dict[str, Any], spec: LeaderboardSpec, *, intervals: bool = True):
@@ -134,23 +111,16 @@ def _coverage(ev) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _task_means(ev) -> tuple[dict[tuple[int, int], np.ndarray], dict[str, list[str]]]:
-    """Mean raw value per model for each (task, metric) used, and the metrics used per task."""
-    n_m, n_t, n_k = ev.n_models, max(len(ev.tasks), 1), max(len(ev.metrics), 1)
-    ms = ev.member_sample()
-    if ms.size == 0:
-        return {}, {}
-    key = (ev.sample_task[ms].astype(np.int64) * n_k + ev.sample_metric[ms]) * n_m + ev.member_model
-    sums = np.bincount(key, weights=ev.member_value, minlength=n_t * n_k * n_m).reshape(n_t, n_k, n_m)
-    counts = np.bincount(key, minlength=n_t * n_k * n_m).reshape(n_t, n_k, n_m)
+    """Mean raw value per model for each (task, metric) used (`aggregators.task_score_table`), and
+    the metrics used per task."""
+    from ..aggregators.baselines import task_score_table
+
+    labels, table, _ = task_score_table(ev)
     out: dict[tuple[int, int], np.ndarray] = {}
     used: dict[str, list[str]] = {}
-    for t in range(len(ev.tasks)):
-        for k in range(len(ev.metrics)):
-            if counts[t, k].sum() == 0:
-                continue
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out[(t, k)] = np.where(counts[t, k] > 0, sums[t, k] / np.maximum(counts[t, k], 1), np.nan)
-            used.setdefault(ev.tasks[t], []).append(ev.metrics[k])
+    for (task, metric), row in zip(labels, table, strict=True):
+        out[(ev.tasks.index(task), ev.metrics.index(metric))] = row
+        used.setdefault(task, []).append(metric)
     return out, used
 
 
@@ -158,112 +128,93 @@ def _ranking_rows(ranking) -> dict[str, Any]:
     return {m.model: m for m in ranking.models}
 
 
-class _SelectionStore:
-    """A read-once view of a ResultStore for `select_evidence`.
-
-    `select_evidence` reads the store one task at a time; with Parquet shards that is one pass
-    over the store per task. A leaderboard reads every selected task anyway, so this view makes
-    one `store.scan` of the selection on the first per-task read and answers each per-task read
-    with that task's rows of it (same rows, same order: latest-per-cell never crosses tasks and
-    both keep store order). Each answered table is kept in `tables`, so `samples/` is written from
-    the very rows the evidence was made of. Any other read goes to the store unchanged.
-    """
-
-    def __init__(self, store: ResultStore, tasks: list[str] | None, models: list[str] | None) -> None:
-        self._store = store
-        self._tasks = None if tasks is None else set(tasks)
-        self._models = models
-        self._table: pa.Table | None = None
-        self._rows: dict[str, np.ndarray] = {}
-        self.tables: dict[str, pa.Table] = {}
-
-    def __getattr__(self, name: str):
-        return getattr(self._store, name)
-
-    def _load(self) -> pa.Table:
-        if self._table is None:
-            t = self._store.scan(tasks=None if self._tasks is None else sorted(self._tasks), models=self._models)
-            t = t.unify_dictionaries()
-            col = t["task"].combine_chunks() if t.num_rows else pa.array([], pa.dictionary(pa.int32(), pa.string()))
-            if not pa.types.is_dictionary(col.type):
-                col = pc.dictionary_encode(col)
-            codes = np.asarray(col.indices, np.int64)
-            order = np.argsort(codes, kind="stable")
-            bounds = np.searchsorted(codes[order], np.arange(len(col.dictionary) + 1))
-            self._rows = {name: order[bounds[i]:bounds[i + 1]] for i, name in enumerate(col.dictionary.to_pylist())}
-            self._table = t
-        return self._table
-
-    def scan(self, *, kind: str = "measurements", tasks=None, models=None, metrics=None, columns=None,
-             latest: bool = True, filter=None) -> pa.Table:
-        task_list = list(tasks) if tasks is not None else None
-        mine = (kind == "measurements" and columns is None and latest and filter is None and task_list is not None
-                and len(task_list) == 1 and (self._tasks is None or task_list[0] in self._tasks)
-                and (list(models) if models is not None else None) == self._models)
-        if not mine:
-            return self._store.scan(kind=kind, tasks=tasks, models=models, metrics=metrics, columns=columns,
-                                    latest=latest, filter=filter)
-        table = self._load()
-        rows = self._rows.get(task_list[0], np.zeros(0, np.int64))
-        if rows.size and rows[-1] - rows[0] + 1 == rows.size:  # one block (the usual shard layout): no copy
-            t = table.slice(int(rows[0]), int(rows.size))
-        else:
-            t = table.take(pa.array(rows, pa.int64()))
-        if metrics is not None:
-            t = t.filter(pc.is_in(t["metric"].cast(pa.string()), value_set=pa.array(list(metrics), pa.string())))
-        self.tables[task_list[0]] = t
-        return t
-
-    def release(self) -> None:
-        self._table, self._rows = None, {}
-        self.tables.clear()
-
-
-def select(spec: LeaderboardSpec, store: ResultStore, registry=None, *, read_once: bool = True):
-    """The evidence for `spec`: select_evidence + model list + minimum coverage.
-
-    Returns `(evidence, excluded, view)`: `excluded` maps a left-out model to the reason; `view`
-    is the `_SelectionStore` the evidence was read through (its `tables` hold the rows), or None.
-    """
-    _, _, select_evidence = _methods()
+def selection_of(spec: LeaderboardSpec) -> Selection:
+    """The spec's `selection:` as a `samplebench.selection.Selection`."""
     sel = spec.selection
-    tasks, tags = _task_names(spec, registry)
+    return Selection.of(
+        models=None if sel.models == "all" else sel.models, tasks=None if sel.tasks == "all" else sel.tasks,
+        tags=sel.tags, task_types=sel.task_types, benchmark=sel.benchmark,
+        metrics=None if sel.metrics in ("main", "all") else sel.metrics, all_metrics=sel.metrics == "all",
+    )
+
+
+def select(spec: LeaderboardSpec, store: ResultStore, registry=None):
+    """The evidence for `spec`: one read of the selection (`samplebench.selection.read_store`),
+    then the model list, `require_all_tasks` and the minimum coverage.
+
+    Returns `(evidence, excluded, tables)`: `excluded` maps a left-out model to the reason;
+    `tables` (task -> rows) what the evidence was made of.
+    """
+    sel = spec.selection
+    try:
+        m = read_store(store, selection_of(spec), registry)
+    except SampleBenchError as exc:
+        raise SampleBenchError(f"leaderboard spec {spec.name}: selection: {exc.message}", hint=exc.hint) from None
+    tables, bench = m.tables(), m.benchmark
+    ev = evidence(m)
     models = None if sel.models == "all" else list(sel.models)
-    kwargs: dict[str, Any] = {}
-    metrics = None
-    if sel.metrics == "all":
-        kwargs["all_metrics"] = True
-    elif sel.metrics != "main":
-        metrics = list(sel.metrics)
-    view = _SelectionStore(store, tasks, models) if read_once else store
-    ev = select_evidence(view, models=models, tasks=tasks, metrics=metrics, tags=tags, registry=registry, **kwargs)
     if ev.n_measurements == 0 and ev.n_pairs == 0:
         raise SampleBenchError(
             f"leaderboard spec {spec.name}: the selection matches no measurement in store {store.root}",
-            hint="check selection.tasks/models/metrics against `bench results list`",
+            hint="check selection.tasks/models/metrics/benchmark against `bench results list`",
         )
     excluded: dict[str, str] = {}
-    per_model, _, _ = _coverage(ev)
+    per_model, per_mt, per_task = _coverage(ev)
+    incomplete = _incomplete(ev, per_mt, per_task, _task_level_cells(tables, bench),
+                             m.missing_tasks) if sel.require_all_tasks else {}
     keep = []
-    for i, m in enumerate(ev.models):
+    for i, name in enumerate(ev.models):
         cov = per_model[i] / ev.n_samples if ev.n_samples else 1.0
-        if m in sel.exclude_models:
-            excluded[m] = "excluded by selection.exclude_models"
+        if name in sel.exclude_models:
+            excluded[name] = "excluded by selection.exclude_models"
         elif per_model[i] == 0 and not (np.any(ev.pair_a == i) or np.any(ev.pair_b == i)):
             # Evidence vocabularies can hold names that have no ballot; only a model the spec
             # asked for by name is worth reporting.
-            if models is not None and m in models:
-                excluded[m] = "no measurement with a value in the selection"
+            if models is not None and name in models:
+                excluded[name] = "no measurement with a value in the selection"
+        elif i in incomplete:
+            excluded[name] = incomplete[i]
         elif cov < sel.min_coverage:
-            excluded[m] = f"coverage {cov:.1%} is below selection.min_coverage {sel.min_coverage:.1%}"
+            excluded[name] = f"coverage {cov:.1%} is below selection.min_coverage {sel.min_coverage:.1%}"
         else:
-            keep.append(m)
+            keep.append(name)
     if not keep:
-        raise SampleBenchError(f"leaderboard spec {spec.name}: every model was left out ({len(excluded)} by coverage or "
-                               "exclusion)", hint="lower selection.min_coverage")
+        why = (f"; {len(m.missing_tasks)} selected task(s) have no results at all: {', '.join(m.missing_tasks[:5])}"
+               if sel.require_all_tasks and m.missing_tasks else "")
+        raise SampleBenchError(f"leaderboard spec {spec.name}: every model was left out ({len(excluded)} by coverage, "
+                               f"require_all_tasks or exclusion){why}",
+                               hint="lower selection.min_coverage or drop selection.require_all_tasks")
     if len(keep) != ev.n_models:
         ev = ev.restrict_models(keep)
-    return ev, excluded, (view if read_once else None)
+    return ev, excluded, tables
+
+
+def _task_level_cells(tables: dict[str, pa.Table], bench) -> dict[str, int]:
+    """task -> number of benchmark cells, for tasks whose rows are task-level (`split/subset` ids)."""
+    if bench is None:
+        return {}
+    out = {}
+    for task, t in tables.items():
+        cells = bench.task(task).cells()
+        if cells is not None and t.num_rows and pc.any(pc.match_substring(t["sample_id"].cast(pa.string()), "/")).as_py():
+            out[task] = len(cells)
+    return out
+
+
+def _incomplete(ev, per_mt: np.ndarray, per_task: np.ndarray, cells: dict[str, int], missing_tasks: list[str]
+                ) -> dict[int, str]:
+    """model index -> why it lacks a selected task: no value on it, or, for a task whose results
+    are task-level cells of a benchmark (`cells`: task -> how many, e.g. MTEB's split/subset
+    cells), not every cell — mteb's rule for which models its benchmark tables rank."""
+    need = np.array([cells.get(t, 1) for t in ev.tasks], np.int64)
+    out: dict[int, str] = {}
+    for i in range(ev.n_models):
+        short = [ev.tasks[t] for t in np.flatnonzero((per_task > 0) & (per_mt[i] < need))] if per_mt.size else []
+        short += missing_tasks
+        if short:
+            out[i] = (f"selection.require_all_tasks: incomplete on {len(short)} of {len(ev.tasks) + len(missing_tasks)}"
+                      f" tasks ({', '.join(short[:3])}{' ...' if len(short) > 3 else ''})")
+    return out
 
 
 def _scan_samples(store: ResultStore, ev, models: list[str], recorded: dict[str, pa.Table] | None = None
@@ -271,7 +222,7 @@ def _scan_samples(store: ResultStore, ev, models: list[str], recorded: dict[str,
     """The sample rows used, one table per task (errors included), and the run ids behind them.
 
     Rows are the selected metrics of the ranked models; a task's rows come from the scan
-    `select_evidence` made (`recorded`) when there is one, else from a fresh scan.
+    selection's one read made (`recorded`) when there is one, else from a fresh scan.
     """
     dataset = store.dataset()
     if dataset is None:
@@ -309,13 +260,11 @@ def assemble(spec: LeaderboardSpec, store: ResultStore, registry=None, *, with_s
     say = progress or (lambda _msg: None)
     check_methods(spec)
     say(f"selecting measurements from {store.root}")
-    _, fit, _ = _methods()
-    ev, excluded, view = select(spec, store, registry)
+    _, fit = _methods()
+    ev, excluded, tables = select(spec, store, registry)
     ranked_models = list(ev.models)
-    samples, run_ids, n_errors = _scan_samples(store, ev, ranked_models, view.tables if view else None) \
-        if with_samples else ({}, [], 0)
-    if view is not None:
-        view.release()
+    samples, run_ids, n_errors = _scan_samples(store, ev, ranked_models, tables) if with_samples else ({}, [], 0)
+    del tables
     say(f"ranking {ev.n_models:,} models by {spec.aggregator.method} from {ev.n_measurements:,} measurements")
     ranking = _fit(fit, ev, spec.aggregator.method, spec.aggregator.params, spec)
     if spec.also_show:

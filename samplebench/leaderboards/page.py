@@ -28,6 +28,7 @@ th,td{padding:.3rem .5rem;border-bottom:1px solid #e3e8ee;text-align:right;white
 th{background:#f3f6f9;cursor:pointer;user-select:none;position:sticky;top:0}
 th.sorted-asc::after{content:" \\25B2"} th.sorted-desc::after{content:" \\25BC"}
 td.l,th.l{text-align:left} tr:hover td{background:#f7fbff}
+td.partial{background:#fff1d6;color:#8a5a00;font-weight:600} .partial-note{color:#8a5a00}
 .wrap{overflow-x:auto;max-height:80vh} img{max-width:100%;margin:1rem 0}
 #filter{padding:.3rem .5rem;margin:.5rem 0;width:20rem}
 footer{color:#5a6b7d;font-size:.8rem;margin-top:2rem}
@@ -64,12 +65,14 @@ _JS = """
 """
 
 
-def _cell(v: Any, col: str) -> tuple[str, str]:
+def _cell(v: Any, col: str, n_tasks: int = 0) -> tuple[str, str]:
     """(data-v, text) for one value."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "", "–"
     if col == "coverage":
         return repr(v), f"{100 * v:.1f}%"
+    if col == "tasks_measured" and n_tasks:
+        return str(v), f"{v} / {n_tasks}"
     if isinstance(v, float):
         return repr(v), f"{v:.3f}"
     return str(v), str(v)
@@ -99,13 +102,23 @@ def html_page(build: LeaderboardBuild, png: bytes) -> str:
     )
     body_rows = []
     data = t.to_pydict()
+    n_tasks = len(build.coverage_tasks)
+    partial = [(c is not None and c < 1.0) for c in data.get("coverage", [None] * t.num_rows)]
     for i in range(t.num_rows):
         cells = []
         for c in cols:
-            dv, text = _cell(data[c][i], c)
+            dv, text = _cell(data[c][i], c, n_tasks)
             cls = "" if numeric[c] else ' class="l"'
+            if partial[i] and c in ("coverage", "tasks_measured"):
+                cls = ' class="partial" title="measured on only part of the selection"'
             cells.append(f'<td{cls} data-v="{e(dv)}">{e(text)}</td>')
-        body_rows.append("<tr>" + "".join(cells) + "</tr>")
+        row_cls = ' class="partial-row"' if partial[i] else ""
+        body_rows.append(f"<tr{row_cls}>" + "".join(cells) + "</tr>")
+    n_partial = sum(partial)
+    coverage_line = (f'<p class="partial-note">{n_partial} of {t.num_rows} models were measured on only part of the '
+                     "selection (highlighted): missing samples are not losses, and their ranks rest on fewer "
+                     "comparisons.</p>\n" if n_partial else
+                     "<p>Every ranked model was measured on every selected sample.</p>\n")
     warnings = ""
     if build.warnings:
         warnings = '<div class="warn"><strong>Read with care</strong><ul>' + "".join(
@@ -119,7 +132,7 @@ def html_page(build: LeaderboardBuild, png: bytes) -> str:
         f"<h1>{e(spec.title)}</h1><p class=\"sub\">{e(spec.description)}</p>\n"
         f"<p>{t.num_rows} models ranked by <strong>{e(r.method)}</strong> from {build.n_measurements:,} "
         f"sample-level measurements over {len(build.coverage_tasks)} tasks. Click a column to sort.</p>\n"
-        f"{warnings}\n"
+        f"{coverage_line}{warnings}\n"
         f'<input id="filter" type="search" placeholder="filter models" aria-label="filter models">\n'
         f'<div class="wrap"><table id="lb" data-rows="{t.num_rows}"><thead><tr>{head}</tr></thead>\n<tbody>\n'
         + "\n".join(body_rows)

@@ -1,10 +1,13 @@
 """`ranking.png`: scores with confidence intervals, and a sparsity map of what was measured.
 
 Left: the top `spec.top_n_plot` models, best at the top, each a point at its score with a
-horizontal bar from `ci_low` to `ci_high` (the method's interval). Right: a models x tasks map,
-each cell the fraction of the task's selected samples on which the model has a value (white =
-never measured), rows in leaderboard order. Matplotlib's object API is used (no pyplot state),
-and the PNG carries no Software or date chunk, so the same build gives the same bytes.
+horizontal bar from `ci_low` to `ci_high` (the method's interval). Right, on the same rows: a
+models x tasks map, each cell the fraction of the task's selected samples on which the model has
+a value (white = never measured); its title counts the complete models among all ranked ones.
+The figure grows with the number of rows (about a quarter inch each), so 400 models stay
+legible when `top_n_plot` asks for them. Labels are literal text (a `$` in a model name is not
+math). Matplotlib's object API is used (no pyplot state), and the PNG carries no Software or
+date chunk, so the same build gives the same bytes.
 """
 
 from __future__ import annotations
@@ -19,6 +22,14 @@ if TYPE_CHECKING:
 
 
 def ranking_png(build: LeaderboardBuild, *, dpi: int = 100) -> bytes:
+    """The PNG bytes. Labels are literal text (`$`, `_`, `^` in model names are not math)."""
+    from matplotlib import rc_context
+
+    with rc_context({"text.parse_math": False, "text.usetex": False}):
+        return _ranking_png(build, dpi)
+
+
+def _ranking_png(build: LeaderboardBuild, dpi: int) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -28,7 +39,7 @@ def ranking_png(build: LeaderboardBuild, *, dpi: int = 100) -> bytes:
     lo = np.asarray(table["ci_low"].to_numpy(zero_copy_only=False), float)
     hi = np.asarray(table["ci_high"].to_numpy(zero_copy_only=False), float)
     n_top = min(build.spec.top_n_plot, len(models))
-    height = max(3.0, min(0.28 * max(n_top, 10), 14.0))
+    height = max(3.0, 0.24 * max(n_top, 10) + 1.6)  # ~0.24 in per row: names stay legible at any n
     fig = Figure(figsize=(13, height), dpi=dpi)
     FigureCanvasAgg(fig)
     ax, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
@@ -40,8 +51,8 @@ def ranking_png(build: LeaderboardBuild, *, dpi: int = 100) -> bytes:
         ax.hlines(y[has_ci], l_[has_ci], h_[has_ci], color="#7aa6d6", linewidth=3, label="confidence interval")
     ax.plot(s, y, "o", color="#1f4e8c", markersize=4, label="score")
     ax.set_yticks(y)
-    ax.set_yticklabels([_short(m) for m in models[:n_top]], fontsize=7 if n_top > 25 else 9)
-    ax.invert_yaxis()
+    ax.set_yticklabels([_short(m) for m in models[:n_top]], fontsize=8)
+    ax.set_ylim(n_top - 0.5, -0.5)
     scale = build.ranking.score_scale or "score"
     ax.set_xlabel(f"{build.ranking.method} ({scale})")
     more = f" (top {n_top} of {len(models)})" if n_top < len(models) else ""
@@ -50,27 +61,26 @@ def ranking_png(build: LeaderboardBuild, *, dpi: int = 100) -> bytes:
     if has_ci.any():
         ax.legend(loc="lower right", fontsize=8)
 
-    cov = build.coverage if build.coverage.size else np.zeros((len(models), 1))
+    # the same rows as the ranking, so each model's coverage sits beside its score
+    full = build.coverage if build.coverage.size else np.zeros((len(models), 1))
+    cov = full[:n_top]
     masked = np.ma.masked_where(cov <= 0, cov)
-    cmap = _cmap()
-    im = ax2.imshow(masked, aspect="auto", interpolation="nearest", cmap=cmap, vmin=0.0, vmax=1.0)
+    im = ax2.imshow(masked, aspect="auto", interpolation="nearest", cmap=_cmap(), vmin=0.0, vmax=1.0)
     tasks = build.coverage_tasks
-    if len(tasks) <= 40:
+    if len(tasks) <= 80:
         ax2.set_xticks(np.arange(len(tasks)))
-        ax2.set_xticklabels([_short(t, 18) for t in tasks], rotation=90, fontsize=6 if len(tasks) > 20 else 8)
+        ax2.set_xticklabels([_short(t, 24) for t in tasks], rotation=90, fontsize=6 if len(tasks) > 30 else 8)
     else:
         ax2.set_xticks([])
         ax2.set_xlabel(f"{len(tasks)} tasks")
-    if len(models) <= 60:
-        ax2.set_yticks(np.arange(len(models)))
-        ax2.set_yticklabels([_short(m) for m in models], fontsize=6 if len(models) > 25 else 8)
-    else:
-        ax2.set_ylabel(f"{len(models)} models, leaderboard order")
-        ax2.set_yticks([])
-    measured = float((cov > 0).mean()) if cov.size else 0.0
-    ax2.set_title(f"measured (model x task): {measured:.0%} of cells", fontsize=11)
-    fig.colorbar(im, ax=ax2, fraction=0.046, pad=0.02, label="fraction of samples measured")
-    fig.subplots_adjust(left=0.13, right=0.92, bottom=max(0.12, 1.1 / height), top=1 - 0.45 / height, wspace=0.3)
+    ax2.set_yticks(y)
+    ax2.set_yticklabels([])
+    complete = int((full >= 1.0).all(axis=1).sum()) if full.size else 0
+    ax2.set_title(f"measured share of each task's samples\n{complete} of {len(models)} models complete, "
+                  f"{float((full > 0).mean()) if full.size else 0.0:.0%} of model x task cells measured", fontsize=10)
+    fig.colorbar(im, ax=ax2, fraction=0.046, pad=0.02, label="fraction of the task's samples measured")
+    bottom_in = 1.6 if len(tasks) <= 80 else 0.6
+    fig.subplots_adjust(left=0.25, right=0.92, bottom=min(0.45, bottom_in / height), top=1 - 0.6 / height, wspace=0.08)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     return buf.getvalue()
@@ -82,5 +92,5 @@ def _cmap():
     return colormaps["viridis"].with_extremes(bad="white")
 
 
-def _short(name: str, n: int = 32) -> str:
+def _short(name: str, n: int = 44) -> str:
     return name if len(name) <= n else "…" + name[-(n - 1):]

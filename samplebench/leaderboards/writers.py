@@ -3,8 +3,8 @@
 Byte-identical rebuilds: Parquet files carry only the Arrow schema (no pandas metadata, no
 timestamps; `created_by` names the pyarrow version), CSV and JSON are written from the same
 table with fixed column order and `repr`-exact floats, and the PNG has no Software/date chunks.
-Each file is published by an atomic rename; stale `samples/` files from an earlier build of a
-wider selection are removed.
+A build is published all or nothing: rendered into a staging folder, then moved into the output
+folder by renames; stale `samples/` files from an earlier build of a wider selection are removed.
 """
 
 from __future__ import annotations
@@ -97,32 +97,66 @@ def write_text(path: Path, text: str) -> Path:
 
 
 def write_outputs(build: LeaderboardBuild, out: Path) -> list[Path]:
-    """Write every artifact of `build` into `out`; return the files written (sorted)."""
+    """Write every artifact of `build` into `out`, all or nothing; return the files written (sorted).
+
+    Every artifact is rendered into a staging folder beside `out` first; only when all of them
+    exist are they moved in (a new `out` by one rename of the folder, an existing one file by
+    file, each an atomic `os.replace`, then stale `samples/` files are removed). A failure while
+    rendering (a plot, the page, the card) leaves `out` as it was.
+    """
+    import os
+    import shutil
+    import uuid
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.parent / f".{out.name}.staging-{uuid.uuid4().hex[:8]}"
+    try:
+        staged = _render(build, staging)
+        if not out.exists():
+            os.rename(staging, out)
+            return sorted(out / p.relative_to(staging) for p in staged)
+        if not out.is_dir():
+            from ..errors import SampleBenchError
+
+            raise SampleBenchError(f"--out {out} is a file, not a folder")
+        files = []
+        for p in sorted(staged):
+            target = out / p.relative_to(staging)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(p, target)
+            files.append(target)
+        if build.group_table is None:
+            (out / "groups.parquet").unlink(missing_ok=True)
+        wanted = {p.name for p in files if p.parent.name == "samples"}
+        if (out / "samples").is_dir():
+            for p in (out / "samples").glob("*.parquet"):
+                if p.name not in wanted:
+                    p.unlink()
+        return sorted(files)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _render(build: LeaderboardBuild, folder: Path) -> list[Path]:
+    """Every artifact of `build`, written into the (new) `folder`."""
     from .card import dataset_card
     from .page import html_page
     from .plots import ranking_png
 
-    out.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True)
     files = [
-        write_parquet(build.table, out / "leaderboard.parquet"),
-        write_csv(build.table, out / "leaderboard.csv"),
-        write_text(out / "leaderboard.json", leaderboard_json(build)),
+        write_parquet(build.table, folder / "leaderboard.parquet"),
+        write_csv(build.table, folder / "leaderboard.csv"),
+        write_text(folder / "leaderboard.json", leaderboard_json(build)),
     ]
-    groups = out / "groups.parquet"
     if build.group_table is not None:
-        files.append(write_parquet(build.group_table, groups))
-    else:
-        groups.unlink(missing_ok=True)
-    sample_dir = out / "samples"
+        files.append(write_parquet(build.group_table, folder / "groups.parquet"))
     wanted = {sample_file_name(t): t for t in build.samples}
     for name, task in sorted(wanted.items()):
-        files.append(write_parquet(plain_table(build.samples[task]), sample_dir / name))
-    if sample_dir.is_dir():
-        for p in sample_dir.glob("*.parquet"):
-            if p.name not in wanted:
-                p.unlink()
+        files.append(write_parquet(plain_table(build.samples[task]), folder / "samples" / name))
     png = ranking_png(build)
-    files.append(publish(out / "ranking.png", lambda tmp: tmp.write_bytes(png)))
-    files.append(write_text(out / "index.html", html_page(build, png)))
-    files.append(write_text(out / "README.md", dataset_card(build, sample_files=sorted(wanted))))
-    return sorted(files)
+    files.append(publish(folder / "ranking.png", lambda tmp: tmp.write_bytes(png)))
+    files.append(write_text(folder / "index.html", html_page(build, png)))
+    files.append(write_text(folder / "README.md", dataset_card(build, sample_files=sorted(wanted))))
+    return files

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..aggregators import Evidence, EvidenceBuilder
-from ..aggregators.evidence import resolve_directions
+from ..selection.directions import open_registry, resolve_directions, unknown_note
 
 _ARRAYS = ("offsets", "member_model", "member_level", "member_value", "sample_task", "sample_metric", "sample_group")
 
@@ -90,10 +90,9 @@ def build_ballots(store, cards: pa.Table, registry=None) -> PoolBallots:
     for t, m in {(r["task"], r["metric"]) for r in table.select(["task", "metric"]).group_by(["task", "metric"])
                  .aggregate([]).to_pylist()}:
         present.setdefault(t, []).append(m)
-    from ..aggregators.evidence import _open_registry
-
-    directions, main, dir_notes = resolve_directions(store.metric_info(), tasks, present, _open_registry(registry))
-    notes.extend(dir_notes)
+    directions, main, unknown = resolve_directions(store.metric_info(), tasks, present, open_registry(registry))
+    if unknown:
+        notes.append(unknown_note(unknown, "treated as higher is better"))
     chosen: set[tuple[str, str]] = set()
     for t in tasks:
         have = sorted(present.get(t, []))

@@ -14,6 +14,8 @@ The minimal spec::
     selection: {tasks: all}
     aggregator: {method: plackett-luce}
     also_show: [mean, borda]
+
+MTEB's own board in two lines: `selection: {benchmark: "MTEB(eng, v2)", require_all_tasks: true}`.
 """
 
 from __future__ import annotations
@@ -50,9 +52,13 @@ class Selection(_Strict):
     """Which measurements the leaderboard uses.
 
     `tasks`, `models`: `all` or a list of names. `task_types` and `tags` narrow the tasks through
-    the task registry (a task must match every criterion given). `metrics`: `main` (each task's main
-    metric, the default), `all`, or a list of metric names. `min_coverage`: a model measured on
-    fewer than this fraction of the selected samples is left out (and listed in the card).
+    the task registry (a task must match every criterion given). `benchmark`: a named benchmark
+    (`MTEB(eng, v2)`, one defined in YAML, or a .yaml path): its tasks, and of task-level results
+    only its splits and subsets. `metrics`: `main` (each task's main metric, the default), `all`,
+    or a list of metric names. `min_coverage`: a model measured on fewer than this fraction of
+    the selected samples is left out (and listed in the card). `require_all_tasks`: only models
+    with a score on every selected task (every split/subset cell of a benchmark's task-level
+    results) are ranked — MTEB's own population.
     """
 
     tasks: Literal["all"] | list[str] = "all"
@@ -62,6 +68,8 @@ class Selection(_Strict):
     models: Literal["all"] | list[str] = "all"
     exclude_models: list[str] = Field(default_factory=list)
     min_coverage: float = Field(default=0.0, ge=0.0, le=1.0)
+    benchmark: str | None = Field(default=None, min_length=1)
+    require_all_tasks: bool = False
 
     @field_validator("tasks", "models", mode="before")
     @classmethod
@@ -74,6 +82,9 @@ class Selection(_Strict):
         if v in (None, "main"):
             return "main"
         return _all_or_list(v, "metrics")
+
+
+_LATER_SELECTION_FIELDS = {"benchmark": None, "require_all_tasks": False}
 
 
 class AggregatorChoice(_Strict):
@@ -144,8 +155,15 @@ class LeaderboardSpec(_Strict):
         return self._source
 
     def canonical_json(self) -> str:
-        """The spec as canonical JSON (sorted keys, defaults included): what the hash covers."""
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        """The spec as canonical JSON (sorted keys, defaults included): what the hash covers.
+
+        Fields added after the first release are left out while at their default, so the hash
+        of a spec written before them does not change."""
+        data = self.model_dump(mode="json")
+        for key, default in _LATER_SELECTION_FIELDS.items():
+            if data["selection"].get(key) == default:
+                del data["selection"][key]
+        return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
     def spec_hash(self) -> str:
         """sha256 of `canonical_json()`, hex: names this exact spec in commits and cards."""

@@ -65,19 +65,13 @@ def evaluate_ray(model: Any, specs: list[TaskSpec], *, store: ResultStore, limit
                  cache: bool, cache_dir: Path | None, command: str | None, model_registry: ModelRegistry | None,
                  shard_size: int = 256, retry_errors: bool = False, timeout: float | None = None,
                  sample_filter: dict[str, set[str]] | None = None) -> EvaluationReport:
-    try:
-        import ray
-    except ImportError:
-        from ..errors import SampleBenchError
-
-        raise SampleBenchError("--executor ray needs the `ray` package", hint="pip install 'ray[default]'") from None
+    from .._ray import ray_session
     from ..tasks import evaluator_for
     from ..tasks._data import task_revision
     from .runner import model_identity
 
     t0 = time.perf_counter()
-    if not ray.is_initialized():
-        ray.init(address=os.environ.get("RAY_ADDRESS"), include_dashboard=False, log_to_driver=False)
+    ray = ray_session()
     name, spec_m, _ = model_identity(model)
     model_arg = spec_m if spec_m is not None else model
     env = {k: os.environ[k] for k in _ENV if k in os.environ}
