@@ -218,6 +218,22 @@ def test_budget_within_a_saved_capability(bench, home, tmp_path):
     r = bench("placement", "simulate", "--budget", "10", "--capability", "half", "--store", store)
     assert r.exit_code == 0 and "x 60 samples in 1 task(s)" in r.output
     r = bench("evaluate", "baseline/bm25", "--capability", "half", "--store", store)
-    assert r.exit_code == 2 and "--capability selects samples for --budget" in r.output
+    assert r.exit_code == 2 and "select samples for --budget" in r.output
     r = bench("evaluate", "baseline/bm25", "--capability", "nope", "--budget", "5", "--store", store)
     assert r.exit_code == 2 and "no capability named 'nope'" in r.output
+
+
+def test_budget_on_a_benchmark_defined_in_yaml(bench, home, tmp_path):
+    store = tmp_path / "store"
+    _pool(home, store)
+    (home / "benchmarks").mkdir(parents=True, exist_ok=True)
+    (home / "benchmarks" / "faq.yaml").write_text(f"name: FAQ(small)\ntasks: [{TASK}]\n")
+    r = bench("evaluate", "baseline/bm25", "--benchmark", "FAQ(small)", "--budget", "25", "--store", store, "--quiet")
+    assert r.exit_code == 0, r.output
+    assert "25 of 120 samples evaluated now" in r.output
+    record = json.loads(next((store / "placements").glob("baseline_bm25-*.json")).read_text())
+    assert record["benchmark"] == "FAQ(small)" and record["tasks"] == [TASK]
+    r = bench("placement", "simulate", "--budget", "10", "--benchmark", "FAQ(small)", "--store", store)
+    assert r.exit_code == 0 and "x 120 samples in 1 task(s)" in r.output
+    r = bench("evaluate", "baseline/bm25", "--benchmark", "FAQ(smal)", "--budget", "5", "--store", store)
+    assert r.exit_code == 2 and "unknown benchmark" in r.output

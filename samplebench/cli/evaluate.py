@@ -44,13 +44,15 @@ def print_report(report) -> None:
 @click.option("--strategy", default="adaptive", show_default=True, help="How --budget chooses samples: adaptive, "
               "information, random, random-irt.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of --budget's random choices.")
+@click.option("--benchmark", help="With --budget: this benchmark's tasks (an MTEB name, a benchmark defined in "
+              "YAML, or a .yaml file).")
 @click.option("--capability", help="With --budget: only the samples of this saved capability (`bench query TEXT "
               "--save NAME`).")
 @store_option
 def evaluate_cmd(model: str, tasks: str | None, tag: str | None, limit: int | None, batch_size: int, executor: str,
                  no_cache: bool, retry_errors: bool, timeout: float | None, quiet: bool, budget: str | None,
-                 until_rank_width: int | None, strategy: str, seed: int, capability: str | None,
-                 store: Path | None) -> None:
+                 until_rank_width: int | None, strategy: str, seed: int, benchmark: str | None,
+                 capability: str | None, store: Path | None) -> None:
     """Evaluate MODEL on tasks; only samples missing from the store are computed.
 
     MODEL is a registered model (`bench models list`), an alias (tfidf, bm25, random, minilm),
@@ -64,13 +66,13 @@ def evaluate_cmd(model: str, tasks: str | None, tag: str | None, limit: int | No
     ResultStore(store).ensure_writable()  # before the model is built, not after it computed everything
     command = "bench evaluate " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["evaluate"] else None
     if budget is not None or until_rank_width is not None:
-        _evaluate_budgeted(model, tasks, tag, capability, limit, budget, until_rank_width, strategy, seed, executor,
-                           batch_size, not no_cache, timeout, quiet, store, command)
+        _evaluate_budgeted(model, tasks, tag, benchmark, capability, limit, budget, until_rank_width, strategy, seed,
+                           executor, batch_size, not no_cache, timeout, quiet, store, command)
         return
-    if capability is not None:
+    if capability is not None or benchmark is not None:
         from ..errors import SampleBenchError
 
-        raise SampleBenchError("--capability selects samples for --budget", hint="add --budget N|P%")
+        raise SampleBenchError("--benchmark and --capability select samples for --budget", hint="add --budget N|P%")
     from ..runners import evaluate
 
     report = evaluate(model, split_csv(tasks), tag=tag, store=store, limit=limit, batch_size=batch_size,
@@ -81,14 +83,14 @@ def evaluate_cmd(model: str, tasks: str | None, tag: str | None, limit: int | No
         raise click.exceptions.Exit(report.exit_code)
 
 
-def _evaluate_budgeted(model, tasks, tag, capability, limit, budget, rank_width, strategy, seed, executor, batch_size,
+def _evaluate_budgeted(model, tasks, tag, benchmark, capability, limit, budget, rank_width, strategy, seed, executor, batch_size,
                        cache, timeout, quiet, store, command) -> None:
     from ..errors import SampleBenchError
     from ..placement.budgeted import evaluate_with_budget
 
     if limit is not None:
         raise SampleBenchError("--limit and --budget do not mix", hint="--budget already chooses which samples to run")
-    rep = evaluate_with_budget(model, split_csv(tasks), tag=tag, capability=capability, store=store, budget=budget, rank_width=rank_width,
+    rep = evaluate_with_budget(model, split_csv(tasks), tag=tag, benchmark=benchmark, capability=capability, store=store, budget=budget, rank_width=rank_width,
                                strategy=strategy, seed=seed, executor=executor, batch_size=batch_size, cache=cache,
                                timeout=timeout, progress=not quiet, command=command, say=click.echo)
     est = rep.estimate

@@ -21,6 +21,7 @@ def placement_group() -> None:
               help="Comma-separated: adaptive, information, random, random-irt (random is always added as the peer).")
 @click.option("--tasks", help="Comma-separated task names (default: every task in the store).")
 @click.option("--tag", help="Every registered task with this tag.")
+@click.option("--benchmark", help="This benchmark's tasks that the store holds (MTEB name, YAML name or file).")
 @click.option("--capability", help="Only the samples of this saved capability (`bench query TEXT --save NAME`).")
 @click.option("--models", help="Only place these models (comma-separated); the pool is still every model.")
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -29,7 +30,7 @@ def placement_group() -> None:
 @store_option
 @json_option
 def simulate_cmd(budgets: tuple[int, ...], strategies: str, tasks: str | None, tag: str | None,
-                 capability: str | None, models: str | None, seed: int, level: float, quiet: bool, store: Path | None,
+                 benchmark: str | None, capability: str | None, models: str | None, seed: int, level: float, quiet: bool, store: Path | None,
                  as_json: bool) -> None:
     """Hide each model of the store in turn, place it from the others' results answering from its stored
     values, and report per strategy: mean absolute error of the estimated score (metric's own scale; mean
@@ -45,6 +46,16 @@ def simulate_cmd(budgets: tuple[int, ...], strategies: str, tasks: str | None, t
         from ..runners.runner import resolve_tasks
 
         names += [s.name for s in resolve_tasks(None, tag=tag) if s.name not in names]
+    if benchmark:
+        from ..selection import resolve_benchmark
+
+        bench = resolve_benchmark(benchmark)
+        held = set(rs.distinct("task"))
+        in_bench = [t for t in bench.task_names() if t in held and (not names or t in names)]
+        if not in_bench:
+            raise SampleBenchError(f"the store {rs.root} holds no results for benchmark {bench.name}'s tasks",
+                                   hint="evaluate or import results for them first")
+        names = in_bench
     only = None
     if capability:
         from ..pool.capabilities import capability_selection

@@ -67,15 +67,16 @@ def parse_budget(budget: str | int | None, n_selection: int) -> int | None:
 
 
 def evaluate_with_budget(model: str, tasks: Sequence[str] | None = None, *, tag: str | None = None,
-                         capability: str | None = None, store=None,
+                         benchmark: str | None = None, capability: str | None = None, store=None,
                          budget: str | int | None = None, rank_width: int | None = None, strategy: str = "adaptive",
                          round_size: int | None = None, seed: int = 0, level: float = 0.9, executor: str = "local",
                          batch_size: int = 32, cache: bool = True, timeout: float | None = None, progress: bool = False,
                          command: str | None = None, say: Callable[[str], None] | None = None) -> BudgetedReport:
     """Place `model` on the selected tasks with at most `budget` evaluated samples (see the module docstring).
 
+    `benchmark` (an MTEB name, a benchmark defined in YAML, or a .yaml file) selects its tasks;
     `capability` (a name saved by `bench query TEXT --save NAME`) restricts the selection to its
-    samples (within `tasks`/`tag` when those are given too)."""
+    samples (within `tasks`/`tag`/`benchmark` when those are given too)."""
     from ..results import ResultStore
     from ..runners.models import resolve_spec
     from ..runners.runner import evaluate, list_sample_ids, resolve_tasks
@@ -87,6 +88,14 @@ def evaluate_with_budget(model: str, tasks: Sequence[str] | None = None, *, tag:
         raise SampleBenchError(f"--until-rank-width must be >= 0, got {rank_width}")
     store = store if isinstance(store, ResultStore) else ResultStore(store)
     only = _capability_samples(store, capability) if capability else None
+    if benchmark:
+        from ..selection import resolve_benchmark
+
+        in_bench = resolve_benchmark(benchmark).task_names()
+        tasks = [t for t in tasks if t in in_bench] if tasks else in_bench
+        if not tasks:
+            raise SampleBenchError(f"none of the tasks given is in benchmark {benchmark}",
+                                   hint=f"its tasks: {', '.join(in_bench[:10])}")
     if only is not None and not tasks and not tag:
         tasks = sorted(only)
     specs = resolve_tasks(list(tasks) if tasks else None, tag=tag)
@@ -149,7 +158,8 @@ def evaluate_with_budget(model: str, tasks: Sequence[str] | None = None, *, tag:
     items = fit_items(pool)
     record_path = store.root / "placements" / f"{_slug(name)}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
     record: dict[str, Any] = {
-        "model": name, "tasks": [s.name for s in specs], "capability": capability, "metrics": data.metrics,
+        "model": name, "tasks": [s.name for s in specs], "benchmark": benchmark, "capability": capability,
+        "metrics": data.metrics,
         "budget": limit,
         "rank_width": rank_width, "strategy": strategy, "seed": seed, "level": level, "round_size": round_size,
         "pool_models": pool.models, "n_selection": n_selection, "known": [[pool.tasks[pool.sample_task[j]], pool.sample_ids[j]] for j in sorted(known)],
