@@ -292,3 +292,17 @@ def test_alpacaeval_import_index_query(bench, shared_data):
         RankedModel(model=m, score=s, rank=1 + sum(v > s for v in board.values())) for m, s in board.items()])
     assert kendall_tau(glob, official) > 0.85
     assert pq.read_table(next((ResultStore().root / "cards").glob("*.parquet"))).num_rows == 805
+
+
+def test_capability_selection_for_the_selection_layer(pool_store, bench):
+    from samplebench.pool.capabilities import capability_selection
+
+    bench("query", "sql customers", "--top-k", "3", "--save", "sql-skills")
+    assert {t: sorted(v) for t, v in capability_selection(pool_store, capability="sql-skills").items()} == {
+        "toy": ["sql0", "sql1", "sql2"]}
+    by_query = capability_selection(pool_store, query={"text": "python", "top_k": 3})
+    assert sorted(by_query["toy"]) == ["code0", "code1", "code2"]
+    with pytest.raises(SampleBenchError, match="unknown field"):
+        capability_selection(pool_store, query={"text": "python", "k": 3})
+    with pytest.raises(SampleBenchError, match="no capability named"):
+        capability_selection(pool_store, capability="nope")
