@@ -116,6 +116,50 @@ def test_mteb_import_100k_files_under_two_minutes(tmp_path):
     assert again.already_imported
 
 
+# -- the whole public MTEB results repository: the CLI in a fresh process beside mteb's own load ----
+
+MTEB_RESULTS = Path(os.environ.get("SAMPLEBENCH_MTEB_RESULTS", "/work/cache/mteb-results"))
+
+
+def _timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, float, str]:
+    """(wall seconds, peak RSS in GB, stdout) of `cmd` in a fresh process, from GNU time."""
+    import re
+    import subprocess
+
+    proc = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, cwd=cwd)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", proc.stderr)
+    h, m, sec = (float(x) if x else 0.0 for x in wall.groups())
+    rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr).group(1))
+    return h * 3600 + m * 60 + sec, rss_kb / 1e6, proc.stdout
+
+
+@pytest.mark.slow
+def test_full_mteb_repository_import_beside_mteb_load(tmp_path):
+    """`bench results import --format mteb REPO` on the whole repository (104,642 files), then again
+    (adds nothing), beside mteb's `ResultCache(REPO).load_results()` (parse + validate, nothing stored)."""
+    import sys
+
+    if not (MTEB_RESULTS / "results").is_dir():
+        pytest.skip(f"{MTEB_RESULTS}/results is absent (set SAMPLEBENCH_MTEB_RESULTS)")
+    store = tmp_path / "store"
+    bench = [str(Path(sys.executable).parent / "bench"), "results", "import", "--format", "mteb", str(MTEB_RESULTS),
+             "--store", str(store), "--json", "--details", str(tmp_path / "details.json")]
+    t_import, rss_import, out = _timed(bench)
+    summary = json.loads(out)
+    t_again, _, again = _timed(bench)
+    peer = [sys.executable, "-c", "import sys, mteb; r = mteb.ResultCache(sys.argv[1]).load_results("
+            "include_remote=False, require_model_meta=False); print(len(r.model_results))", str(MTEB_RESULTS)]
+    t_mteb, rss_mteb, n_models = _timed(peer)
+    print(f"\nbench results import --format mteb (whole repository): {t_import:.1f} s, peak RSS {rss_import:.2f} GB, "
+          f"{summary['rows']:,} rows, {len(summary['models'])} models, {len(summary['tasks'])} tasks")
+    print("  skipped by reason: " + json.dumps(summary["skipped"]))
+    print(f"  again: {t_again:.1f} s, {json.loads(again)['already_imported']=}")
+    print(f"mteb ResultCache.load_results (same folder, {n_models.strip()} model results): {t_mteb:.1f} s, "
+          f"peak RSS {rss_mteb:.2f} GB; ratio time {t_mteb / t_import:.2f}x, memory {rss_mteb / rss_import:.2f}x")
+    assert summary["rows"] > 30_000_000 and json.loads(again)["already_imported"]
+
+
 # -- the numbers quoted in the importers' closing note: `python benchmarks/bench_importers.py` ------
 
 def report(shared: Path = SHARED, bootstrap: int = 200) -> str:

@@ -112,11 +112,15 @@ def export_results(fmt: str, out: Path, models: str | None, tasks: str | None, p
 @click.option("--alias", "alias_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="YAML/JSON `source name: model name` table (over $SAMPLEBENCH_HOME/aliases.yaml).")
 @click.option("--set", "options", multiple=True, metavar="KEY=VALUE",
-              help="Format option, e.g. task=arena, metric=acc, use_mteb=false, prefix_systems=false.")
+              help="Format option, e.g. task=arena, metric=acc, use_mteb=false, experiments=true, "
+                   "prefix_systems=false.")
+@click.option("--details", "details_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the import's full lists (absent subsets, duplicates, superseded runs, ...) as JSON "
+                   "to this file; the printed summary counts them.")
 @store_option
 @json_option
 def import_results(path: Path, fmt: str, pairwise: bool, alias_file: Path | None, options: tuple[str, ...],
-                   store: Path | None, as_json: bool) -> None:
+                   details_file: Path | None, store: Path | None, as_json: bool) -> None:
     """Import results from PATH; atomic (all or nothing) and idempotent. See `bench importers list`."""
     from ..results import ResultStore
     from ..results.importers import IMPORTERS
@@ -132,10 +136,14 @@ def import_results(path: Path, fmt: str, pairwise: bool, alias_file: Path | None
             raise SampleBenchError(f"--set {option!r}: write KEY=VALUE, e.g. --set task=arena")
         kwargs[key] = {"true": True, "false": False}.get(value.lower(), value)
     summary = IMPORTERS[fmt](ResultStore(store), path, **kwargs)
+    if details_file is not None:
+        summary.write_details(details_file)
     if as_json:
-        echo_json(summary)
+        echo_json(summary.brief())
     else:
         click.echo("\n".join(summary.lines()))
+        if details_file is not None:
+            click.echo(f"  details: {details_file}")
 
 
 @results_group.command("table")

@@ -95,6 +95,7 @@ def read_table(path: Path, fmt: str) -> pa.Table:
                 column_types={"value": pa.float64(), "model_revision": pa.string(), "task_revision": pa.string(),
                               "sample_id": pa.string(), "error": pa.string()},
                 strings_can_be_null=True,
+                null_values=[""],  # only an empty cell is missing: "NaN", "nan", "NA" are text (or NaN values)
             )
             return restore_formulas(pacsv.read_csv(path, convert_options=opts))
         if fmt == "jsonl":

@@ -4,28 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
 
-from ...errors import SampleBenchError
 from ..manifest import MetricInfo, RunRecord
+from ..schema import NONFINITE_ERROR
 from ..store import ResultStore
 from .summary import ImportSummary, summarise
 
 MEASUREMENT_COLUMNS = ("model", "model_revision", "task", "task_revision", "sample_id", "metric", "value", "error")
-
-
-def refuse_options(unknown: dict, fmt: str) -> None:
-    """A format option the importer does not know is a user error, not something to ignore."""
-    if unknown:
-        raise SampleBenchError(
-            f"format '{fmt}' has no option(s) {', '.join(sorted(unknown))}",
-            hint="see `bench importers list` and the importer's docstring for its options",
-        )
 
 
 def content_hash(files: Iterable[Path], root: Path | None = None, *, salt: str = "") -> str:
@@ -44,30 +34,17 @@ def content_hash(files: Iterable[Path], root: Path | None = None, *, salt: str =
     return h.hexdigest()
 
 
-def walk_files(root: Path, suffixes: tuple[str, ...]) -> list[Path]:
-    """Files under `root` (or `root` itself) ending in one of `suffixes`, hidden entries skipped."""
-    root = Path(root)
-    if not root.exists():
-        raise SampleBenchError(f"{root}: no such file or directory")
-    if root.is_file():
-        return [root]
-    out: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        out.extend(Path(dirpath, f) for f in sorted(filenames) if f.endswith(suffixes) and not f.startswith("."))
-    return out
-
-
 def as_float(value) -> tuple[float | None, str | None]:
-    """A source value -> (value, error): numbers pass, NaN/None become an error naming why."""
+    """A source value -> (value, error): finite numbers pass; None, NaN and +-inf become an error naming why
+    (the store's wording for non-finite values, `schema.NONFINITE_ERROR`)."""
     if value is None:
         return None, "null in source"
     if isinstance(value, bool):
         return float(value), None
     if isinstance(value, int | float):
         v = float(value)
-        if math.isnan(v):
-            return None, "NaN in source"
+        if not math.isfinite(v):
+            return None, NONFINITE_ERROR.format(v)
         return v, None
     raise TypeError(value)
 
@@ -78,7 +55,8 @@ class Columns:
     Rows come in entries that share everything but (metric, value, error) — one MTEB
     split/subset, one lm-eval document — so the shared columns are stored once per entry and
     repeated in Arrow (`take`) when the table is built. A null value without an error gets the
-    error "missing (null or NaN) in source"; NaN values become null.
+    error "missing (null) in source"; NaN and +-inf are kept for the store's one rule for
+    non-finite values (an error row saying so).
     """
 
     SHARED = ("model", "model_revision", "task", "task_revision", "sample_id")
@@ -144,11 +122,11 @@ class Columns:
                 pa.array(rows, mask=null) if null.any() else pa.array(rows),
                 pa.array([v for v in codes if v is not None], pa.string()))
         cols["metric"] = pa.array(self._metric, pa.string())
-        value = pa.array(self._value, pa.float64(), from_pandas=True)  # NaN -> null
+        value = pa.array(self._value, pa.float64())
         error = pa.array(self._error, pa.string())
         if value.null_count:
             error = pc.if_else(pc.and_(pc.is_null(value), pc.is_null(error)),
-                               pa.scalar("missing (null or NaN) in source"), error)
+                               pa.scalar("missing (null) in source"), error)
         cols["value"], cols["error"] = value, error
         for name in self.detail:  # detail columns are stored as written: keep them plain strings
             if pa.types.is_dictionary(cols[name].type):

@@ -12,17 +12,14 @@ model is named `<task>/<system>` (`SUM_EVAL/M0`); `prefix_systems=False` keeps t
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ...errors import SampleBenchError
-from ..store import ResultStore
-from ._common import MetricInfos, Skips, content_hash, refuse_options, run_import, walk_files
-from .aliases import AliasSource, ModelNames
-from .summary import ImportSummary
+from .aliases import ModelNames
+from .driver import GiB, ImportContext, Importer
 
 INSTANCE_COLUMN = "System"  # sic: the instance id
 SYSTEM_COLUMN = "Utterance"  # sic: the system id
@@ -87,35 +84,29 @@ def colombo_table(path: Path, names: ModelNames | None = None, *, prefix_systems
     return pa.concat_tables(parts), metrics
 
 
-def import_colombo(store: ResultStore, path: Path, *, aliases: AliasSource = None, kind: str = "measurements",
-                   prefix_systems: bool = True, **unknown) -> ImportSummary:
-    """Import one instance-level CSV or a folder of them (each file one task), atomically."""
-    refuse_options(unknown, "colombo")
-    if kind != "measurements":
-        raise SampleBenchError("--pairwise applies to the canonical formats only")
-    root = Path(path)
-    files = walk_files(root, (".csv",))
-    if not files:
-        raise SampleBenchError(f"{root}: no instance-level CSV files found")
-    names = ModelNames(aliases)
-    info = MetricInfos()
-    skips = Skips()
+def read_colombo(ctx: ImportContext):
+    """Each CSV one task; (kind, table) per file for the driver."""
     tables = []
     empty_cells: list[str] = []
-    for f in files:
-        table, metrics = colombo_table(f, names, prefix_systems=prefix_systems)
+    for f in ctx.files:
+        table, metrics = colombo_table(f, ctx.names, prefix_systems=ctx.option("prefix_systems"))
         for m in metrics:
-            info.set(f.stem, m, higher_is_better=True, kind="continuous", main=(m == "H:overall"))
+            ctx.info.set(f.stem, m, higher_is_better=True, kind="continuous", main=(m == "H:overall"))
         tables.append(("measurements", table))
         errors = table.num_rows - pc.count(table["error"], mode="only_null").as_py()
         if errors:
             empty_cells.append(f"{f.name}: {errors}")
-    h = content_hash(files, root if root.is_dir() else root.parent, salt=f"colombo:{prefix_systems}:" + json.dumps(sorted(names.table.items())))
-    return run_import(
-        store, tables, source=str(root), source_hash=h, fmt="colombo", metric_info=info, skips=skips,
-        notes=["columns swapped in the source: 'System' = instance id, 'Utterance' = system id; "
-               "human metrics are the 'H:*' columns"]
-        + (["system ids are local to each table: models are named '<task>/<system>'"] if prefix_systems else [])
-        + (["empty metric cells imported as rows with an error (value null): " + ", ".join(empty_cells)]
-           if empty_cells else []),
-    )
+    ctx.notes.append("columns swapped in the source: 'System' = instance id, 'Utterance' = system id; "
+                     "human metrics are the 'H:*' columns")
+    if ctx.option("prefix_systems"):
+        ctx.notes.append("system ids are local to each table: models are named '<task>/<system>'")
+    if empty_cells:
+        ctx.notes.append("empty metric cells imported as rows with an error (value null): " + ", ".join(empty_cells))
+    return tables
+
+
+IMPORTER = Importer(
+    name="colombo", suffixes=(".csv",), read=read_colombo, options={"prefix_systems": True},
+    identity=("prefix_systems",), max_bytes=2 * GiB, none_found="no instance-level CSV files found",
+    help="'What are the best systems?' instance-level CSVs (System = instance, Utterance = system)",
+)

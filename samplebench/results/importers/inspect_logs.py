@@ -8,21 +8,30 @@ name (`<scorer>/<key>` for scorers whose value is a dict), `model` = `eval.model
 
 Score values become numbers as inspect_ai defines them: `C` (correct) = 1, `I` (incorrect) = 0,
 `P` (partial) = 0.5, `N` (no answer) = 0; booleans 1/0; numbers as they are; numeric strings
-parsed. A sample that failed (`error`) yields rows with value null and the error message for
-every scorer the log reports. Other values (lists, free text) are skipped and counted.
+parsed. A sample that failed (`error`) yields rows with value null and the error message, one
+per metric the task's scorers declare (`eval.scorers`: `<scorer>/<key>` for a scorer with
+per-key metrics, the same names its scored samples get), so failed and scored samples share
+metric names. Other values (lists, free text) are skipped and counted.
+
+`.eval` members are read whether stored, deflated or compressed with zstd (zip method 93,
+inspect's default), each checked against its CRC-32; a corrupted member stops the import
+(nothing is imported) naming the file and the member. A log whose status is not "success"
+(a run stopped by an error, cancelled, or still running) is imported with what it holds and
+reported: its status, its error, and how many of the samples it should have (dataset samples
+x epochs) are absent (`details.incomplete_logs`); absent samples get no rows.
 """
 
 from __future__ import annotations
 
 import json
+import struct
 import zipfile
+import zlib
 from pathlib import Path
 
 from ...errors import SampleBenchError
-from ..store import ResultStore
-from ._common import Columns, MetricInfos, Skips, content_hash, refuse_options, run_import, walk_files
-from .aliases import AliasSource, ModelNames
-from .summary import ImportSummary
+from ._common import Columns
+from .driver import GiB, ImportContext, Importer
 
 VALUE_MAP = {"C": 1.0, "I": 0.0, "P": 0.5, "N": 0.0}
 
@@ -46,26 +55,65 @@ def score_value(value) -> float | None:
 def _load_json(data: bytes, where: str):
     try:
         return json.loads(data)
-    except json.JSONDecodeError as exc:
-        raise SampleBenchError(f"{where}:{exc.lineno}: invalid JSON ({exc.msg}); nothing was imported") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        line = getattr(exc, "lineno", 1)
+        msg = getattr(exc, "msg", str(exc))
+        raise SampleBenchError(f"{where}:{line}: invalid JSON ({msg}); nothing was imported") from None
+
+
+ZSTD = 93  # zip compression method inspect_ai uses for .eval members
+MAX_MEMBER_BYTES = 2 * GiB
+
+
+def read_member(zf: zipfile.ZipFile, path: Path, name: str) -> bytes:
+    """One archive member's bytes, decompressed (stored, deflate, bzip2, lzma or zstd) and CRC-checked."""
+    info = zf.getinfo(name)
+    where = f"{path}!{name}"
+    if info.file_size > MAX_MEMBER_BYTES:
+        raise SampleBenchError(f"{where}: member of {info.file_size:,} bytes is larger than an inspect log member "
+                               f"may be ({MAX_MEMBER_BYTES:,} bytes); nothing was imported")
+    try:
+        if info.compress_type != ZSTD:
+            return zf.read(info)
+        import zstandard
+
+        with open(path, "rb") as fh:
+            fh.seek(info.header_offset)
+            local = fh.read(30)
+            if len(local) < 30 or local[:4] != b"PK\x03\x04":
+                raise ValueError("bad local file header")
+            name_len, extra_len = struct.unpack("<HH", local[26:30])
+            fh.seek(info.header_offset + 30 + name_len + extra_len)
+            raw = fh.read(info.compress_size)
+        data = zstandard.ZstdDecompressor().decompress(raw, max_output_size=max(info.file_size, 1))
+        if len(data) != info.file_size or zlib.crc32(data) != info.CRC:
+            raise ValueError("size or CRC-32 does not match the archive directory")
+        return data
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, NotImplementedError,
+            RuntimeError) as exc:
+        kind = "unsupported compression" if isinstance(exc, NotImplementedError) else "corrupted archive member"
+        raise SampleBenchError(f"{where}: {kind} ({exc}); nothing was imported") from None
+    except Exception as exc:  # zstandard.ZstdError and kin
+        raise SampleBenchError(f"{where}: corrupted archive member ({type(exc).__name__}: {exc}); "
+                               "nothing was imported") from None
 
 
 def _read_log(path: Path) -> tuple[dict, list[tuple[str, dict]]]:
-    """(eval block, [(where, sample)]) from a .eval zip or a .json log."""
+    """(header, [(where, sample)]) from a .eval zip or a .json log."""
     if path.suffix == ".eval":
         try:
             zf = zipfile.ZipFile(path)
-        except zipfile.BadZipFile:
+        except (zipfile.BadZipFile, OSError):
             raise SampleBenchError(f"{path}: not a zip archive; an inspect_ai .eval log is a zip file") from None
         with zf:
             members = zf.namelist()
             head_name = "header.json" if "header.json" in members else "_journal/start.json"
             if head_name not in members:
                 raise SampleBenchError(f"{path}: neither header.json nor _journal/start.json in the archive")
-            header = _load_json(zf.read(head_name), f"{path}!{head_name}")
+            header = _load_json(read_member(zf, path, head_name), f"{path}!{head_name}")
             samples = []
             for name in sorted(m for m in members if m.startswith("samples/") and m.endswith(".json")):
-                s = _load_json(zf.read(name), f"{path}!{name}")
+                s = _load_json(read_member(zf, path, name), f"{path}!{name}")
                 if not isinstance(s, dict):
                     raise SampleBenchError(f"{path}!{name}: a sample must be a JSON object")
                 samples.append((f"{path}!{name}", s))
@@ -80,49 +128,78 @@ def _read_log(path: Path) -> tuple[dict, list[tuple[str, dict]]]:
     ev = header.get("eval") if isinstance(header, dict) else None
     if not isinstance(ev, dict) or not ev.get("model") or not ev.get("task"):
         raise SampleBenchError(f"{path}: field 'eval' with 'task' and 'model' is missing; not an inspect_ai log")
-    scorer_names = [s.get("name") for s in ((header.get("results") or {}).get("scores") or [])
-                    if isinstance(s, dict) and s.get("name")]
-    ev = {**ev, "_scorers": scorer_names}
-    return ev, samples
+    return header, samples
 
 
-def import_inspect(store: ResultStore, path: Path, *, aliases: AliasSource = None, kind: str = "measurements",
-                   **unknown) -> ImportSummary:
-    """Import inspect_ai logs (one file or a folder of `.eval`/`.json` logs), atomically."""
-    refuse_options(unknown, "inspect")
-    if kind != "measurements":
-        raise SampleBenchError("--pairwise applies to the canonical formats only")
-    root = Path(path)
-    files = [f for f in walk_files(root, (".eval", ".json")) if f.name != "logs.json" or f == root]  # logs.json: index
-    if not files:
-        raise SampleBenchError(f"{root}: no inspect_ai logs (*.eval, *.json) found")
-    names = ModelNames(aliases)
+def declared_metrics(header: dict) -> list[str]:
+    """The metric names the log's scorers produce, as scored samples are imported.
+
+    From `eval.scorers` (a scorer whose metrics are a mapping yields `<scorer>/<key>` per key),
+    else from `results.scores` (`<scorer>/<name>` where the entry's name differs from its scorer).
+    """
+    out: list[str] = []
+    for spec in (header.get("eval") or {}).get("scorers") or []:
+        if isinstance(spec, dict) and isinstance(spec.get("name"), str):
+            metrics = spec.get("metrics")
+            if isinstance(metrics, dict) and metrics:
+                out += [f"{spec['name']}/{k}" for k in metrics]
+            else:
+                out.append(spec["name"])
+    if out:
+        return out
+    for s in (header.get("results") or {}).get("scores") or []:
+        if isinstance(s, dict) and isinstance(s.get("name"), str):
+            scorer = s.get("scorer") or s["name"]
+            name = s["name"] if scorer == s["name"] else f"{scorer}/{s['name']}"
+            if name not in out:
+                out.append(name)
+    return out
+
+
+def _expected_samples(ev: dict) -> set[tuple[str, int]] | None:
+    """(sample id, epoch) pairs the run should have produced, or None when the log does not say."""
+    ds = ev.get("dataset") or {}
+    ids = ds.get("sample_ids")
+    if not isinstance(ids, list):
+        n = ds.get("samples")
+        if not isinstance(n, int):
+            return None
+        ids = list(range(1, n + 1))
+    epochs = (ev.get("config") or {}).get("epochs") or 1
+    return {(str(i), e) for i in ids for e in range(1, int(epochs) + 1)}
+
+
+def read_inspect(ctx: ImportContext):
+    """Every log -> one measurement table; incomplete logs reported in `details.incomplete_logs`."""
     cols = Columns(detail=("prediction",))
-    info = MetricInfos()
-    skips = Skips()
-    for f in files:
-        ev, samples = _read_log(f)
-        model = names(str(ev["model"]))
+    incomplete: dict[str, dict] = {}
+    for f in ctx.files:
+        header, samples = _read_log(f)
+        ev = header["eval"]
+        model = ctx.names(str(ev["model"]))
         task = str(ev["task"])
         tv = ev.get("task_version")
         task_revision = f"v{tv}" if tv is not None else None
-        scorers = list(ev["_scorers"])
+        declared = declared_metrics(header)
+        observed: list[str] = []
+        present: set[tuple[str, int]] = set()
+        failed: list[tuple[str, str]] = []
         for where, s in samples:
             if "id" not in s:
                 raise SampleBenchError(f"{where}: field 'id' is missing")
-            sid = f"{s['id']}#{s.get('epoch', 1)}"
+            epoch = s.get("epoch", 1)
+            present.add((str(s["id"]), epoch))
+            sid = f"{s['id']}#{epoch}"
             scores = s.get("scores")
             if scores is None and isinstance(s.get("score"), dict):  # log format 1: a single score
-                scores = {scorers[0] if scorers else "score": s["score"]}
+                scores = {declared[0] if declared else "score": s["score"]}
             scores = scores or {}
             if not isinstance(scores, dict):
                 raise SampleBenchError(f"{where}: field 'scores' must be an object {{scorer: score}}")
             err = s.get("error")
             if err and not scores:
                 msg = (err.get("message") if isinstance(err, dict) else str(err)) or "sample failed"
-                for sc in scorers or ["score"]:
-                    cols.add(model, None, task, task_revision, sid, sc, None, f"sample error: {msg}"[:500], None)
-                    info.set(task, sc, higher_is_better=True)
+                failed.append((sid, f"sample error: {msg}"[:500]))
                 continue
             for scorer, score in scores.items():
                 if not isinstance(score, dict) or "value" not in score:
@@ -133,18 +210,56 @@ def import_inspect(store: ResultStore, path: Path, *, aliases: AliasSource = Non
                 items = value.items() if isinstance(value, dict) else [(None, value)]
                 for key, v in items:
                     metric = scorer if key is None else f"{scorer}/{key}"
+                    if metric not in observed:
+                        observed.append(metric)
                     num = score_value(v)
                     if num is None and v is not None:
-                        skips.add("score value is not a number or C/I/P/N", 1, f"{task} {metric}={v!r}"[:120])
+                        ctx.skips.add("score value is not a number or C/I/P/N", 1, f"{task} {metric}={v!r}"[:120])
                         continue
                     cols.add(model, None, task, task_revision, sid, metric, num,
                              None if num is not None else "null score in log", answer)
-                    info.set(task, metric, higher_is_better=True,
-                             kind="ordinal" if isinstance(v, str) and v in VALUE_MAP else (
-                                 "binary" if isinstance(v, bool) else "continuous"))
+                    ctx.info.set(task, metric, higher_is_better=True,
+                                 kind="ordinal" if isinstance(v, str) and v in VALUE_MAP else (
+                                     "binary" if isinstance(v, bool) else "continuous"))
+        metrics = declared or observed
+        for sid, msg in failed:
+            if not metrics:
+                ctx.skips.add("failed sample of a log that names no scorer (no metric to record it under)", 1,
+                              f"{f.name} {sid}")
+            for metric in metrics:
+                cols.add(model, None, task, task_revision, sid, metric, None, msg, None)
+                ctx.info.set(task, metric, higher_is_better=True)
+        status = header.get("status") or "unknown"
+        expected = _expected_samples(ev)
+        missing = sorted(expected - present) if expected is not None else []
+        if status != "success" or missing:
+            error = header.get("error")
+            message = (error.get("message") if isinstance(error, dict) else error) or None
+            incomplete[str(f)] = {
+                "status": status, "error": message, "samples_expected": len(expected) if expected else None,
+                "samples_in_log": len(present), "samples_failed": len(failed),
+                "samples_absent": [f"{i}#{e}" for i, e in missing],
+            }
+            ctx.notes.append(
+                f"{f.name}: status '{status}'" + (f" ({message})" if message else "")
+                + f": {len(present)} of {len(expected) if expected else '?'} samples in the log"
+                + (f", {len(failed)} failed (rows with an error)" if failed else "")
+                + (f", {len(missing)} never ran (no rows)" if missing else ""))
     if not len(cols):
-        raise SampleBenchError(f"{root}: the logs hold no scored samples")
-    h = content_hash(files, root if root.is_dir() else root.parent, salt="inspect:" + json.dumps(sorted(names.table.items())))
-    return run_import(store, [("measurements", cols.take())], source=str(root), source_hash=h, fmt="inspect",
-                      metric_info=info, skips=skips,
-                      notes=["sample_id is '<sample id>#<epoch>'; C/I/P/N scored as 1/0/0.5/0"])
+        raise SampleBenchError(f"{ctx.root}: the logs hold no scored samples")
+    if incomplete:
+        ctx.details["incomplete_logs"] = incomplete
+    ctx.notes.insert(0, "sample_id is '<sample id>#<epoch>'; C/I/P/N scored as 1/0/0.5/0")
+    return [("measurements", cols.take())]
+
+
+def _logs_only(root: Path, files: list[Path]) -> list[Path]:
+    return [f for f in files if f.name != "logs.json" or f == root]  # logs.json: inspect's index of a folder
+
+
+IMPORTER = Importer(
+    name="inspect", suffixes=(".eval", ".json"), read=read_inspect, select=_logs_only, max_bytes=8 * GiB,
+    none_found="no inspect_ai logs (*.eval, *.json) found",
+    help="inspect_ai logs (.eval zip, zstd or deflate, or .json): one row per (sample, epoch, scorer); "
+         "C/I/P/N = 1/0/0.5/0",
+)

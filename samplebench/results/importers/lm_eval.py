@@ -11,36 +11,40 @@ Rows: one per (document, metric): `sample_id = str(doc_id)`, `metric` = the metr
 hash when recorded, else `v<version>`, `prediction` = the filtered response (JSON, first 1,000
 characters). Per-document values that are not numbers (corpus-level metrics such as BLEU log
 `[reference, prediction]` pairs) are skipped and counted.
+
+The results file is the JSON beside the samples file with the same timestamp: `results_<date>.json`
+for `--output_path DIR`, `<name>_<date>.json` for `--output_path DIR/<name>.json`. Checked and
+reported (never silently):
+
+* several runs of one (model, task) in the input (lm-eval timestamps each run's files): the
+  newest run is imported, the others are listed as superseded (`details.superseded_runs`);
+* a samples file holding fewer documents than its results file counts (`n-samples`, e.g. a file
+  cut short): imported as it is, and reported with both counts (`details.incomplete_samples`);
+* an empty `model_sha` (a local model, or one without a hub commit): `model_revision` is then the
+  `revision=` model argument if given, else empty, and a note says so.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 from ...errors import SampleBenchError
-from ..store import ResultStore
-from ._common import (
-    Columns,
-    MetricInfos,
-    Skips,
-    as_float,
-    content_hash,
-    refuse_options,
-    run_import,
-    walk_files,
-)
-from .aliases import AliasSource, ModelNames
-from .summary import ImportSummary
+from ._common import Columns, as_float
+from .driver import GiB, ImportContext, Importer
 
-_SAMPLES = re.compile(r"^samples_(?P<task>.+)_(?P<date>\d{4}-\d{2}-\d{2}T[0-9.\-:]+)\.jsonl$")
-_RESULTS = re.compile(r"^results_(?P<date>\d{4}-\d{2}-\d{2}T[0-9.\-:]+)\.json$")
+_DATE = r"(?P<date>\d{4}-\d{2}-\d{2}T[0-9.\-:]+)"
+_SAMPLES = re.compile(rf"^samples_(?P<task>.+)_{_DATE}\.jsonl$")
+_RESULTS = re.compile(rf"^(?P<stem>.+)_{_DATE}\.json$")
 _BOOKKEEPING = {"doc_id", "doc", "target", "arguments", "resps", "filtered_resps", "filter", "metrics",
                 "doc_hash", "prompt_hash", "target_hash"}
 
 
-def _model_from_results(res: dict, where: Path) -> tuple[str, str | None]:
+def _model_from_results(res: dict, where: Path) -> tuple[str, str | None, bool]:
+    """(model name, revision, whether model_sha was recorded empty)."""
     cfg = res.get("config") if isinstance(res.get("config"), dict) else {}
     args = cfg.get("model_args") or ""
     parsed = {}
@@ -55,98 +59,179 @@ def _model_from_results(res: dict, where: Path) -> tuple[str, str | None]:
     if not isinstance(name, str) or not name:
         raise SampleBenchError(f"{where}: field 'model_name' (or config.model_args pretrained=) is missing; "
                                "pass the model name explicitly (model=...)")
-    sha = cfg.get("model_sha") or res.get("model_sha") or parsed.get("revision")
-    return name, sha if isinstance(sha, str) and sha else None
+    recorded = cfg.get("model_sha", res.get("model_sha"))
+    sha = recorded or parsed.get("revision")
+    return name, sha if isinstance(sha, str) and sha else None, recorded == ""
 
 
-def _read_results(path: Path) -> dict:
+def _read_results(path: Path) -> dict | None:
+    """An lm-eval results file's content, or None when the JSON is not one (no 'results' object)."""
     try:
         data = json.loads(path.read_bytes())
     except json.JSONDecodeError as exc:
         raise SampleBenchError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg}); nothing was imported") from None
+    except UnicodeDecodeError:
+        raise SampleBenchError(f"{path}: not UTF-8 text; nothing was imported") from None
     if not isinstance(data, dict):
         raise SampleBenchError(f"{path}: expected a JSON object")
-    return data
+    return data if isinstance(data.get("results"), dict) or _RESULTS.match(path.name)["stem"] == "results" else None
 
 
-def import_lm_eval(store: ResultStore, path: Path, *, aliases: AliasSource = None, model: str | None = None,
-                   kind: str = "measurements", **unknown) -> ImportSummary:
-    """Import an lm-eval output folder (or one samples file beside its results file)."""
-    refuse_options(unknown, "lm-eval")
-    if kind != "measurements":
-        raise SampleBenchError("--pairwise applies to the canonical formats only")
-    root = Path(path)
-    files = walk_files(root, (".json", ".jsonl"))
-    samples = [f for f in files if _SAMPLES.match(f.name)]
-    if root.is_file():  # one samples file: take its results file from the same folder
-        files = [root] + [f for f in walk_files(root.parent, (".json",)) if _RESULTS.match(f.name)]
+@dataclass
+class _Run:
+    samples: Path
+    task: str
+    date: str
+    results: dict
+    results_path: Path | None
+    model: str
+    revision: str | None
+    empty_sha: bool
+
+
+def _runs(ctx: ImportContext) -> list[_Run]:
+    """Each samples file with its results file and model."""
+    samples = [f for f in ctx.files if _SAMPLES.match(f.name)]
     if not samples:
-        raise SampleBenchError(f"{root}: no lm-eval samples_<task>_<date>.jsonl files found",
+        raise SampleBenchError(f"{ctx.root}: no lm-eval samples_<task>_<date>.jsonl files found",
                                hint="run lm-eval with --log_samples --output_path DIR and import DIR")
-    results = {f: _read_results(f) for f in files if _RESULTS.match(f.name)}
-    names = ModelNames(aliases)
-    cols = Columns(detail=("prediction",))
-    info = MetricInfos()
-    skips = Skips()
-    versions: set[str] = set()
+    results: dict[Path, dict] = {}
+    for f in ctx.files:
+        if f.suffix == ".json" and _RESULTS.match(f.name):
+            res = _read_results(f)
+            if res is not None:
+                results[f] = res
+    model = ctx.option("model")
+    out = []
     for sf in samples:
         m = _SAMPLES.match(sf.name)
         task, date = m["task"], m["date"]
-        res_path = sf.parent / f"results_{date}.json"
-        res = results.get(res_path)
-        if res is None:  # lm-eval sometimes stamps results a moment after samples: take the folder's only one
-            same_dir = [p for p in results if p.parent == sf.parent]
-            res = results[same_dir[0]] if len(same_dir) == 1 else None
-        if res is None and model is None:
-            raise SampleBenchError(f"{sf}: no matching results_{date}.json beside it; pass model=... to name the model")
-        where_res = res_path if res is not None else sf
-        name, sha = (model, None) if model else _model_from_results(res or {}, where_res)
-        name = names(name)
-        res = res or {}
+        same_dir = [p for p in results if p.parent == sf.parent]
+        same_date = [p for p in same_dir if _RESULTS.match(p.name)["date"] == date]
+        if same_date:
+            res_path = same_date[0]
+        elif len(same_dir) == 1:  # lm-eval sometimes stamps results a moment after samples
+            res_path = same_dir[0]
+        else:  # the nearest results file at or after the samples' timestamp that lists the task
+            later = sorted(p for p in same_dir if _RESULTS.match(p.name)["date"] >= date
+                           and task in (results[p].get("results") or {}))
+            res_path = later[0] if later else None
+        res = results.get(res_path, {}) if res_path else {}
+        if res_path is None and model is None:
+            raise SampleBenchError(f"{sf}: no results file with the same timestamp ({date}) beside it; "
+                                   "pass model=... to name the model")
+        if model:
+            name, sha, empty = model, None, False
+        else:
+            name, sha, empty = _model_from_results(res, res_path)
+        out.append(_Run(sf, task, date, res, res_path, ctx.names(name), sha, empty))
+    return out
+
+
+def read_lm_eval(ctx: ImportContext):
+    """The newest run of each (model, task) -> one row per (document, metric)."""
+    cols = Columns(detail=("prediction",))
+    versions: set[str] = set()
+    by_cell: dict[tuple[str, str], list[_Run]] = defaultdict(list)
+    for run in _runs(ctx):
+        by_cell[run.model, run.task].append(run)
+    superseded: list[str] = []
+    incomplete: list[dict] = []
+    empty_sha: set[str] = set()
+    for (model, task), runs in sorted(by_cell.items()):
+        runs.sort(key=lambda r: r.date)
+        run = runs[-1]
+        for old in runs[:-1]:
+            superseded.append(str(old.samples))
+            ctx.skips.add("superseded run of the same model and task (an older timestamp; the newest is kept)",
+                          1, f"{old.samples.name}")
+        res = run.results
         if isinstance(res.get("lm_eval_version"), str):
             versions.add(res["lm_eval_version"])
-        hib = (res.get("higher_is_better") or {}).get(task) or {}
-        version = (res.get("versions") or {}).get(task)
-        task_hash = (res.get("task_hashes") or {}).get(task)
-        task_revision = task_hash if isinstance(task_hash, str) and task_hash else (
-            f"v{version}" if version is not None else None)
-        with open(sf, encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    doc = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise SampleBenchError(f"{sf}:{lineno}: invalid JSON ({exc.msg}); nothing was imported") from None
-                if not isinstance(doc, dict) or "doc_id" not in doc:
-                    raise SampleBenchError(f"{sf}:{lineno}: field 'doc_id' is missing; each line must be one logged document")
-                filt = doc.get("filter") or "none"
-                metric_names = doc.get("metrics")
-                if not isinstance(metric_names, list):
-                    metric_names = [k for k in doc if k not in _BOOKKEEPING]
-                pred = doc.get("filtered_resps")
-                pred_s = json.dumps(pred, default=str)[:1000] if pred is not None else None
-                for metric in metric_names:
-                    if metric not in doc:
-                        raise SampleBenchError(f"{sf}:{lineno}: field '{metric}' (listed in 'metrics') is missing")
-                    raw = doc[metric]
-                    try:
-                        value, error = as_float(raw)
-                    except TypeError:
-                        skips.add("per-document value is not a number (corpus-level metric input)", 1,
-                                  f"{task} {metric}")
-                        continue
-                    out_metric = metric if filt == "none" else f"{metric},{filt}"
-                    cols.add(name, sha, task, task_revision, str(doc["doc_id"]), out_metric, value, error, pred_s)
-                    info.set(task, out_metric, higher_is_better=bool(hib.get(metric, True)),
-                             kind="binary" if isinstance(raw, bool) or metric in ("acc", "acc_norm", "exact_match") else "continuous")
+        if run.empty_sha and run.revision is None:
+            empty_sha.add(model)
+        docs = _read_samples(ctx, cols, run)
+        counted = ((res.get("n-samples") or {}).get(task) or {})
+        expected = counted.get("effective", counted.get("original")) if isinstance(counted, dict) else None
+        if isinstance(expected, int) and len(docs) < expected:
+            incomplete.append({"samples_file": str(run.samples), "results_file": str(run.results_path),
+                               "documents": len(docs), "documents_expected": expected})
+            ctx.notes.append(f"{run.samples.name} holds {len(docs)} of the {expected} documents "
+                             f"{run.results_path.name if run.results_path else 'its results file'} records "
+                             "(cut short?): imported those, the rest has no rows")
     if not len(cols):
-        raise SampleBenchError(f"{root}: the samples files hold no per-document numeric metrics")
-    table = cols.take()
-    h = content_hash(files, root if root.is_dir() else root.parent,
-                     salt=f"lm-eval:{model}:" + json.dumps(sorted(names.table.items())))
-    notes = ["one row per (document, metric); metric names carry ',<filter>' when lm-eval's filter is not 'none'"]
+        raise SampleBenchError(f"{ctx.root}: the samples files hold no per-document numeric metrics")
+    ctx.notes.insert(0, "one row per (document, metric); metric names carry ',<filter>' when lm-eval's filter is "
+                        "not 'none'")
     if versions:
-        notes.append("lm-eval version(s): " + ", ".join(sorted(versions)))
-    return run_import(store, [("measurements", table)], source=str(root), source_hash=h, fmt="lm-eval",
-                      metric_info=info, skips=skips, notes=notes)
+        ctx.notes.append("lm-eval version(s): " + ", ".join(sorted(versions)))
+    if superseded:
+        ctx.details["superseded_runs"] = superseded
+        ctx.notes.append(f"{len(superseded)} older run(s) of the same model and task superseded by the newest "
+                         "(details.superseded_runs)")
+    if incomplete:
+        ctx.details["incomplete_samples"] = incomplete
+    if empty_sha:
+        ctx.notes.append("model_sha is empty in the results file (a local model, or no hub commit) for "
+                         + ", ".join(sorted(empty_sha)) + ": model_revision left empty")
+    return [("measurements", cols.take())]
+
+
+def _read_samples(ctx: ImportContext, cols: Columns, run: _Run) -> set[str]:
+    """Rows of one samples file into `cols`; returns the document ids seen."""
+    res, task, name, sf = run.results, run.task, run.model, run.samples
+    hib = (res.get("higher_is_better") or {}).get(task) or {}
+    version = (res.get("versions") or {}).get(task)
+    task_hash = (res.get("task_hashes") or {}).get(task)
+    task_revision = task_hash if isinstance(task_hash, str) and task_hash else (
+        f"v{version}" if version is not None else None)
+    docs: set[str] = set()
+    with open(sf, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                doc = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise SampleBenchError(f"{sf}:{lineno}: invalid JSON ({exc.msg}); nothing was imported") from None
+            if not isinstance(doc, dict) or "doc_id" not in doc:
+                raise SampleBenchError(f"{sf}:{lineno}: field 'doc_id' is missing; each line must be one logged document")
+            docs.add(str(doc["doc_id"]))
+            filt = doc.get("filter") or "none"
+            metric_names = doc.get("metrics")
+            if not isinstance(metric_names, list):
+                metric_names = [k for k in doc if k not in _BOOKKEEPING]
+            pred = doc.get("filtered_resps")
+            pred_s = json.dumps(pred, default=str)[:1000] if pred is not None else None
+            for metric in metric_names:
+                if metric not in doc:
+                    raise SampleBenchError(f"{sf}:{lineno}: field '{metric}' (listed in 'metrics') is missing")
+                raw = doc[metric]
+                try:
+                    value, error = as_float(raw)
+                except TypeError:
+                    ctx.skips.add("per-document value is not a number (corpus-level metric input)", 1,
+                                  f"{task} {metric}")
+                    continue
+                out_metric = metric if filt == "none" else f"{metric},{filt}"
+                cols.add(name, run.revision, task, task_revision, str(doc["doc_id"]), out_metric, value, error, pred_s)
+                ctx.info.set(task, out_metric, higher_is_better=bool(hib.get(metric, True)),
+                             kind="binary" if isinstance(raw, bool) or metric in ("acc", "acc_norm", "exact_match")
+                             else "continuous")
+    return docs
+
+
+def _with_results_files(root: Path, files: list[Path]) -> list[Path]:
+    """One samples file given: add the results files beside it (they name the model)."""
+    if root.is_dir():
+        return files
+    return [root] + sorted(f for f in root.parent.glob("*.json")
+                           if _RESULTS.match(f.name) and not f.name.startswith(".") and f != root)
+
+
+IMPORTER = Importer(
+    name="lm-eval", suffixes=(".json", ".jsonl"), read=read_lm_eval, select=_with_results_files,
+    options={"model": None}, identity=("model",), max_bytes=8 * GiB,
+    none_found="no lm-eval samples_<task>_<date>.jsonl files found",
+    help="lm-evaluation-harness --log_samples output (samples_<task>_<date>.jsonl + results_<date>.json)",
+)

@@ -18,11 +18,31 @@ Several revisions of one model on one task: one is kept, by mteb's own rule (`jo
 the model's main revision as mteb's model registry declares it, else a file with an mteb version,
 else a real revision (not `external`/none), else the newest mteb version. The others are reported
 as skipped.
+
+Duplicate subsets. A file may list one (split, subset) twice. mteb loads such files as they
+are and keeps every entry; its per-subset table (`to_dataframe(aggregation_level="subset")`)
+and its scores take the mean over the entries. The import does the same: identical duplicates
+collapse into one, conflicting ones become their mean (score by score), and each is reported
+with its file (`details.duplicate_subsets`).
+
+Experiments. `<model>/<revision>/experiments/<kwargs>/Task.json` are runs of the model with
+non-default arguments. mteb's default load leaves them out, and so does the import (counted as
+skipped); `experiments=true` imports each as its own model, `<model> [experiment: <kwargs>]`,
+never merged into the base model.
+
+Limits: one result file may have at most 64 MiB (the largest in the public results repository
+has 2.6 MB). mteb's warnings while its task metadata is looked up (e.g. "currently in beta") are
+summarised in one note instead of printed per task. Long lists (absent subsets, duplicates) are
+in the summary's `details`; `bench results import --details FILE` writes them to a file and the
+printed summary counts them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,9 +51,12 @@ import pyarrow as pa
 
 from ...errors import SampleBenchError
 from ..store import ResultStore
-from ._common import Columns, MetricInfos, Skips, content_hash, refuse_options, run_import, walk_files
+from ._common import Columns
 from .aliases import AliasSource, ModelNames
-from .summary import ImportSummary
+from .driver import ImportContext, Importer, MiB
+
+EXPERIMENTS = "experiments"  # mteb's folder of non-default-argument runs: <model>/<revision>/experiments/<kwargs>/
+MAX_FILE_BYTES = 64 * MiB
 
 # Keys of a split/subset entry that are not scores.
 _NOT_SCORES = {"hf_subset", "languages", "main_score", "evaluation_time", "kg_co2_emissions", "mteb_version"}
@@ -55,6 +78,7 @@ class _TaskFile:
     model: str
     revision: str | None
     data: dict = field(default_factory=dict)
+    experiment: str | None = None
 
     @property
     def mteb_version(self) -> str | None:
@@ -73,11 +97,29 @@ def _parse_version(v: str | None):
         return None
 
 
+@contextlib.contextmanager
+def _quiet(caught: list[str]):
+    """mteb's warnings (and log lines) while its metadata is read: collected into `caught`, not printed."""
+    logger = logging.getLogger("mteb")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            yield
+        caught.extend(str(w.message) for w in seen)
+    finally:
+        logger.setLevel(level)
+
+
 class _MtebMetadata:
-    """mteb's own task metadata and model registry, loaded only when needed (importing mteb is slow)."""
+    """mteb's own task metadata and model registry, loaded only when needed (importing mteb is slow).
+
+    mteb's warnings while it is consulted are collected in `warnings` (one note in the summary)."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
+        self.warnings: list[str] = []
         self._mteb = None
         self._main_score: dict[str, str | None] = {}
         self._revision: dict[str, str | None] = {}
@@ -86,7 +128,8 @@ class _MtebMetadata:
     def _load(self):
         if self._mteb is None and self.enabled:
             try:
-                import mteb
+                with _quiet(self.warnings):
+                    import mteb
 
                 self._mteb = mteb
             except Exception:  # pragma: no cover - mteb absent or broken: JSON-only import
@@ -99,7 +142,8 @@ class _MtebMetadata:
             name = None
             if mteb is not None:
                 try:
-                    name = mteb.get_task(task).metadata.main_score
+                    with _quiet(self.warnings):
+                        name = mteb.get_task(task).metadata.main_score
                 except Exception:
                     name = None
             self._main_score[task] = name
@@ -112,7 +156,8 @@ class _MtebMetadata:
             out = None
             if mteb is not None:
                 try:
-                    t = mteb.get_task(task)
+                    with _quiet(self.warnings):
+                        t = mteb.get_task(task)
                     out = {(sp, sub) for sp in t.metadata.eval_splits for sub in (t.hf_subsets or ["default"])}
                 except Exception:
                     out = None
@@ -124,30 +169,33 @@ class _MtebMetadata:
             mteb = self._load()
             rev = None
             if mteb is not None:
-                try:
-                    rev = mteb.get_model_meta(model, fetch_from_hf=False).revision
-                except TypeError:
+                with _quiet(self.warnings):
                     try:
-                        rev = mteb.get_model_meta(model).revision
+                        rev = mteb.get_model_meta(model, fetch_from_hf=False).revision
+                    except TypeError:
+                        try:
+                            rev = mteb.get_model_meta(model).revision
+                        except Exception:
+                            rev = None
                     except Exception:
                         rev = None
-                except Exception:
-                    rev = None
             self._revision[model] = rev
         return self._revision[model]
 
 
-def _discover(root: Path, names: ModelNames) -> tuple[list[_TaskFile], list[Path]]:
-    """Task files (with model and revision from the layout) and every file that makes the import's identity."""
-    files = walk_files(root, (".json",))
-    if not files:
-        raise SampleBenchError(f"{root}: no MTEB result files (*.json) found", hint="pass a folder laid out as org__model/revision/Task.json")
+def _discover(files: list[Path], names: ModelNames) -> list[_TaskFile]:
+    """Task files with model, revision and experiment (if any) from the layout and model_meta.json."""
     meta_cache: dict[Path, dict] = {}
     tasks: list[_TaskFile] = []
     for p in files:
         if p.name == "model_meta.json":
             continue
         folder = p.parent
+        experiment = None
+        if folder.parent.name == EXPERIMENTS and len(folder.parts) >= 4:
+            # <model>/<revision>/experiments/<kwargs>/Task.json: a run with non-default arguments
+            experiment = folder.name
+            folder = folder.parent.parent
         meta_path = folder / "model_meta.json"
         if meta_path not in meta_cache:
             meta_cache[meta_path] = _read_json(meta_path) if meta_path.is_file() else {}
@@ -163,8 +211,15 @@ def _discover(root: Path, names: ModelNames) -> tuple[list[_TaskFile], list[Path
             raw_name = model_dir.name
         if revision is None and rev_dir is not None:
             revision = rev_dir.name
-        tasks.append(_TaskFile(p, names(raw_name), revision))
-    return tasks, files
+        if experiment is not None:
+            exp_meta_path = p.parent / "model_meta.json"
+            if exp_meta_path not in meta_cache:
+                meta_cache[exp_meta_path] = _read_json(exp_meta_path) if exp_meta_path.is_file() else {}
+            exp_meta = meta_cache[exp_meta_path]
+            if isinstance(exp_meta.get("revision"), str):
+                revision = exp_meta["revision"]
+        tasks.append(_TaskFile(p, names(raw_name), revision, experiment=experiment))
+    return tasks
 
 
 def _loads():
@@ -273,57 +328,84 @@ def _preference(tf: _TaskFile, main_revision: str | None):
     return (priority, version is not None, version or _parse_version("0"), tf.revision or "")
 
 
-def import_mteb(
-    store: ResultStore,
-    path: Path,
-    *,
-    aliases: AliasSource = None,
-    use_mteb: bool = True,
-    kind: str = "measurements",
-    chunk_rows: int = 500_000,
-    **unknown,
-) -> ImportSummary:
-    """Import an MTEB results folder (or one result file) as task-level measurements.
+def _dedupe(entries: list[tuple[str, str, dict]], path: Path, report: list[dict]) -> list[tuple[str, str, dict]]:
+    """One entry per (split, subset), by mteb's rule: identical duplicates collapse, others average.
 
-    Atomic and idempotent: the import's identity is the sha256 of the sorted file names and
-    their contents (plus the alias table), and a malformed file anywhere aborts with its path.
-    `use_mteb=False` reads the JSON alone (no task metadata, no model registry).
+    mteb keeps every entry of a file; its per-subset table and its scores take the mean over
+    them. So a conflicting duplicate becomes the mean of its entries, score by score (over the
+    entries that have the score as a number); every duplicate is added to `report`.
     """
-    refuse_options(unknown, "mteb")
-    if kind != "measurements":
-        raise SampleBenchError("--pairwise applies to the canonical formats only; MTEB files hold measurements")
-    root = Path(path)
-    names = ModelNames(aliases)
-    task_files, all_files = _discover(root, names)
-    salt = json.dumps(sorted(names.table.items()))
-    source_hash = content_hash(all_files, root if root.is_dir() else root.parent, salt=f"mteb:{salt}")
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for split, subset, entry in entries:
+        groups.setdefault((split, subset), []).append(entry)
+    if len(groups) == len(entries):
+        return entries
+    out = []
+    for (split, subset), group in groups.items():
+        if len(group) == 1:
+            out.append((split, subset, group[0]))
+            continue
+        flat = [{**_flatten(e), "main_score": e.get("main_score")} for e in group]
+        identical = all(f == flat[0] for f in flat[1:])
+        if identical:
+            merged = group[0]
+        else:
+            merged = {k: v for k, v in group[0].items() if k in _NOT_SCORES and k != "main_score"}
+            keys = list(dict.fromkeys(k for f in flat for k in f))
+            for k in keys:
+                vals = [f[k] for f in flat if type(f.get(k)) in _NUM or isinstance(f.get(k), bool)]
+                if vals:
+                    merged[k] = sum(float(v) for v in vals) / len(vals)
+                elif any(k in f for f in flat):
+                    merged[k] = None
+        report.append({
+            "file": str(path), "sample": f"{split}/{subset}", "entries": len(group),
+            "resolution": "identical: collapsed into one" if identical else "conflicting: mean of the entries (mteb's rule)",
+            "main_scores": [f.get("main_score") for f in flat],
+        })
+        out.append((split, subset, merged))
+    return out
 
-    info = MetricInfos()
-    skips = Skips()
+
+def read_mteb(ctx: ImportContext):
+    """Stream measurement tables model by model (mteb files are many and small)."""
+    use_mteb, experiments = ctx.option("use_mteb"), ctx.option("experiments")
+    task_files = _discover(ctx.files, ctx.names)
+    info, skips = ctx.info, ctx.skips
     versions: dict[str, int] = defaultdict(int)
     main_names: dict[str, str] = {}
     missing_main: list[str] = []
     absent: list[str] = []
+    duplicates: list[dict] = []
     kept_revisions: dict[str, set[str]] = defaultdict(set)
     mt = _MtebMetadata(use_mteb)
+    ctx.meta.update({"format": "mteb", "main_score_names": main_names})
 
     by_model: dict[str, list[_TaskFile]] = defaultdict(list)
+    n_experiment_files = 0
     for tf in task_files:
+        if tf.experiment is not None:
+            n_experiment_files += 1
+            if not experiments:
+                skips.add("experiment result file (<model>/<revision>/experiments/<kwargs>/): left out as mteb's "
+                          "default load does; experiments=true imports them as models of their own", 1, str(tf.path))
+                continue
+            tf.model = f"{tf.model} [experiment: {tf.experiment}]"
         by_model[tf.model].append(tf)
 
     def generate():
-        cols = Columns(detail=(SOURCE_VERSION,), chunk=chunk_rows)
+        cols = Columns(detail=(SOURCE_VERSION,), chunk=ctx.option("chunk_rows"))
         for model in sorted(by_model):
             per_task: dict[str, list[tuple[_TaskFile, list]]] = defaultdict(list)
             for tf in by_model[model]:
                 tf.data = _read_json(tf.path)
                 task, entries = _entries(tf)
-                per_task[task].append((tf, entries))
+                per_task[task].append((tf, _dedupe(entries, tf.path, duplicates)))
             for task in sorted(per_task):
                 candidates = [c for c in per_task[task] if c[1]]
                 for tf, _ in per_task[task]:
                     if not _:
-                        skips.add("file has no scores", 1, str(tf.path))
+                        skips.add("result file with no scores", 1, str(tf.path))
                 if not candidates:
                     continue
                 if len(candidates) > 1:
@@ -331,7 +413,8 @@ def import_mteb(
                     candidates.sort(key=lambda c: _preference(c[0], main_rev), reverse=True)
                     for tf, entries in candidates[1:]:
                         skips.add(
-                            "superseded revision of the same model and task (mteb's join_revisions rule)",
+                            "(split, subset) entry of a superseded revision of the same model and task "
+                            "(mteb's join_revisions rule)",
                             len(entries), f"{model} {task} revision {tf.revision}",
                         )
                 tf, entries = candidates[0]
@@ -344,6 +427,7 @@ def import_mteb(
                 tf.data = {}  # free memory as we go
         if len(cols):
             yield "measurements", cols.take()
+        _report()
 
     def _emit(cols: Columns, model: str, task: str, tf: _TaskFile, entries) -> None:
         revision = tf.revision
@@ -356,6 +440,7 @@ def import_mteb(
             scores = _flatten(entry)
             metrics = list(scores)
             values = list(scores.values())
+            errors: list[str | None] = [None] * len(metrics)
             known = info.data.get(task)
             if known is None or any(m not in known for m in metrics):
                 for metric in metrics:
@@ -368,17 +453,24 @@ def import_mteb(
                     main_names.setdefault(task, name)
             if main is _MISSING:
                 missing_main.append(f"{model} {task} {sample}")
-                skips.add("main score absent from the file (not invented)", 1, f"{tf.path} {sample}")
+                skips.add("(split, subset) entry without a main score in the file (not invented)", 1,
+                          f"{tf.path} {sample}")
             else:
+                error = None
                 if not (main is None or type(main) in _NUM):
-                    main = float(main) if isinstance(main, bool) else None
+                    if isinstance(main, bool):
+                        main = float(main)
+                    else:
+                        error = f"main_score is {type(main).__name__} {str(main)[:40]!r} in source, not a number"
+                        main = None
                 metrics.append("main_score")
                 values.append(main)
+                errors.append(error)
                 if task not in main_names and main is not None:
                     main_names[task] = _main_name(task, scores, main)
-                if "main_score" not in info.data[task]:
-                    info.set(task, "main_score", higher_is_better=True, kind="continuous", main=True)
-            cols.extend(model, revision, task, task_revision, sample, metrics, values, None, source_version)
+                info.set(task, "main_score", higher_is_better=True, kind="continuous", main=True)
+            cols.extend(model, revision, task, task_revision, sample, metrics, values,
+                        errors if any(errors) else None, source_version)
         if mt.enabled:
             expected = mt.expected(task)
             if expected:
@@ -393,33 +485,56 @@ def import_mteb(
         named = [m for m, v in scores.items() if v == main]
         return named[0] if len(named) == 1 else "?"
 
-    notes = [
+    def _report() -> None:
+        common = sorted(versions.items(), key=lambda kv: (-kv[1], kv[0]))
+        ctx.notes.append(f"mteb versions (task files kept): {len(versions)} versions, "
+                         + ", ".join(f"{v} x{n}" for v, n in common[:8])
+                         + (" ... (all: details.mteb_versions)" if len(common) > 8 else ""))
+        ctx.details.update({
+            "missing_main_scores": missing_main,
+            "main_score_names": dict(sorted(main_names.items())),
+            "mteb_versions": dict(sorted(versions.items())),
+            "absent_subsets": absent,
+            "duplicate_subsets": duplicates,
+        })
+        if duplicates:
+            same = sum(d["resolution"].startswith("identical") for d in duplicates)
+            files = sorted({d["file"] for d in duplicates})
+            ctx.notes.append(
+                f"{len(duplicates)} (split, subset) entries listed more than once in {len(files)} file(s): "
+                f"{same} identical (collapsed), {len(duplicates) - same} conflicting (their mean, as mteb's "
+                f"subset table takes): " + "; ".join(f"{d['file']} {d['sample']} x{d['entries']}" for d in duplicates[:5])
+                + (" ..." if len(duplicates) > 5 else ""))
+        if n_experiment_files and experiments:
+            ctx.notes.append(f"{n_experiment_files} experiment file(s) imported as their own models "
+                             "'<model> [experiment: <kwargs>]', never merged into the base model")
+        if missing_main:
+            ctx.notes.append(f"{len(missing_main)} (model, task, split/subset) entries have no main score")
+        if absent:
+            ctx.notes.append(
+                f"{len(absent)} (split, subset) entries that mteb evaluates for these tasks are absent from the "
+                "files: no score, none invented (list: details.absent_subsets, or --details FILE)")
+        beta = sorted({w.split("'")[1] for w in mt.warnings if "currently in beta" in w and w.count("'") >= 2})
+        if beta:
+            ctx.notes.append(f"{len(beta)} task(s) are marked beta by mteb (scores may change): "
+                             + ", ".join(beta[:5]) + (" ..." if len(beta) > 5 else ""))
+
+    ctx.notes += [
         "MTEB results are task-level: each sample is a (split, subset) of the task (sample_id 'split/subset'), "
         "not an individual example",
         "model revisions are kept (column model_revision) and mteb versions (column source_version)",
     ]
-    summary = run_import(
-        store, generate(), source=str(root), source_hash=source_hash, fmt="mteb", metric_info=info, skips=skips,
-        notes=notes, meta={"format": "mteb", "main_score_names": main_names},
-    )
-    if not summary.already_imported:
-        summary.notes.append(
-            "mteb versions (task files kept): " + ", ".join(f"{v} x{n}" for v, n in sorted(versions.items()))
-        )
-        summary.details = {
-            "missing_main_scores": missing_main,
-            "main_score_names": dict(sorted(main_names.items())),
-            "mteb_versions": dict(sorted(versions.items())),
-        }
-        summary.details["absent_subsets"] = absent
-        if missing_main:
-            summary.notes.append(f"{len(missing_main)} (model, task, split/subset) entries have no main score")
-        if absent:
-            summary.notes.append(
-                f"{len(absent)} (split, subset) entries that mteb evaluates for these tasks are absent from the "
-                "files: no score, none invented (list: details.absent_subsets, --json)")
-    return summary
+    return generate()
 
+
+IMPORTER = Importer(
+    name="mteb", suffixes=(".json",), read=read_mteb, max_bytes=MAX_FILE_BYTES,
+    options={"use_mteb": True, "experiments": False, "chunk_rows": 500_000}, identity=("experiments",),
+    none_found="no MTEB result files (*.json) found; pass a folder laid out as org__model/revision/Task.json",
+    help="MTEB results folder org__model/revision/Task.json (task-level: sample = split/subset); "
+         "experiments=true imports <revision>/experiments/<kwargs>/ as their own models",
+)
+import_mteb = IMPORTER
 
 
 # -- the leaderboard's long table of main scores --------------------------------------------------
@@ -473,33 +588,34 @@ def mteb_scores_table(csv_path: str | Path, *, aliases: AliasSource = None) -> t
     return out, {k: v for k, v in skipped.items() if v}
 
 
-def import_mteb_scores(store: ResultStore, path: Path, *, aliases: AliasSource = None, kind: str = "measurements",
-                       **unknown) -> ImportSummary:
-    """Import an MTEB leaderboard main-score table (CSV) through the canonical path."""
-    refuse_options(unknown, "mteb-scores")
-    if kind != "measurements":
-        raise SampleBenchError("--pairwise applies to the canonical formats only")
-    path = Path(path)
-    names = ModelNames(aliases)
-    table, skipped = mteb_scores_table(path, aliases=names.table)
-    info = MetricInfos()
+def read_mteb_scores(ctx: ImportContext):
+    """MTEB's long main-score table (CSV) -> one main_score row per (model, task, split/subset)."""
+    if len(ctx.files) != 1:
+        raise SampleBenchError(f"{ctx.root}: format 'mteb-scores' reads one CSV file, found {len(ctx.files)}")
+    path = ctx.files[0]
+    table, skipped = mteb_scores_table(path, aliases=ctx.names.table)
     for task in set(table["task"].to_pylist()):
-        info.set(task, "main_score", higher_is_better=True, kind="continuous", main=True)
-    skips = Skips()
+        ctx.info.set(task, "main_score", higher_is_better=True, kind="continuous", main=True)
     for reason, n in skipped.items():
-        skips.add(reason, n)
-    salt = json.dumps(sorted(names.table.items()))
-    h = content_hash([path], path.parent, salt=f"mteb-scores:{salt}")
-    summary = run_import(
-        store, [("measurements", table)], source=str(path), source_hash=h, fmt="mteb-scores", metric_info=info,
-        skips=skips, notes=["one row per (model, task, split/subset) with the task's main score (metric main_score)"],
-    )
-    if not summary.already_imported:
-        empty = sorted({m for m, _, _ in _raw_cells(path, names.table)} - set(table["model"].to_pylist()))
+        ctx.skips.add(reason, n)
+    ctx.notes.append("one row per (model, task, split/subset) with the task's main score (metric main_score)")
+
+    def after(summary) -> None:
+        empty = sorted({m for m, _, _ in _raw_cells(path, ctx.names.table)} - set(table["model"].to_pylist()))
         summary.details["models_without_any_main_score"] = empty
         if empty:
             summary.notes.append(f"{len(empty)} model(s) listed only with empty main scores: nothing imported for them")
-    return summary
+
+    ctx.after.append(after)
+    return [("measurements", table)]
+
+
+SCORES_IMPORTER = Importer(
+    name="mteb-scores", suffixes=(".csv",), read=read_mteb_scores, max_bytes=MAX_FILE_BYTES * 16,
+    none_found="no .csv file found",
+    help="MTEB leaderboard main-score table (task, model, model_revision, split, subset, main_score)",
+)
+import_mteb_scores = SCORES_IMPORTER
 
 
 def check_main_scores(store: ResultStore, csv_path: str | Path, *, models: list[str] | None = None,
@@ -546,4 +662,4 @@ def _raw_cells(csv_path, aliases) -> list[tuple[str, str, str]]:
                 for r in csv.DictReader(fh) if not (r.get("main_score") or "").strip()]
 
 
-__all__ = ["check_main_scores", "import_mteb", "import_mteb_scores", "mteb_scores_table"]
+__all__ = ["IMPORTER", "SCORES_IMPORTER", "check_main_scores", "import_mteb", "import_mteb_scores", "mteb_scores_table"]

@@ -12,17 +12,15 @@ The task is the file stem unless `task=` names it. A folder imports every `.parq
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ...errors import SampleBenchError
-from ..store import ResultStore
-from ._common import MetricInfos, Skips, content_hash, refuse_options, rename_models, run_import, walk_files
-from .aliases import AliasSource, ModelNames
-from .summary import ImportSummary
+from ._common import rename_models
+from .aliases import ModelNames
+from .driver import GiB, ImportContext, Importer
 
 PAIRWISE_COLUMNS = ("model_a", "model_b", "data_instance", "winner")
 _WINNER = {"a": "a", "model_a": "a", "b": "b", "model_b": "b", "tie": "tie", "tie (bothbad)": "tie",
@@ -98,33 +96,30 @@ def wide_table(t: pa.Table, path: Path, task: str, metric: str, names: ModelName
     return rename_models(pa.concat_tables(parts), names, ("model",)), empty
 
 
-def import_onebench(store: ResultStore, path: Path, *, aliases: AliasSource = None, task: str | None = None,
-                    metric: str = "score", higher_is_better: bool = True, kind: str = "measurements",
-                    **unknown) -> ImportSummary:
-    """Import ONEBench wide or pairwise Parquet tables (one file or a folder), atomically."""
-    refuse_options(unknown, "onebench")
-    root = Path(path)
-    files = walk_files(root, (".parquet",))
-    if not files:
-        raise SampleBenchError(f"{root}: no .parquet files found")
-    names = ModelNames(aliases)
-    info = MetricInfos()
-    skips = Skips()
+def read_onebench(ctx: ImportContext):
+    """Each Parquet file one task: wide tables -> measurements, pairwise tables -> judgements."""
+    task, metric = ctx.option("task"), ctx.option("metric")
     tables = []
-    for f in files:
+    for f in ctx.files:
         t = _read(f)
         name = task or f.stem
         if all(c in t.column_names for c in PAIRWISE_COLUMNS):
-            table, same = pairwise_table(t, f, name, names)
-            skips.add("pairwise row compares a model with itself", same, f.name)
+            table, same = pairwise_table(t, f, name, ctx.names)
+            ctx.skips.add("pairwise row compares a model with itself", same, f.name)
             tables.append(("pairwise", table))
         else:
-            if kind == "pairwise":
+            if ctx.kind == "pairwise":
                 raise SampleBenchError(f"{f}: --pairwise given but the file lacks {', '.join(PAIRWISE_COLUMNS)}")
-            table, empty = wide_table(t, f, name, metric, names)
-            skips.add("empty cell (model not measured on that sample)", empty, f.name)
-            info.set(name, metric, higher_is_better=higher_is_better, kind="continuous", main=True)
+            table, empty = wide_table(t, f, name, metric, ctx.names)
+            ctx.skips.add("empty cell (model not measured on that sample)", empty, f.name)
+            ctx.info.set(name, metric, higher_is_better=ctx.option("higher_is_better"), kind="continuous", main=True)
             tables.append(("measurements", table))
-    h = content_hash(files, root if root.is_dir() else root.parent,
-                     salt=f"onebench:{task}:{metric}:{higher_is_better}:" + json.dumps(sorted(names.table.items())))
-    return run_import(store, tables, source=str(root), source_hash=h, fmt="onebench", metric_info=info, skips=skips)
+    return tables
+
+
+IMPORTER = Importer(
+    name="onebench", suffixes=(".parquet",), read=read_onebench, pairwise=True, max_bytes=16 * GiB,
+    options={"task": None, "metric": "score", "higher_is_better": True},
+    identity=("task", "metric", "higher_is_better"), none_found="no .parquet files found",
+    help="ONEBench parquet: wide (model x sample) or pairwise (model_a, model_b, data_instance, winner)",
+)

@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pyarrow as pa
+
 from ...errors import SampleBenchError
 from ..cards import CardStore, card_table
 from ..store import ResultStore
-from ._common import refuse_options, walk_files
+from .driver import GiB, ImportContext, Importer
 from .summary import ImportSummary
 
 
@@ -47,16 +49,23 @@ def _read_cards(path: Path) -> list[dict]:
     return cards
 
 
-def import_samples(store: ResultStore, path: Path, **unknown) -> CardImportSummary:
-    refuse_options(unknown, "samples")
-    path = Path(path)
-    files = walk_files(path, (".jsonl", ".json"))
-    if not files:
-        raise SampleBenchError(f"{path}: no .jsonl files of sample cards")
-    cards = [card for f in files for card in _read_cards(f)]
-    table = card_table(cards, where=str(path))
+def read_samples(ctx: ImportContext) -> list[tuple[str, pa.Table]]:
+    cards = [card for f in ctx.files for card in _read_cards(f)]
+    return [("cards", card_table(cards, where=str(ctx.root)))]
+
+
+def publish_cards(store: ResultStore, ctx: ImportContext, tables) -> CardImportSummary:
+    """Cards go to the store's card store (idempotent by content), not to a measurement run."""
+    [(_, table)] = list(tables)
     counts = CardStore(store).write(table)
     return CardImportSummary(
-        source=str(path), format="samples", cards=counts["written"], unchanged=counts["unchanged"],
+        source=str(ctx.root), format="samples", cards=counts["written"], unchanged=counts["unchanged"],
         already_imported=counts["written"] == 0, tasks=sorted(set(table["task"].to_pylist())),
     )
+
+
+IMPORTER = Importer(
+    name="samples", suffixes=(".jsonl", ".json"), read=read_samples, publish=publish_cards, max_bytes=2 * GiB,
+    none_found="no .jsonl files of sample cards",
+    help="sample cards, JSON Lines: task, sample_id, text; any other field becomes metadata",
+)

@@ -23,6 +23,26 @@ class ImportSummary(BaseModel):
     notes: list[str] = Field(default_factory=list)
     details: dict[str, Any] = Field(default_factory=dict, description="format-specific facts (e.g. missing main scores)")
 
+    def brief(self, max_items: int = 20) -> dict[str, Any]:
+        """The summary as JSON data with every long list in `details` replaced by its count.
+
+        A list of more than `max_items` items becomes `{"count": n, "first": [3 items]}` (the
+        full lists: `write_details`), so a summary of a 100k-file import stays readable.
+        """
+        data = self.model_dump(mode="json")
+        data["details"] = {k: _brief(v, max_items) for k, v in data["details"].items()}
+        return data
+
+    def write_details(self, path) -> None:
+        """Write the full `details` (every list in full) as JSON to `path`, atomically."""
+        import json
+        from pathlib import Path
+
+        from ..._atomic import publish
+
+        text = json.dumps(self.model_dump(mode="json")["details"], indent=1, default=str)
+        publish(Path(path), lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
     def lines(self) -> list[str]:
         if self.already_imported:
             return [f"{self.source}: already imported (same content); nothing added"]
@@ -32,9 +52,17 @@ class ImportSummary(BaseModel):
             + f" from {self.source} (format {self.format}, run {self.run_id})",
             f"  models: {len(self.models)}  tasks: {len(self.tasks)}  metrics: {len(self.metrics)}",
         ]
-        out += [f"  skipped {n:,} row(s): {reason}" for reason, n in sorted(self.skipped.items())]
+        out += [f"  skipped {n:,}: {reason}" for reason, n in sorted(self.skipped.items())]
         out += [f"  note: {note}" for note in self.notes]
         return out
+
+
+def _brief(value: Any, max_items: int) -> Any:
+    if isinstance(value, list) and len(value) > max_items:
+        return {"count": len(value), "first": value[:3]}
+    if isinstance(value, dict) and len(value) > max_items and all(isinstance(v, dict) for v in value.values()):
+        return {"count": len(value), "first": dict(list(value.items())[:3])}
+    return value
 
 
 def summarise(record: RunRecord | None, **fields) -> ImportSummary:
