@@ -306,3 +306,21 @@ def test_capability_selection_for_the_selection_layer(pool_store, bench):
         capability_selection(pool_store, query={"text": "python", "k": 3})
     with pytest.raises(SampleBenchError, match="no capability named"):
         capability_selection(pool_store, capability="nope")
+
+
+def test_aggregate_capability_ranks_exactly_the_saved_samples(pool_store, bench):
+    """`bench aggregate --capability NAME` reads only the capability's samples (selection's
+    sample_ids hook) and ranks them as the query itself did."""
+    from samplebench.pool import Pool, load_capability
+
+    bench("query", "sql customers", "--top-k", "3", "--save", "sql-skills")
+    r = bench("aggregate", "--capability", "sql-skills", "--json")
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.output)
+    cap = load_capability(pool_store, "sql-skills")
+    want = Pool(pool_store).rank(cap.sample_keys())[0]
+    assert [m["model"] for m in got["models"]] == [m["model"] for m in want["models"]]
+    assert {m["n_samples"] for m in got["models"]} <= {len(cap.samples)}
+    whole = json.loads(bench("aggregate", "--json").output)
+    assert max(m["n_samples"] for m in whole["models"]) > len(cap.samples)
+    assert "no capability named" in _one_error(bench("aggregate", "--capability", "nope"))

@@ -101,6 +101,7 @@ def _diag_lines(r) -> list[str]:
 @click.option("--tag", "tags", multiple=True, help="Only tasks with this registry tag (repeatable).")
 @click.option("--benchmark", help="Only this benchmark's tasks, splits and subsets: an MTEB name such as "
                                   "'MTEB(eng, v2)', a benchmark defined in YAML, or a .yaml file.")
+@click.option("--capability", help="Only the samples of this saved capability (`bench query TEXT --save NAME`).")
 @click.option("--metrics", help="Use these metrics (default: each task's main metric).")
 @click.option("--input", "input_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Read measurements from a Parquet/CSV file in the canonical columns instead of the store.")
@@ -131,7 +132,7 @@ def _diag_lines(r) -> list[str]:
 @store_option
 @registry_option
 @json_option
-def aggregate(method, models, tasks, tags, benchmark, metrics, input_file, level, bootstrap, resample, ci, confidence, seed, jobs,
+def aggregate(method, models, tasks, tags, benchmark, capability, metrics, input_file, level, bootstrap, resample, ci, confidence, seed, jobs,
               executor, arena, params, on_disconnected, compare_methods, by_group, group_rule, store, registry,
               as_json) -> None:
     """Rank models from sample-level results (Plackett-Luce by default) with intervals and diagnostics."""
@@ -146,14 +147,25 @@ def aggregate(method, models, tasks, tags, benchmark, metrics, input_file, level
         method = "bradley-terry"
         kw["arena"] = True
     if input_file is not None:
-        if benchmark or tags:
-            raise SampleBenchError("--benchmark and --tag select from the store; with --input use --tasks/--metrics")
+        if benchmark or tags or capability:
+            raise SampleBenchError("--benchmark, --tag and --capability select from the store; with --input use "
+                                   "--tasks/--metrics")
         ev = evidence_from_file(input_file, models=split_csv(models), tasks=split_csv(tasks),
                                 metrics=split_csv(metrics), registry=registry)
     else:
-        ev = select_evidence(ResultStore(store), models=split_csv(models), tasks=split_csv(tasks),
-                             metrics=split_csv(metrics), tags=list(tags) or None, registry=registry,
-                             executor=executor, benchmark=benchmark)
+        rs = ResultStore(store)
+        task_list, only = split_csv(tasks), None
+        if capability:
+            from ..pool.capabilities import capability_selection
+
+            only = capability_selection(rs, capability=capability)
+            task_list = [t for t in task_list if t in only] if task_list else sorted(only)
+            if not task_list:
+                raise SampleBenchError(f"capability '{capability}' has no samples in the selected tasks",
+                                       hint=f"its tasks: {', '.join(sorted(only))}")
+        ev = select_evidence(rs, models=split_csv(models), tasks=task_list, metrics=split_csv(metrics),
+                             tags=list(tags) or None, registry=registry, executor=executor, benchmark=benchmark,
+                             sample_ids=only)
     common = {"level": level, "seed": seed, "on_disconnected": on_disconnected}
     if compare_methods:
         names = split_csv(compare_methods) or []
