@@ -2,8 +2,7 @@
 
 Each case runs the real CLI in-process against one shared hostile home: a store whose model names
 are spreadsheet formulas, HTML, math text, path traversal and unicode, measurements with NaN and
-inf, and files that are empty, garbage, devices or in a foreign schema. A case that depends on an
-issue-16 fix of another area that has not landed yet is marked `xfail(strict=True)` naming the item.
+inf, and files that are empty, garbage, devices or in a foreign schema.
 """
 
 from __future__ import annotations
@@ -88,12 +87,6 @@ def run(hostile: Path, *args: str):
     f = hostile / "files"
     argv = [a.replace("{files}", str(f)).replace("{tmp}", str(hostile)) for a in args]
     return CliRunner().invoke(cli, argv, env=env, catch_exceptions=True)
-
-
-def pending(item: str, *args: str):
-    """A case that waits for another area's issue-16 fix: it must fail until that lands (strict)."""
-    return pytest.param(args, id=" ".join(args),
-                        marks=pytest.mark.xfail(strict=True, reason=f"issue 16 item {item}, fixed in another area"))
 
 
 CASES = [
