@@ -511,7 +511,7 @@ def test_read_only_store_fails_before_the_work(bench, home, tmp_path, read_only)
 
 
 def test_read_only_registry_and_output_fail_before_the_work(bench, home, tmp_path, read_only):
-    from tests.leaderboard_common import MINIMAL
+    from leaderboard_common import MINIMAL
 
     read_only(home / "tasks")
     spec = tmp_path / "t.yaml"
