@@ -156,13 +156,9 @@ def aggregate(method, models, tasks, tags, benchmark, capability, metrics, input
         rs = ResultStore(store)
         task_list, only = split_csv(tasks), None
         if capability:
-            from ..pool.capabilities import capability_selection
+            from ..pool.capabilities import capability_tasks
 
-            only = capability_selection(rs, capability=capability)
-            task_list = [t for t in task_list if t in only] if task_list else sorted(only)
-            if not task_list:
-                raise SampleBenchError(f"capability '{capability}' has no samples in the selected tasks",
-                                       hint=f"its tasks: {', '.join(sorted(only))}")
+            task_list, only = capability_tasks(rs, capability, task_list)
         ev = select_evidence(rs, models=split_csv(models), tasks=task_list, metrics=split_csv(metrics),
                              tags=list(tags) or None, registry=registry, executor=executor, benchmark=benchmark,
                              sample_ids=only)

@@ -58,13 +58,9 @@ def simulate_cmd(budgets: tuple[int, ...], strategies: str, tasks: str | None, t
         names = in_bench
     only = None
     if capability:
-        from ..pool.capabilities import capability_selection
+        from ..pool.capabilities import capability_tasks
 
-        only = capability_selection(rs, capability=capability)
-        names = [t for t in names if t in only] if names else sorted(only)
-        if not names:
-            raise SampleBenchError(f"capability '{capability}' has no samples in the selected tasks",
-                                   hint=f"its tasks: {', '.join(sorted(only))}")
+        names, only = capability_tasks(rs, capability, names)
     if not names:
         names = rs.distinct("task")
     if not names:

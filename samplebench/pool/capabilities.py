@@ -72,6 +72,18 @@ def sample_ids_by_task(samples) -> dict[str, list[str]]:
     return out
 
 
+def capability_tasks(store, capability: str, tasks: list[str] | None) -> tuple[list[str], dict[str, list[str]]]:
+    """The tasks to read for a saved capability and its samples per task: `tasks` kept where the
+    capability has samples (all of the capability's tasks when `tasks` is empty). A capability
+    with no sample in the given tasks is a user error naming its tasks."""
+    only = capability_selection(store, capability=capability)
+    names = [t for t in tasks if t in only] if tasks else sorted(only)
+    if not names:
+        raise SampleBenchError(f"capability '{capability}' has no samples in the selected tasks",
+                               hint=f"its tasks: {', '.join(sorted(only))}")
+    return names, only
+
+
 def capability_selection(store, *, capability: str | None = None, query: dict | None = None) -> dict[str, list[str]]:
     """The samples a saved capability names, or those a query selects on the store's current
     index (`query`: text, top_k, min_similarity, where, retrieval), as {task: [sample_id, ...]}."""
