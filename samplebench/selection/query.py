@@ -84,19 +84,15 @@ def plan(sel: Selection, registry=None) -> Plan:
         tasks = [t for t in names if tasks is None or t in tasks]
     if sel.tags or sel.task_types:
         reg = open_registry(registry)
-        if sel.tags:
-            tagged = sorted({s.name for tag in sel.tags for s in reg.filter(tag=tag)})
-            if not tagged:
-                raise SampleBenchError(f"no registered task has tag(s) {', '.join(sel.tags)}",
-                                       hint="see `bench tasks list` for the tags in the registry")
-            tasks = [t for t in (tasks or tagged) if t in tagged]
-        if sel.task_types:
-            typed = sorted({s.name for t in sel.task_types for s in reg.filter(type=t)})
-            if not typed:
-                raise SampleBenchError(f"no registered task has type(s) {', '.join(sel.task_types)}",
-                                       hint="see `bench tasks list`")
-            tasks = [t for t in (tasks or typed) if t in typed]
-            if not tasks:
-                raise SampleBenchError("the selected tasks and task types have no task in common")
+        for key, values, hint in (("tag", sel.tags, "see `bench tasks list` for the tags in the registry"),
+                                  ("type", sel.task_types, "see `bench tasks list`")):
+            if not values:
+                continue
+            found = sorted({s.name for v in values for s in reg.filter(**{key: v})})
+            if not found:
+                raise SampleBenchError(f"no registered task has {key}(s) {', '.join(values)}", hint=hint)
+            tasks = [t for t in (tasks or found) if t in found]
+        if sel.task_types and not tasks:
+            raise SampleBenchError("the selected tasks and task types have no task in common")
     samples = {task: frozenset(map(str, ids)) for task, ids in (sel.sample_ids or {}).items()}
     return Plan(tasks=tasks, benchmark=bench, samples=samples)
