@@ -41,3 +41,14 @@ def bench(home):
         return runner.invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False)
 
     return invoke
+
+
+@pytest.fixture
+def mteb_store(tmp_path, shared_data):
+    """The real MTEB results sample (17 models, the 41 MTEB(eng, v2) tasks) imported into a store."""
+    from samplebench.results import ResultStore
+    from samplebench.results.importers import IMPORTERS
+
+    store = ResultStore(tmp_path / "store")
+    IMPORTERS["mteb"](store, shared_data / "mteb" / "results-sample", use_mteb=False)
+    return store

@@ -10,7 +10,6 @@ ray = pytest.importorskip("ray", reason="the ray executor needs `pip install ray
 
 from samplebench.aggregators.evidence import EvidenceBuilder, merge_evidence  # noqa: E402
 from samplebench.results import ResultStore  # noqa: E402
-from samplebench.results.importers import IMPORTERS  # noqa: E402
 from samplebench.results.manifest import MetricInfo  # noqa: E402
 from samplebench.selection import select_evidence, task_evidence  # noqa: E402
 
@@ -23,14 +22,6 @@ def _same(a, b) -> None:
     assert a.higher_is_better == b.higher_is_better
     for name in ARRAYS:
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
-
-
-@pytest.fixture
-def mteb_store(tmp_path, shared_data) -> ResultStore:
-    """The real MTEB results sample: 17 models, 41 tasks."""
-    store = ResultStore(tmp_path / "store")
-    IMPORTERS["mteb"](store, shared_data / "mteb" / "results-sample", use_mteb=False)
-    return store
 
 
 @pytest.fixture

@@ -22,16 +22,6 @@ ENG_V2 = "MTEB(eng, v2)"
 
 
 @pytest.fixture
-def mteb_store(tmp_path, shared_data) -> ResultStore:
-    """The real MTEB results sample (17 models, the 41 MTEB(eng, v2) tasks) imported."""
-    from samplebench.results.importers import IMPORTERS
-
-    store = ResultStore(tmp_path / "store")
-    IMPORTERS["mteb"](store, shared_data / "mteb" / "results-sample", use_mteb=False)
-    return store
-
-
-@pytest.fixture
 def count_scans(monkeypatch):
     """Counts ResultStore reads of measurements (scans, and `distinct` passes over the shards)."""
     calls: list[str] = []
