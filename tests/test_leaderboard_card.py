@@ -34,3 +34,12 @@ def test_card_escapes_html_from_model_names_title_and_description(tmp_path):
     assert "Q&amp;A &lt;img src=y onerror=alert(2)&gt;" in rendered
     # the only raw HTML left outside the fence is our own marker comment
     assert re.findall(r"<[a-zA-Z!/][^>]*>", rendered) == ["<!-- samplebench-leaderboard: sim-board -->"]
+
+
+def test_every_method_is_described_in_words_not_by_its_signature():
+    from samplebench.aggregators import METHODS
+    from samplebench.leaderboards.card import method_words
+
+    for name in METHODS:
+        words = method_words(name)
+        assert words and not words.startswith("Method(") and "Callable" not in words, (name, words)

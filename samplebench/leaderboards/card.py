@@ -65,9 +65,9 @@ def method_words(method: str) -> str:
     try:
         from ..aggregators import METHODS
 
-        doc = getattr(METHODS.get(method), "__doc__", None)
-        if doc:
-            return doc.strip().splitlines()[0]
+        text = getattr(METHODS.get(method), "description", None)
+        if text:
+            return text.strip().splitlines()[0]
     except ImportError:  # pragma: no cover
         pass
     return f"{method} (see samplebench.aggregators)."
