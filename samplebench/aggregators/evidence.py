@@ -245,31 +245,39 @@ def group_order(code: np.ndarray) -> np.ndarray:
 
 def _sort_within(starts: np.ndarray, key: np.ndarray) -> np.ndarray:
     """For members grouped by ballot (`starts`: ballot offsets), the stable permutation that
-    sorts each ballot by `key` ascending. Ballots of similar size (within a power of two) are
+    sorts each ballot by `key` ascending. Ballots of similar size (`width`: within 1/8) are
     padded into one matrix with +inf and sorted row by row (`np.argsort(axis=1)`): no global
     sort, no Python loop over ballots; blocks of rows keep the padding's memory bounded."""
     counts = np.diff(starts)
     out = np.arange(key.size, dtype=np.int64)
-    width = np.ones(counts.size, np.int64)
-    big = counts > 1
-    width[big] = 1 << np.ceil(np.log2(counts[big])).astype(np.int64)
-    for w in np.unique(width[big]).tolist():
-        rows = np.flatnonzero(width == w)
+    width = _width(counts)
+    many = counts > 1
+    for w in np.unique(width[many]).tolist():
+        rows = np.flatnonzero(many & (width == w))
         step = max(1, (1 << 22) // w)
+        cols = np.arange(w)
         for a in range(0, rows.size, step):
             b = rows[a:a + step]
-            c, st = counts[b], starts[b]
-            row = np.repeat(np.arange(b.size), c)
-            src = np.arange(int(c.sum()), dtype=np.int64)
-            src -= np.repeat(np.cumsum(c) - c, c)  # position inside the ballot
-            pos = src.copy()
-            src += np.repeat(st, c)
-            pad = np.full((b.size, w), np.inf)
-            pad[row, pos] = key[src]
-            by_row = np.argsort(pad, axis=1, kind="stable")
+            st = starts[b]
+            src = st[:, None] + cols[None, :]
+            c = counts[b]
+            valid = None if int(c.min()) == w else cols[None, :] < c[:, None]
+            pad = key[src] if valid is None else np.where(valid, key[np.where(valid, src, 0)], np.inf)
+            by_row = np.argsort(pad, axis=1, kind="stable")  # padding sorts last (stable among +inf keys)
             by_row += st[:, None]
-            out[src] = by_row[by_row < (st + c)[:, None]]  # padding sorts last: drop it
+            if valid is None:
+                out[src] = by_row
+            else:
+                out[src[valid]] = by_row[valid]
     return out
+
+
+def _width(size: np.ndarray) -> np.ndarray:
+    """Padded width for ballots of `size` members: the size itself up to 16, then rounded up to
+    8 widths per doubling (padding at most 1/8 of a row)."""
+    size = np.asarray(size, np.int64)
+    step = np.maximum(1, 1 << np.maximum(np.frexp(np.maximum(size, 1).astype(np.float64))[1] - 4, 0))
+    return -(-size // step) * step
 
 
 def rank_levels(sample_code: np.ndarray, oriented: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
