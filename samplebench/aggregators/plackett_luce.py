@@ -247,7 +247,7 @@ class Blocks:
     Per block: `model` (width x ballots, intp), `mass_fwd` (a level's size on its first row
     unless it is its ballot's last level: the stages of the best-first reading), `mass_rev` (a
     level's size on its last row unless it is the first level: the worst-first stages) and `pad`
-    (1 on padding rows, None without padding); `columns` names each block's ballots.
+    (1 on padding rows, None without padding); `choosers` marks who chooses in each reading.
     """
 
     def __init__(self, ev: Evidence, stride: int = 1) -> None:
@@ -256,58 +256,63 @@ class Blocks:
         if stride > 1:
             ev = ev.take_samples(np.arange(0, ev.n_samples, stride), keep_pairs=np.zeros(0, np.int64))
         self.evidence = ev
-        nlev = ev.n_levels()
         sizes = ev.sizes()
-        level = ev.member_level
-        not_last = level != np.repeat((nlev - 1).astype(level.dtype), sizes)
-        not_first = level != 0
-        if int(nlev.sum()) == level.size:  # no ties: every member is a level of its own
-            mass_fwd, mass_rev = not_last.astype(np.float64), not_first.astype(np.float64)
-        else:
-            start = np.ones(level.size, bool)  # first member of its level (members are sorted by level)
-            start[1:] = level[1:] != level[:-1]
-            start[ev.offsets[:-1][sizes > 0]] = True
-            end = np.ones(level.size, bool)
-            end[:-1] = start[1:]
-            glevel = np.cumsum(start) - 1
-            m = np.bincount(glevel).astype(np.float64)[glevel]
-            mass_fwd = np.where(start & not_last, m, 0.0)
-            mass_rev = np.where(end & not_first, m, 0.0)
-        mm = ev.member_model.astype(np.intp)
-        self.wins = np.bincount(mm[not_last], minlength=n).astype(np.float64)
-        self.wins_rev = np.bincount(mm[not_first], minlength=n).astype(np.float64)
-        self._choosers = (not_last, not_first)
-        self.blocks: list[tuple[np.ndarray, ...]] = []
-        self.columns: list[np.ndarray] = []  # the ballots of each block
-        informative = nlev >= 2
+        informative = sizes >= 2
+        informative[informative] = ev.member_level[ev.offsets[1:][informative] - 1] > 0  # >= 2 levels
         width = _width(sizes)
+        self.wins = np.zeros(n)
+        self.wins_rev = np.zeros(n)
+        self.blocks: list[tuple[np.ndarray, ...]] = []
+        self.choosers: list[tuple[np.ndarray, np.ndarray]] = []  # per block: chooses best-first, worst-first
         for w in np.unique(width[informative]).tolist():
             cols = np.flatnonzero(informative & (width == w))
-            idx, pad = self._positions(cols, w)
-            blk = [np.take(mm, idx), np.take(mass_fwd, idx), np.take(mass_rev, idx)]
-            if pad is not None:
-                blk[0][pad] = n
-                blk[1][pad] = 0.0
-                blk[2][pad] = 0.0
-                pad = pad.astype(np.float64)
-            self.blocks.append((*blk, pad))
-            self.columns.append(cols)
+            model, mass_fwd, mass_rev, choosers, pad = self._block(cols, w)
+            self.wins += np.bincount(model.ravel(), weights=choosers[0].ravel(), minlength=n + 1)[:n]
+            self.wins_rev += np.bincount(model.ravel(), weights=choosers[1].ravel(), minlength=n + 1)[:n]
+            self.blocks.append((model, mass_fwd, mass_rev, pad))
+            self.choosers.append(choosers)
         self.n_stage = float(self.wins.sum())
         self.n_stage_rev = float(self.wins_rev.sum())
         biggest = max((b[0].size for b in self.blocks), default=0)
         self._buf = [np.empty(biggest) for _ in range(3)]
 
-    def _positions(self, cols: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray | None]:
-        """(member index of every cell of a block of ballots `cols` and width w, padding mask or
-        None); padding cells point at member 0."""
-        ev = self.evidence
-        idx = ev.offsets[cols][None, :] + np.arange(w)[:, None]
+    def _block(self, cols: np.ndarray, w: int):
+        """(model, mass_fwd, mass_rev, (chooser_fwd, chooser_rev), pad) of the block of ballots
+        `cols` and width w, computed inside the block from the members' levels (no array over
+        all members: a fresh page costs more than the arithmetic on it)."""
+        ev, n = self.evidence, self.n_models
+        rows = np.arange(w)[:, None]
         sizes = ev.offsets[cols + 1] - ev.offsets[cols]
-        if int(sizes.min()) == w:
-            return idx, None
-        pad = np.arange(w)[:, None] >= sizes[None, :]
-        idx[pad] = 0
-        return idx, pad
+        idx = ev.offsets[cols][None, :] + rows
+        valid = None if int(sizes.min()) == w else rows < sizes[None, :]
+        if valid is not None:
+            idx[~valid] = 0
+        model = np.take(ev.member_model, idx).astype(np.intp)
+        level = np.take(ev.member_level, idx)
+        if valid is not None:
+            model[~valid] = n
+            level[~valid] = -1  # padding: a level of its own below the ballot
+        start = np.ones(level.shape, bool)  # first row of its level
+        np.not_equal(level[1:], level[:-1], out=start[1:])
+        ch_fwd = level != level[sizes - 1, np.arange(cols.size)][None, :]  # not in the ballot's last level
+        ch_rev = level > 0  # not in its first level
+        if valid is not None:
+            ch_fwd &= valid
+        if bool(start[:-1].all()):  # no ties: every row is a level of its own
+            mass_fwd, mass_rev = ch_fwd.astype(np.float64), ch_rev.astype(np.float64)
+        else:
+            next_start = np.full(level.shape, w)  # row where the next level starts
+            prev_start = np.zeros(level.shape, np.int64)  # row where this level starts
+            for r in range(w - 2, -1, -1):
+                np.copyto(next_start[r], np.where(start[r + 1], r + 1, next_start[r + 1]))
+            for r in range(1, w):
+                np.copyto(prev_start[r], np.where(start[r], r, prev_start[r - 1]))
+            end = np.ones(level.shape, bool)  # last row of its level
+            end[:-1] = start[1:]
+            mass_fwd = np.where(start & ch_fwd, next_start - rows, 0).astype(np.float64)
+            mass_rev = np.where(end & ch_rev, rows - prev_start + 1, 0).astype(np.float64)
+        pad = None if valid is None else (~valid).astype(np.float64)
+        return model, mass_fwd, mass_rev, (ch_fwd, ch_rev), pad
 
     def _buffers(self, shape: tuple[int, int]) -> list[np.ndarray]:
         k = shape[0] * shape[1]
@@ -354,11 +359,7 @@ class Blocks:
             w, S, c = self._buffers(model.shape)
             if diagonal:
                 score = np.zeros(model.shape)
-                idx, pad_mask = self._positions(self.columns[k], model.shape[0])
-                ch_fwd, ch_rev = (np.take(a, idx).astype(np.float64) for a in self._choosers)
-                if pad_mask is not None:
-                    ch_fwd[pad_mask] = 0.0
-                    ch_rev[pad_mask] = 0.0
+                ch_fwd, ch_rev = self.choosers[k]
             for forward in ((True, False) if both else (True,)):
                 np.take(e if forward else e_r, model, out=w)
                 if forward:
