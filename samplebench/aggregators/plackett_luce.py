@@ -273,8 +273,8 @@ class Blocks:
             self.choosers.append(choosers)
         self.n_stage = float(self.wins.sum())
         self.n_stage_rev = float(self.wins_rev.sum())
-        biggest = max((b[0].size for b in self.blocks), default=0)
-        self._buf = [np.empty(biggest) for _ in range(3)]
+        self._biggest = max((b[0].size for b in self.blocks), default=0)
+        self._buf: list[np.ndarray] | None = None
 
     def _block(self, cols: np.ndarray, w: int):
         """(model, mass_fwd, mass_rev, (chooser_fwd, chooser_rev), pad) of the block of ballots
@@ -315,6 +315,8 @@ class Blocks:
         return model, mass_fwd, mass_rev, (ch_fwd, ch_rev), pad
 
     def _buffers(self, shape: tuple[int, int]) -> list[np.ndarray]:
+        if self._buf is None:  # made on first use, reused by every pass
+            self._buf = [np.empty(self._biggest) for _ in range(3)]
         k = shape[0] * shape[1]
         return [b[:k].reshape(shape) for b in self._buf]
 
@@ -334,70 +336,87 @@ class Blocks:
             np.add(out[r + 1], x[r], out=out[r])
         return out
 
-    def evaluate(self, x: np.ndarray, both: bool, diagonal: bool = False):
+    def evaluate(self, x: np.ndarray, both: bool) -> tuple[float, np.ndarray, np.ndarray]:
         """Log-likelihood (no prior), gradient and diagonal of the information of the best-first
-        (+ worst-first when `both`) readings at strengths exp(x); with `diagonal` instead
-        (diagonal of H, diagonal of J) as `PLFit.diagonal_terms` defines them.
+        (+ worst-first when `both`) readings at strengths exp(x).
 
         Best-first, per column: S = sums up the rows of w (the risk set of the level starting
         there), c = mass_fwd / S, P = sums of c down the rows (stages whose risk set holds the
         row), D_i = sum of P over i's members; l = wins.x - sum mass_fwd log S, dl/dx = wins - w D.
         Worst-first: the same with w' = exp(-x), sums down for S and up for P."""
         n = self.n_models
-        top, top_r = float(x.max()), float((-x).max())
-        e = np.append(np.exp(x - top), 0.0)
-        e_r = np.append(np.exp(-x - top_r), 0.0)
-        ll = float(self.wins @ x) - top * self.n_stage
+        e, top, e_r, top_r = _strengths(x)
+        ll_f, D = self._reading(np.append(e, 0.0), True)
+        ll = float(self.wins @ x) - top * self.n_stage - ll_f
+        eD = e * D[:n]
+        grad = self.wins - eD
+        diag = eD.copy()
+        if both:
+            ll_r, D_r = self._reading(np.append(e_r, 0.0), False)
+            ll += float(self.wins_rev @ -x) - top_r * self.n_stage_rev - ll_r
+            erD = e_r * D_r[:n]
+            grad -= self.wins_rev - erD
+            diag += erD
+        return ll, grad, diag
+
+    def _reading(self, e: np.ndarray, forward: bool) -> tuple[float, np.ndarray]:
+        """(sum of mass log S, D) of one reading (`evaluate`), with strengths `e` (0 appended for
+        the padding model)."""
+        n = self.n_models
+        total = 0.0
         D = np.zeros(n + 1)
-        D_r = np.zeros(n + 1)
+        for model, mass_fwd, mass_rev, pad in self.blocks:
+            w, S, c = self._buffers(model.shape)
+            np.take(e, model, out=w)
+            if forward:
+                self._up(w, S)
+                if pad is not None:
+                    S += pad  # padding rows: an empty risk set, read as 1 (their mass is 0)
+            else:
+                self._down(w, S)
+            mass = mass_fwd if forward else mass_rev
+            np.divide(mass, S, out=c)
+            np.log(S, out=S)
+            np.multiply(S, mass, out=S)
+            total += float(S.sum())  # not np.vdot: a BLAS call, whose threads cost more than the sum
+            P = self._down(c, c) if forward else self._up(c, c)
+            D += np.bincount(model.ravel(), weights=P.ravel(), minlength=n + 1)
+        return total, D
+
+    def diagonal(self, x: np.ndarray, both: bool) -> tuple[np.ndarray, np.ndarray]:
+        """(diagonal of the information H without the prior, diagonal of J) at strengths exp(x),
+        as `PLFit.diagonal_terms` defines them: with P1 = sums of mass/S and P2 = sums of
+        mass/S^2 over the stages holding a row, H_ii = sum over i's members of w P1 - w^2 P2, and
+        each member's score term is 1[it chooses] - w P1 (minus for the worst-first reading)."""
+        n = self.n_models
+        e, _, e_r, _ = _strengths(x)
+        e, e_r = np.append(e, 0.0), np.append(e_r, 0.0)
         H = np.zeros(n + 1)
         J = np.zeros(n + 1)
-        if both:
-            ll += float(self.wins_rev @ -x) - top_r * self.n_stage_rev
         for k, (model, mass_fwd, mass_rev, pad) in enumerate(self.blocks):
             flat = model.ravel()
             w, S, c = self._buffers(model.shape)
-            if diagonal:
-                score = np.zeros(model.shape)
-                ch_fwd, ch_rev = self.choosers[k]
+            score = np.zeros(model.shape)
             for forward in ((True, False) if both else (True,)):
                 np.take(e if forward else e_r, model, out=w)
                 if forward:
                     self._up(w, S)
                     if pad is not None:
-                        S += pad  # padding rows: an empty risk set, read as 1 (their mass is 0)
+                        S += pad
                 else:
                     self._down(w, S)
-                mass = mass_fwd if forward else mass_rev
-                np.divide(mass, S, out=c)
-                if not diagonal:
-                    np.log(S, out=S)
-                    np.multiply(S, mass, out=S)
-                    ll -= float(S.sum())  # not np.vdot: a BLAS call, whose threads cost more than the sum
-                    P = self._down(c, c) if forward else self._up(c, c)
-                    (D if forward else D_r)[:] += np.bincount(flat, weights=P.ravel(), minlength=n + 1)
-                    continue
+                np.divide(mass_fwd if forward else mass_rev, S, out=c)
                 np.divide(c, S, out=S)  # mass / S^2
                 P2 = self._down(S, S) if forward else self._up(S, S)
                 P1 = self._down(c, c) if forward else self._up(c, c)
                 np.multiply(w, P1, out=P1)  # w P1
                 np.multiply(w, w, out=w)
                 np.multiply(w, P2, out=P2)  # w^2 P2
-                term = (ch_fwd if forward else ch_rev) - P1
+                term = self.choosers[k][0 if forward else 1] - P1
                 score += term if forward else -term
                 H += np.bincount(flat, weights=(P1 - P2).ravel(), minlength=n + 1)
-            if diagonal:
-                J += np.bincount(flat, weights=(score * score).ravel(), minlength=n + 1)
-        if diagonal:
-            return H[:n], J[:n]
-        eD = e[:n] * D[:n]
-        grad = self.wins - eD
-        diag = eD.copy()
-        if both:
-            erD = e_r[:n] * D_r[:n]
-            grad -= self.wins_rev - erD
-            diag += erD
-        return ll, grad, diag
+            J += np.bincount(flat, weights=(score * score).ravel(), minlength=n + 1)
+        return H[:n], J[:n]
 
 
 def fisher_exact(st: Stages, theta: np.ndarray, alpha: float) -> np.ndarray:
@@ -502,7 +521,7 @@ class PLFit:
                                  self.direction == "both", ev.largest_ballot())
         if self.blocks is None:
             self.blocks = Blocks(self.evidence)
-        return self.blocks.evaluate(self.theta, self.direction == "both", diagonal=True)
+        return self.blocks.diagonal(self.theta, self.direction == "both")
 
     def variance_diagonal(self) -> np.ndarray:
         """Diagonal approximation of `covariance()`, one variance per model (module docstring):
