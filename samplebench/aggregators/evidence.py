@@ -245,31 +245,31 @@ def group_order(code: np.ndarray) -> np.ndarray:
 
 def _sort_within(starts: np.ndarray, key: np.ndarray) -> np.ndarray:
     """For members grouped by ballot (`starts`: ballot offsets), the stable permutation that
-    sorts each ballot by `key` descending. Ballots of similar size (`width`: within 1/8) are
-    padded into one matrix (negated keys, +inf padding) and sorted row by row
-    (`np.argsort(axis=1)`): no global sort, no Python loop over ballots; blocks of rows keep
-    the padding's memory bounded."""
+    sorts each ballot by `key` descending. Ballots of one size are stacked as the rows of a
+    matrix and sorted row by row (`np.argsort(axis=1)`): no global sort, no Python loop over
+    ballots, no padding; blocks of rows bound the memory."""
     counts = np.diff(starts)
-    out = np.arange(key.size, dtype=np.int64)
-    width = _width(counts)
-    many = counts > 1
-    for w in np.unique(width[many]).tolist():
-        rows = np.flatnonzero(many & (width == w))
+    out = np.empty(key.size, np.int64)
+    by_size = np.argsort(counts, kind="stable")
+    sizes = counts[by_size]
+    edges = np.r_[0, np.flatnonzero(sizes[1:] != sizes[:-1]) + 1, sizes.size]
+    for lo, hi in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
+        w = int(sizes[lo])
+        if w == 0:
+            continue
         step = max(1, (1 << 22) // w)
         cols = np.arange(w)
-        for a in range(0, rows.size, step):
-            b = rows[a:a + step]
-            st = starts[b]
+        for a in range(lo, hi, step):
+            st = starts[by_size[a:min(a + step, hi)]]
             src = st[:, None] + cols[None, :]
-            c = counts[b]
-            valid = None if int(c.min()) == w else cols[None, :] < c[:, None]
-            pad = np.negative(key[src]) if valid is None else np.where(valid, -key[np.where(valid, src, 0)], np.inf)
-            by_row = np.argsort(pad, axis=1, kind="stable")  # padding sorts last (stable among +inf keys)
+            if w == 1:
+                out[src] = src
+                continue
+            k = key[src]
+            np.negative(k, out=k)
+            by_row = np.argsort(k, axis=1, kind="stable")
             by_row += st[:, None]
-            if valid is None:
-                out[src] = by_row
-            else:
-                out[src[valid]] = by_row[valid]
+            out[src] = by_row
     return out
 
 
@@ -501,10 +501,10 @@ class EvidenceBuilder:
         # Lean on purpose (a 50M-row file): int32 codes, the ballot key built in place, and every
         # per-row array released as soon as it is used.
         model = _codes(table["model"], self.model_index)
-        task, task_own, n_t = _both_codes(table["task"], self.task_index)
-        metric, metric_own, n_k = _both_codes(table["metric"], self.metric_index)
+        task, task_own, n_t = _both_codes(table["task"], self.task_index, scalar_ok=True)
+        metric, metric_own, n_k = _both_codes(table["metric"], self.metric_index, scalar_ok=True)
         if "group" in table.column_names:
-            group, group_own, n_g = _both_codes(table["group"], self.group_index, null=-1)
+            group, group_own, n_g = _both_codes(table["group"], self.group_index, null=-1, scalar_ok=True)
         else:
             group, group_own, n_g = None, None, 1
         # one ballot per (sample, task, metric, group), ordered by the table's own codes: the
@@ -585,13 +585,27 @@ def _codes(col: pa.ChunkedArray | pa.Array, index_of, null: int | None = None) -
     return _both_codes(col, index_of, null)[0]
 
 
-def _both_codes(col: pa.ChunkedArray | pa.Array, index_of, null: int | None = None
-                ) -> tuple[np.ndarray, np.ndarray, int]:
+def _single_value(col: pa.ChunkedArray | pa.Array) -> str | None:
+    """The one value of a dictionary-encoded column without nulls whose every chunk's dictionary
+    holds that one value, else None (undecided: the caller reads the codes)."""
+    chunks = col.chunks if isinstance(col, pa.ChunkedArray) else [col]
+    if not chunks or not pa.types.is_dictionary(col.type) or col.null_count:
+        return None
+    values = {v for c in chunks for v in c.dictionary.to_pylist()}
+    return str(values.pop()) if len(values) == 1 and all(len(c.dictionary) == 1 for c in chunks) else None
+
+
+def _both_codes(col: pa.ChunkedArray | pa.Array, index_of, null: int | None = None, *, scalar_ok: bool = False
+                ) -> tuple[np.ndarray, np.ndarray | None, int]:
     """(codes from `index_of(name)`, the table's own codes, how many own codes there can be).
 
     The own codes (dictionary indices; a null gets the last one) depend on this column alone,
     not on what a builder has seen before: ballots ordered by them come out the same whether a
-    table is built alone or after others."""
+    table is built alone or after others. With `scalar_ok`, a column holding one value and no
+    null (one task, one metric) comes back as (its code, None, 1): no array over the rows."""
+    single = _single_value(col) if scalar_ok else None
+    if single is not None:
+        return np.int32(index_of(single)), None, 1
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
     if not pa.types.is_dictionary(col.type):
