@@ -39,8 +39,10 @@ the outer products of each ballot's score; forward-only uses the inverse observe
 
 Fitting: diagonal-Newton steps accelerated by SQUAREM (L-BFGS if they stall) on the concave
 objective, warm-started from a fit on every 10th ballot when there are many. Each evaluation is
-one pass over the ballots: `Stages` below in numpy, or for large evidence one compiled pass
-that reads both directions (`kernels.pl_pass`, tested against `Stages`). The observed Fisher information is
+one pass over the ballots: `Blocks` below in numpy (ballots of similar size stacked as matrices,
+each reading's cumulative sums run down whole rows), or for large evidence one compiled pass
+that reads both directions (`kernels.pl_pass`); both are tested against `Stages`, the flat
+readable reference. The observed Fisher information is
 
     I = sum_k m_k (diag(p_k) - p_k p_k^T) + alpha Id,   p_k = w restricted to R_k / S_k
 
