@@ -243,3 +243,30 @@ def test_budget_on_a_benchmark_defined_in_yaml(bench, home, tmp_path):
     assert r.exit_code == 0 and "x 120 samples in 1 task(s)" in r.output
     r = bench("evaluate", "baseline/bm25", "--benchmark", "FAQ(smal)", "--budget", "5", "--store", store)
     assert r.exit_code == 2 and "unknown benchmark" in r.output
+
+
+def test_pool_reads_directions_from_the_task_registry(bench, home, tmp_path):
+    """A canonical import records no metric info: the pool is read as `bench aggregate` reads it
+    (`selection.read_store`), so a registered task's lower-is-better main metric (bundled-sts's
+    rank_error) ranks lower values first instead of being taken as higher-is-better."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from samplebench.placement.source import read_pool
+
+    rows = {"model": [], "task": [], "sample_id": [], "metric": [], "value": []}
+    for m in range(6):
+        for j in range(30):
+            rows["model"].append(f"m{m}")
+            rows["task"].append("bundled-sts")
+            rows["sample_id"].append(f"s{j}")
+            rows["metric"].append("rank_error")
+            rows["value"].append(float((j * 7) % 10 + 3 * m))  # m0 has the smallest errors: the best
+    pq.write_table(pa.table(rows), tmp_path / "sts.parquet")
+    store = tmp_path / "store"
+    assert bench("results", "import", "--format", "parquet", tmp_path / "sts.parquet", "--store", store).exit_code == 0
+    assert ResultStore(store).metric_info() == {}
+    pool = read_pool(ResultStore(store), ["bundled-sts"]).pool
+    assert pool.higher_is_better.tolist() == [False]
+    assert np.argsort(-pool.rank_scores())[0] == pool.models.index("m0")
