@@ -6,7 +6,8 @@ strategy alone (`--strategy random`), which needs no item model beyond the share
 
 Run: flock /tmp/heavy.lock pytest benchmarks/bench_placement.py -m slow -s
 
-Measured (2 cores, 2026-12-01): adaptive+random 27.5 s, random alone 18.5 s (ratio 1.49), both
+Measured (2 cores, 2026-12-01, pool read through selection.read_store): adaptive+random 31.6 s, random alone
+19.5 s (ratio 1.62), both
 including the store read (10M rows) and the item-model fit; adaptive MAE 0.0276 / within 2 ranks
 0.235 / coverage 0.935, random 0.0352 / 0.14 / 0.89 (200 close models: ranks are dense).
 """

@@ -136,20 +136,25 @@ def alpaca_store(shared_data, bench, tmp_path):
 
 def test_simulate_on_alpacaeval(alpaca_store, bench):
     """Real data: 52 models x 805 instructions, 100 samples per placed model, leave-one-model-out, mean
-    of seeds 0-4 (one seed's numbers move by +-0.4 points). Measured (2026-12-01): adaptive MAE 0.0193
-    (73% of random's), within 1 / 2 ranks 0.52 / 0.65, coverage 0.87; random 0.0264 / 0.39 / 0.52 / 0.88.
-    The guards hold that level; issue 15's bars (60% of random's MAE, 70% within 2 ranks) are checked
-    last and reported as an expected failure with the numbers while they are not met."""
+    of seeds 0-4 (one seed's numbers move by +-0.4 points). Measured (2026-12-01): adaptive MAE 0.0182
+    (69% of random's), within 1 / 2 ranks 0.51 / 0.63, coverage 0.90; adaptive-irt (the item model
+    alone) 0.0195 / 0.50 / 0.64 / 0.90; random 0.0264 / 0.39 / 0.52 / 0.88. Over seeds 0-19: adaptive
+    0.0182 / 0.52 / 0.66 / 0.90, adaptive-irt 0.0202 / 0.48 / 0.63 / 0.89, random 0.0259 / 0.43 / 0.55 /
+    0.89. The guards hold that level; issue 15's bars (60% of random's MAE, 70% within 2 ranks) are
+    checked last and reported as an expected failure with the numbers while they are not met."""
     runs = []
     for seed in ("0", "1", "2", "3", "4"):
-        r = bench("placement", "simulate", "--budget", "100", "--store", alpaca_store, "--seed", seed, "--json")
+        r = bench("placement", "simulate", "--budget", "100", "--strategy", "adaptive,adaptive-irt", "--store",
+                  alpaca_store, "--seed", seed, "--json")
         assert r.exit_code == 0, r.output
         out = json.loads(r.output)
-        assert out["budget"] == 100 and set(out["strategies"]) == {"adaptive", "random"}
+        assert out["budget"] == 100 and set(out["strategies"]) == {"adaptive", "adaptive-irt", "random"}
         assert set(out["strategies"]["adaptive"]) == {"mae", "within_1", "within_2", "coverage"}
         runs.append(out["strategies"])
-    ada, rnd = ({key: sum(r[s][key] for r in runs) / len(runs) for key in runs[0][s]} for s in ("adaptive", "random"))
-    assert ada["mae"] <= 0.76 * rnd["mae"]
+    ada, irt, rnd = ({key: sum(r[s][key] for r in runs) / len(runs) for key in runs[0][s]}
+                     for s in ("adaptive", "adaptive-irt", "random"))
+    assert ada["mae"] <= 0.72 * rnd["mae"]
+    assert ada["mae"] < irt["mae"]  # the pool's mix carries what the item model misses
     assert ada["within_2"] >= rnd["within_2"] + 0.1
     assert 0.85 <= ada["coverage"] <= 0.95
     assert 0.02 < rnd["mae"] < 0.03  # the issue's uniform random: about 2.6 points
@@ -183,8 +188,9 @@ def test_budget_with_the_ray_executor(bench, home, tmp_path):
 
 def test_simulate_on_the_bundled_tasks(bench, home, tmp_path):
     """The demo's six bundled tasks (mixed metrics and directions: accuracy, rank error, nDCG, B-cubed
-    F1) with the demo's weight-free models and six variants: nine models, leave-one-model-out.
-    Measured: adaptive MAE 0.0155, within 2 ranks 7/9, coverage 7/9; random 0.0247, 8/9, 8/9."""
+    F1) with the demo's weight-free models and six variants: nine models, leave-one-model-out, mean of
+    seeds 0-4. Measured: adaptive MAE 0.0126 / within 2 ranks 1.00 / coverage 0.87; adaptive-irt 0.0116 /
+    0.98 / 0.93; random 0.0181 / 0.87 / 0.96."""
     from samplebench.demo import DEMO_TASKS
 
     store = tmp_path / "store"
@@ -193,12 +199,17 @@ def test_simulate_on_the_bundled_tasks(bench, home, tmp_path):
 
     for name in ["baseline/bm25", "baseline/tfidf", "baseline/random", *(f"pool/{n}" for n in VARIANTS)]:
         evaluate(name, DEMO_TASKS, store=store, progress=False)
-    r = bench("placement", "simulate", "--budget", "100", "--store", store, "--json")
-    assert r.exit_code == 0, r.output
-    s = json.loads(r.output)["strategies"]
-    ada, rnd = s["adaptive"], s["random"]
-    assert ada["mae"] < rnd["mae"]
-    assert ada["coverage"] >= 7 / 9
+    runs = []
+    for seed in ("0", "1", "2", "3", "4"):
+        r = bench("placement", "simulate", "--budget", "100", "--strategy", "adaptive,adaptive-irt", "--store", store,
+                  "--seed", seed, "--json")
+        assert r.exit_code == 0, r.output
+        runs.append(json.loads(r.output)["strategies"])
+    ada, irt, rnd = ({key: sum(r[s][key] for r in runs) / len(runs) for key in runs[0][s]}
+                     for s in ("adaptive", "adaptive-irt", "random"))
+    assert ada["mae"] < 0.8 * rnd["mae"] and irt["mae"] < 0.8 * rnd["mae"]
+    assert ada["within_2"] >= rnd["within_2"]
+    assert 0.8 <= ada["coverage"] <= 0.95
     unmet = unmet_bars(ada, rnd)
     if unmet:
         pytest.xfail("issue 15's bars on the bundled tasks: " + "; ".join(unmet))
