@@ -67,6 +67,29 @@ def _metadata_json(meta: Mapping[str, Any], where: str) -> str:
     return json.dumps(clean, sort_keys=True, ensure_ascii=False)
 
 
+def source_metadata(fields: Mapping[str, Any], *, prefix: str = "source_") -> dict[str, Any]:
+    """A source record's fields (an lm-eval `doc`, an inspect sample's `metadata`) as card metadata.
+
+    Strings, numbers, booleans and lists of them are kept as they are; nested objects (and lists
+    holding any) become compact JSON text; None is left out. A field whose name a card reserves
+    (`task`, `sample_id`, `text`, `text_sha1`, `metadata`) or that is empty is kept under
+    `prefix` + its name (e.g. an lm-eval doc's `text` field -> `source_text`).
+    """
+    out: dict[str, Any] = {}
+    for key, value in fields.items():
+        key = str(key)
+        if value is None:
+            continue
+        if key in RESERVED or not key:
+            key = prefix + key
+        scalar = (str, int, float, bool)
+        if isinstance(value, scalar) or (isinstance(value, list | tuple) and all(isinstance(v, scalar) for v in value)):
+            out[key] = list(value) if isinstance(value, tuple) else value
+        else:
+            out[key] = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str, separators=(",", ":"))
+    return out
+
+
 def card_table(cards: Iterable[Mapping[str, Any]], *, where: str = "cards") -> pa.Table:
     """Card dicts (`task`, `sample_id`, `text`, optional `metadata` dict or any other fields) ->
     a table in `CARD_SCHEMA`. A given `text_sha1` must match the text (it guards against a file
@@ -216,4 +239,5 @@ def write_task_cards(store, spec, data: Any) -> int:
     many were new. Idempotent: a rerun on the same data writes nothing."""
     cards = cards_from_task_data(spec, data)
     return CardStore(store).write(cards, where=f"task {spec.name}")["written"] if cards else 0
-__all__ = ["CARD_SCHEMA", "CardStore", "card_table", "cards_from_task_data", "text_sha1", "write_task_cards"]
+__all__ = ["CARD_SCHEMA", "CardStore", "card_table", "cards_from_task_data", "source_metadata", "text_sha1",
+           "write_task_cards"]
