@@ -205,11 +205,19 @@ _TEXT_FIELDS = ("texts", "queries", "questions", "prompts", "text1", "texts1", "
 def cards_from_task_data(spec, data: Any) -> list[dict[str, Any]]:
     """Cards for the samples of a task's loaded data (the evaluator's `load()` result).
 
-    Works on the evaluators' dataclasses: the sample ids are the first of `ids`/`query_ids`/...,
-    the text joins the parallel string fields (`texts`, `queries`, `text1` + `text2`, ...; for
-    pairs both sides, one per paragraph). Metadata: task type, languages, tags. Data whose
-    samples have no text field gives no cards (nothing is invented).
+    Data that knows what its samples are says so: a `sample_cards()` method returning dicts
+    with `sample_id`, `text` and optional `metadata` (DICES conversations, CUBE prompts and
+    diversity groups). Otherwise it works on the evaluators' dataclasses: the sample ids are the
+    first of `ids`/`query_ids`/..., the text joins the parallel string fields (`texts`,
+    `queries`, `text1` + `text2`, ...; for pairs both sides, one per paragraph). Metadata, for
+    both: task type, languages, tags (a card's own metadata wins). Data whose samples have no
+    text field gives no cards (nothing is invented).
     """
+    task_meta = {"task_type": str(spec.type), "languages": list(spec.languages or []), "tags": list(spec.tags or [])}
+    own = getattr(data, "sample_cards", None)
+    if callable(own):
+        return [{"task": spec.name, "sample_id": str(c["sample_id"]), "text": c["text"],
+                 "metadata": {**task_meta, **(c.get("metadata") or {})}} for c in own() if str(c["text"]).strip()]
     if not dataclasses.is_dataclass(data):
         return []
     values = {f.name: getattr(data, f.name) for f in dataclasses.fields(data)}
@@ -222,7 +230,7 @@ def cards_from_task_data(spec, data: Any) -> list[dict[str, Any]]:
              and all(isinstance(v, str | None) for v in values[n][:50])]
     if not parts:
         return []
-    meta = {"task_type": str(spec.type), "languages": list(spec.languages or []), "tags": list(spec.tags or [])}
+    meta = task_meta
     cards = []
     for i, sid in enumerate(ids):
         text = "\n\n".join(p[i] for p in parts if p[i])
