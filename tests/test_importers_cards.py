@@ -84,6 +84,14 @@ def test_lm_eval_card_text_falls_back_to_the_logged_prompt():
     reserved = {**line, "doc": {**line["doc"], "text": "x", "task": "y"}}
     assert {"doc_text": "x", "doc_task": "y"}.items() <= doc_card(reserved)["metadata"].items()
     assert doc_card({"doc_id": 0}) is None
+    # fields inside another (hellaswag: `ctx`, `ctx_a`, `activity_label` inside `query`) or equal to one
+    # are text once, and not metadata
+    ctx = "A man is sitting on a roof. He starts pulling up roofing."
+    query = "Roof shingle removal: " + ctx
+    hs = {"doc": {"ctx_a": "A man is sitting on a roof.", "ctx": ctx, "activity_label": "Roof shingle removal",
+                  "query": query, "prompt": query, "label": "0", "endings": ["on the roof.", "is laughing."]},
+          "arguments": {"gen_args_0": {"arg_0": query, "arg_1": " on the roof."}}}
+    assert doc_card(hs) == {"text": query, "metadata": {"label": "0", "endings": ["on the roof.", "is laughing."]}}
 
 
 def test_lm_eval_cards_of_older_imports_are_completed_by_importing_again(home):

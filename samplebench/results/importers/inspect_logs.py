@@ -320,5 +320,5 @@ IMPORTER = Importer(
     name="inspect", suffixes=(".eval", ".json"), read=read_inspect, select=_logs_only, max_bytes=8 * GiB, cards=True,
     none_found="no inspect_ai logs (*.eval, *.json) found",
     help="inspect_ai logs (.eval zip, zstd or deflate, or .json): one row per (sample, epoch, scorer); "
-         "C/I/P/N = 1/0/0.5/0",
+         "C/I/P/N = 1/0/0.5/0; writes sample cards from each sample's input, target and metadata",
 )

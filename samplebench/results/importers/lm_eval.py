@@ -274,10 +274,11 @@ def doc_card(doc: dict, dataset: str | None = None) -> dict | None:
     prompt = logged_prompt(doc.get("arguments"))
     strings = {k: v.strip() for k, v in fields.items() if isinstance(v, str) and v.strip()}
     quoted = {k: v for k, v in strings.items() if len(v.split()) >= 3 and prompt and v in prompt}
-    quoted = {k: v for k, v in quoted.items() if not any(v != o and v in o for o in quoted.values())}
-    if quoted:
-        used = sorted(quoted, key=lambda k: prompt.rfind(quoted[k]))
-        text = "\n\n".join(quoted[k] for k in used)
+    distinct = {v: k for k, v in reversed(quoted.items())}  # equal values: the first field names it
+    chosen = {k: v for v, k in distinct.items() if not any(v != o and v in o for o in distinct)}
+    if chosen:
+        used = [k for k in quoted if quoted[k] in distinct]  # equal copies are not metadata either
+        text = "\n\n".join(chosen[k] for k in sorted(chosen, key=lambda k: prompt.rfind(chosen[k])))
     elif prompt:
         used, text = [], prompt.strip()
     elif strings:
@@ -303,5 +304,6 @@ IMPORTER = Importer(
     name="lm-eval", suffixes=(".json", ".jsonl"), read=read_lm_eval, select=_with_results_files,
     options={"model": None}, identity=("model",), max_bytes=8 * GiB, cards=True,
     none_found="no lm-eval samples_<task>_<date>.jsonl files found",
-    help="lm-evaluation-harness --log_samples output (samples_<task>_<date>.jsonl + results_<date>.json)",
+    help="lm-evaluation-harness --log_samples output (samples_<task>_<date>.jsonl + results_<date>.json); "
+         "writes sample cards from each doc",
 )
