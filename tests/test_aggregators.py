@@ -433,3 +433,78 @@ def test_cli_choices_follow_the_library_vocabularies():
     assert choices["level"] == set(LEVELS)
     assert choices["resample"] == set(RESAMPLE_UNITS)
     assert choices["executor"] == set(EXECUTORS)
+
+
+@pytest.mark.parametrize("decimals", [None, 1, 0])  # untied, some ties, mostly ties
+@pytest.mark.parametrize("shape", [(500, 12, 0.3), (300, 70, 0.1), (800, 40, 0.6)])  # padded and exact blocks
+def test_blocks_passes_match_the_flat_stages_reference(decimals, shape):
+    """The numpy passes on ballots stacked by size (`Blocks`) give the flat `Stages` reference's
+    log-likelihood and gradient in both readings, and the compiled kernel's diagonal terms, with
+    ties, one-member and all-tied ballots and padded blocks."""
+    from samplebench.aggregators import kernels
+    from samplebench.aggregators.plackett_luce import Blocks, Stages
+
+    n_s, n_m, missing = shape
+    rng = np.random.default_rng(n_m)
+    v = rng.normal(size=(n_s, n_m))
+    if decimals is not None:
+        v = np.round(v, decimals)
+    v[rng.random(v.shape) < missing] = np.nan
+    v[3] = 0.5  # all tied
+    v[4, 1:] = np.nan  # one member
+    ev = evidence_from_matrix(v)
+    theta = rng.normal(size=n_m)
+    st, bl = Stages.from_evidence(ev), Blocks(ev)
+    ll, g, _ = st.loglik_grad(theta, 0.0)
+    d = st.wins - g
+    ll_r, g_r = st.loglik_grad_rev(-theta)
+    e, e_r = np.exp(theta - theta.max()), np.exp(-theta - (-theta).max())
+    for both, ref in ((True, (ll + ll_r, g - g_r, d + st.wins_rev - g_r)), (False, (ll, g, d))):
+        out = bl.evaluate(theta, both)
+        assert out[0] == pytest.approx(ref[0], rel=1e-10)
+        np.testing.assert_allclose(out[1], ref[1], rtol=1e-9, atol=1e-8)
+        np.testing.assert_allclose(out[2], ref[2], rtol=1e-9)
+        H, J = kernels.pl_diagonal(ev.offsets, ev.member_model, ev.member_level, e, e_r, both, ev.largest_ballot())
+        H_b, J_b = bl.diagonal(theta, both)
+        np.testing.assert_allclose(H_b, H, rtol=1e-9)
+        np.testing.assert_allclose(J_b, J, rtol=1e-9)
+
+
+def test_component_labels_match_scipy_on_random_graphs():
+    """Connected components by hook-and-compress (numpy, no scipy import) equal scipy's, on
+    random sparse graphs and on long paths (the most rounds), each labelled by its smallest node."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    from samplebench.aggregators.evidence_ops import _component_labels
+
+    rng = np.random.default_rng(0)
+    for trial in range(200):
+        n = int(rng.integers(1, 80))
+        if trial % 3 == 0:
+            p = rng.permutation(n)
+            u, v = p[:-1], p[1:]
+        else:
+            m = int(rng.integers(0, 2 * n))
+            u, v = rng.integers(0, n, m), rng.integers(0, n, m)
+        labels = _component_labels(n, u, v)
+        k, ref = connected_components(sp.csr_matrix((np.ones(len(u)), (u, v)), shape=(n, n)), directed=False)
+        assert len(set(zip(labels.tolist(), ref.tolist(), strict=True))) == k == len(set(labels.tolist()))
+        assert all(c == np.flatnonzero(labels == c).min() for c in set(labels.tolist()))
+
+
+def test_arrow_columns_reach_numpy_through_their_buffers():
+    """`numpy_values` reads integer and float columns (sliced, chunked, with nulls) like
+    `to_numpy`, without the pandas import pyarrow's own conversion pays."""
+    import pyarrow as pa
+
+    from samplebench._arrow import numpy_values
+
+    f = pa.chunked_array([pa.array([1.5, None, 3.0, 4.0]).slice(1), pa.array([7.0])])
+    np.testing.assert_array_equal(numpy_values(f), [np.nan, 3.0, 4.0, 7.0])
+    i = pa.array([5, None, 7], pa.int32()).slice(1)
+    np.testing.assert_array_equal(numpy_values(i, null=-1), [-1, 7])
+    with pytest.raises(ValueError):
+        numpy_values(i)
+    d = pa.array(["a", "b", "a"]).dictionary_encode()
+    np.testing.assert_array_equal(numpy_values(d.indices), [0, 1, 0])
