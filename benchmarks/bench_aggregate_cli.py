@@ -6,19 +6,21 @@ also a fresh process), reported as a ratio, with Kendall tau to the true order.
 * `test_mid_file_vs_onebench_pipeline` (slow): 100 models x 100,000 samples at 20% density (2M
   measurements, half binary, half continuous: `aggregators_sim.onebench_sim`), a 12 MB Parquet
   file in the canonical columns with string model and sample ids. Bar: >= 10x faster than the
-  pipeline, tau at least the pipeline's. Runs alternate (ours, peer) three times; best of three each.
-  Measured (2 cores, alone under the heavy-jobs lock): before the selection layer's file reader,
-  ours 2.76-4.65 s (tau 0.9956), the pipeline 7.15-10.07 s (tau 0.9931, 7.7 GB peak): 2.6x; with
-  it (methods + selection branches merged), ours 1.34-1.63 s, the pipeline 5.79-6.71 s: 4.3x,
-  NOT the 10x bar. Where ours goes (in-process): reading the file into ballots ~0.7-1.2 s, imports
-  ~0.3 s, fit ~0.7 s and default (diagonal) intervals ~0.35 s on the numpy paths (the compiled
-  kernels would cost more to load than they save at 2M); a fresh Python with numpy and pyarrow
-  alone takes ~0.3 s, so 10x (~0.6 s) leaves nothing for the work.
+  pipeline (ratio of the medians of five alternating runs), tau at least the pipeline's.
+  Measured on 2 cores under the heavy-jobs lock, other light work running (load 3-4): ours
+  [0.66, 0.68, 0.78, 0.69, 0.73] s, median 0.69 s (tau 0.9956), the pipeline median 11.59 s
+  (tau 0.9931, 7.9 GB peak): 16.8x; another run 0.98 s against 14.48 s, 14.8x. Before this
+  file's issue (17) was worked on: 1.34 s against 5.79 s, 4.3x. What the fresh process pays
+  (CPU): imports ~0.2 s (numpy, pyarrow, click, pydantic; no pandas, scipy or numba), reading
+  the file ~0.05 s, ballots ~0.08 s, the fit ~0.19 s (numpy passes on `plackett_luce.Blocks`),
+  default (diagonal) intervals ~0.04 s.
 * `test_big_file_50m` (slow, run it under `flock /tmp/heavy.lock`): 1,000 models x 1,000,000
-  samples at 95% missing (~50M measurements, string ids, ~317 MB Parquet): the whole command with
-  its default intervals in <= 60 s and <= 8 GB peak RSS (the child's). Measured (methods + selection
-  branches merged, alone under the lock): 27.9 s, 5.04 GiB, diagonal intervals, tau 0.9960 (the
-  issue's figure before: 47.3 s, 12.3 GB).
+  samples at 95% missing (~50M measurements, string ids, ~315 MB Parquet): the whole command with
+  its default intervals in <= 60 s and <= 8 GB peak RSS (the child's), and, in a fresh process,
+  the default intervals' time at most the fit's (timed inside one fit: `Method.run` against
+  `interval_source` + `wald_intervals`, best of two). Measured: 14.8 s, 4.00 GiB, tau 0.9960;
+  fit 3.98 s, intervals 0.76 s (0.19 of the fit). Before: 27.9 s, 5.04 GiB, intervals 1.80 s
+  against a 1.77 s fit (the issue's figure: 47.3 s, 12.3 GB).
 * `test_default_intervals_cost_no_more_than_the_fit` (default suite, in-process): on the mid shape
   at 1/10 of the samples, the time the default intervals add to a fit (fit with them minus fit
   with `ci="none"`) is at most the fit's own time.

@@ -249,7 +249,7 @@ class Blocks:
     Per block: `model` (width x ballots, intp), `mass_fwd` (a level's size on its first row
     unless it is its ballot's last level: the stages of the best-first reading), `mass_rev` (a
     level's size on its last row unless it is the first level: the worst-first stages) and `pad`
-    (1 on padding rows, None without padding); `choosers` marks who chooses in each reading.
+    (True on padding rows, None without padding); `choosers` marks who chooses in each reading.
     """
 
     def __init__(self, ev: Evidence, stride: int = 1) -> None:
@@ -269,8 +269,8 @@ class Blocks:
         for w in np.unique(width[informative]).tolist():
             cols = np.flatnonzero(informative & (width == w))
             model, mass_fwd, mass_rev, choosers, pad = self._block(cols, w)
-            self.wins += np.bincount(model.ravel(), weights=choosers[0].ravel(), minlength=n + 1)[:n]
-            self.wins_rev += np.bincount(model.ravel(), weights=choosers[1].ravel(), minlength=n + 1)[:n]
+            for total, chooses in ((self.wins, choosers[0]), (self.wins_rev, choosers[1])):
+                total += np.bincount(model[chooses], minlength=n + 1)[:n]
             self.blocks.append((model, mass_fwd, mass_rev, pad))
             self.choosers.append(choosers)
         self.n_stage = float(self.wins.sum())
@@ -313,8 +313,7 @@ class Blocks:
             end[:-1] = start[1:]
             mass_fwd = np.where(start & ch_fwd, next_start - rows, 0).astype(np.float64)
             mass_rev = np.where(end & ch_rev, rows - prev_start + 1, 0).astype(np.float64)
-        pad = None if valid is None else (~valid).astype(np.float64)
-        return model, mass_fwd, mass_rev, (ch_fwd, ch_rev), pad
+        return model, mass_fwd, mass_rev, (ch_fwd, ch_rev), None if valid is None else ~valid
 
     def _buffers(self, shape: tuple[int, int]) -> list[np.ndarray]:
         if self._buf is None:  # made on first use, reused by every pass
