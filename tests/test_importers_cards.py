@@ -21,7 +21,7 @@ from samplebench.errors import SampleBenchError
 from samplebench.results import ResultStore
 from samplebench.results.cards import CardStore, cards_from_task_data
 from samplebench.results.importers import IMPORTERS
-from samplebench.results.importers.inspect_logs import read_member
+from samplebench.results.importers.inspect_logs import read_member, sample_card
 from samplebench.results.importers.lm_eval import doc_card
 from samplebench.results.io import iter_jsonl
 
@@ -142,6 +142,24 @@ def test_inspect_json_log_and_failed_samples_get_cards(home):
     t = store.scan(tasks=["tiny_err"], columns=["sample_id", "error"]).to_pylist()
     failed = {("tiny_err", r["sample_id"]) for r in t if r["error"]}
     assert failed == {("tiny_err", "3#1"), ("tiny_err", "4#1")} and failed <= set(cards)
+
+
+def test_inspect_card_of_images_and_clashing_metadata():
+    log = next(INSPECT_CARDS.glob("*.eval"))
+    with zipfile.ZipFile(log) as zf:
+        real = json.loads(read_member(zf, log, "samples/q1_epoch_1.json"))
+    user = real["input"][1]
+    user["content"] = [{"type": "text", "text": "What does this map show?"},
+                       {"type": "image", "image": "maps/nile.png"}, {"type": "image", "image": "data:image/png;base64,AAAA"}]
+    real["metadata"] = {"system": "theirs", "target": "also theirs", "text": "reserved", "tags": ["a", 1]}
+    card = sample_card(real, "geo-quiz")
+    assert card["text"] == "What does this map show?\n[image: maps/nile.png]\n[image: inline data]"
+    m = card["metadata"]
+    assert m["system"].startswith("You are a careful quiz master") and m["metadata_system"] == "theirs"
+    assert m["metadata_target"] == "also theirs" and m["metadata_text"] == "reserved" and m["tags"] == ["a", 1]
+    assert m["dataset"] == "geo-quiz"
+    assert sample_card({**real, "input": [real["input"][0]]})["text"].startswith("You are a careful quiz master")
+    assert sample_card({**real, "input": {"not": "an input"}}) is None
 
 
 # -- bench query finds what was imported ----------------------------------------------------------
