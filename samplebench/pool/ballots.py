@@ -43,6 +43,12 @@ class PoolBallots:
         idx = np.concatenate([np.arange(a, b) for a, b in zip(lo, hi, strict=True) if b > a] or [np.zeros(0, np.int64)])
         return self.evidence.take_samples(idx.astype(np.int64), keep_pairs=np.zeros(0, np.int64))
 
+    def n_measured(self, rows: np.ndarray) -> int:
+        """How many of the given card rows have at least one ballot."""
+        rows = np.unique(np.asarray(rows, np.int64))
+        return int(np.count_nonzero(np.searchsorted(self.ballot_card, rows, "right")
+                                    > np.searchsorted(self.ballot_card, rows, "left")))
+
     def measured_cards(self) -> np.ndarray:
         return np.unique(self.ballot_card)
 
