@@ -101,6 +101,11 @@ def numpy_source(name: str) -> dict | None:
     from .bert_numpy import NumpyBert
 
     try:
+        import safetensors  # noqa: F401
+        import tokenizers  # noqa: F401
+    except ImportError:  # the `models` extra is not installed
+        return None
+    try:
         spec = resolve_spec(name)
     except SampleBenchError:
         return None
