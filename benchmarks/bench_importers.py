@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import textwrap
 import time
 from pathlib import Path
 
@@ -137,7 +138,8 @@ def _timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, float, str]:
 @pytest.mark.slow
 def test_full_mteb_repository_import_beside_mteb_load(tmp_path):
     """`bench results import --format mteb REPO` on the whole repository (104,642 files), then again
-    (adds nothing), beside mteb's `ResultCache(REPO).load_results()` (parse + validate, nothing stored)."""
+    (adds nothing), beside mteb's `ResultCache(REPO).load_results()` (its defaults: the same files;
+    parse + validate, nothing stored)."""
     import sys
 
     if not (MTEB_RESULTS / "results").is_dir():
@@ -149,7 +151,7 @@ def test_full_mteb_repository_import_beside_mteb_load(tmp_path):
     summary = json.loads(out)
     t_again, _, again = _timed(bench)
     peer = [sys.executable, "-c", "import sys, mteb; r = mteb.ResultCache(sys.argv[1]).load_results("
-            "include_remote=False, require_model_meta=False); print(len(r.model_results))", str(MTEB_RESULTS)]
+            "include_remote=False); print(len(r.model_results))", str(MTEB_RESULTS)]
     t_mteb, rss_mteb, n_models = _timed(peer)
     print(f"\nbench results import --format mteb (whole repository): {t_import:.1f} s, peak RSS {rss_import:.2f} GB, "
           f"{summary['rows']:,} rows, {len(summary['models'])} models, {len(summary['tasks'])} tasks")
@@ -158,6 +160,91 @@ def test_full_mteb_repository_import_beside_mteb_load(tmp_path):
     print(f"mteb ResultCache.load_results (same folder, {n_models.strip()} model results): {t_mteb:.1f} s, "
           f"peak RSS {rss_mteb:.2f} GB; ratio time {t_mteb / t_import:.2f}x, memory {rss_mteb / rss_import:.2f}x")
     assert summary["rows"] > 30_000_000 and json.loads(again)["already_imported"]
+
+
+# -- the benchmark tables and Borda ranks from the store equal mteb's own, cell for cell ------------
+
+MTEB_TABLE = textwrap.dedent("""
+    import json, resource, sys, time, warnings, logging, tempfile, os
+    warnings.filterwarnings("ignore"); logging.disable(logging.WARNING)
+    start = time.perf_counter()
+    import mteb
+    from mteb.cache import ResultCache
+    repo, name, out = sys.argv[1:4]
+    cache = tempfile.mkdtemp()
+    os.symlink(repo, os.path.join(cache, "remote"))
+    bench = mteb.get_benchmark(name)
+    long_df = ResultCache(cache).load_results(tasks=bench)._to_results_df(bench.tasks)  # the leaderboard's frame
+    per_task, cols = bench._build_per_task_pivot(long_df)
+    summary = bench._create_summary_table(long_df).df
+    cells = {f"{m}\t{t}": v for row in per_task.iter_rows(named=True) for m in [row["model_name"]]
+             for t in cols for v in [row[t]] if v is not None}
+    json.dump({"cells": cells, "borda": dict(zip(summary["Model"], summary["Rank (Borda)"]))}, open(out, "w"))
+    print(json.dumps({"seconds": time.perf_counter() - start,
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+""")
+
+
+@pytest.fixture(scope="module")
+def full_store(tmp_path_factory) -> Path:
+    """The whole repository imported with the defaults (`SAMPLEBENCH_MTEB_STORE` reuses one)."""
+    given = os.environ.get("SAMPLEBENCH_MTEB_STORE")
+    if given and Path(given).is_dir():
+        return Path(given)
+    if not (MTEB_RESULTS / "results").is_dir():
+        pytest.skip(f"{MTEB_RESULTS}/results is absent (set SAMPLEBENCH_MTEB_RESULTS)")
+    store = tmp_path_factory.mktemp("full") / "store"
+    IMPORTERS["mteb"](ResultStore(store), MTEB_RESULTS)
+    return store
+
+
+def _cli(*args: str) -> str:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([str(Path(sys.executable).parent / "bench"), *args], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["MTEB(eng, v2)", "MTEB(Multilingual, v2)"])
+def test_benchmark_table_and_borda_equal_mteb_on_the_whole_repository(full_store, tmp_path, name):
+    """`bench results table --benchmark NAME` equals the MTEB leaderboard's per-task table (mteb's
+    `load_results(tasks=bench)` -> `_to_results_df` -> `_build_per_task_pivot`: join_revisions,
+    the benchmark's splits and subsets, a task left empty unless every (split, subset) is there)
+    cell for cell within 1e-6, with no cell only on one side; `bench aggregate --benchmark NAME
+    --method borda-mteb` gives every model of mteb's summary table its `Rank (Borda)`."""
+    import sys
+
+    pytest.importorskip("mteb")
+    ref = tmp_path / "mteb.json"
+    t_mteb, rss_mteb, _ = _timed([sys.executable, "-c", MTEB_TABLE, str(MTEB_RESULTS), name, str(ref)])
+    theirs = json.loads(ref.read_text())
+    csv_path = tmp_path / "ours.csv"
+    t_ours, rss_ours, _ = _timed([str(Path(sys.executable).parent / "bench"), "results", "table", "--benchmark", name,
+                                  "--store", str(full_store), "--format", "csv", "--out", str(csv_path)])
+    import csv
+
+    ours = {}
+    with open(csv_path, newline="") as fh:
+        for row in csv.DictReader(fh):
+            ours.update({f"{row['model']}\t{t}": float(v) for t, v in row.items() if t != "model" and v != ""})
+    cells = theirs["cells"]
+    differ = [k for k in set(ours) & set(cells) if abs(ours[k] - cells[k]) > 1e-6]
+    only_ours, only_mteb = set(ours) - set(cells), set(cells) - set(ours)
+    agg = json.loads(_cli("aggregate", "--benchmark", name, "--method", "borda-mteb", "--store", str(full_store),
+                          "--json"))
+    ranks = {m["model"]: m["rank"] for m in agg["models"]}
+    borda_differ = {m: (ranks.get(m), r) for m, r in theirs["borda"].items() if ranks.get(m) != r}
+    print(f"\n{name}: {len(ours):,} cells ours, {len(cells):,} mteb's; equal {len(ours) - len(only_ours) - len(differ):,}, "
+          f"differ {len(differ)}, only ours {len(only_ours)}, only mteb {len(only_mteb)}; bench results table "
+          f"{t_ours:.1f} s / {rss_ours:.2f} GB, mteb's load + table {t_mteb:.1f} s / {rss_mteb:.2f} GB; "
+          f"Rank (Borda): {len(theirs['borda']) - len(borda_differ)} of {len(theirs['borda'])} models equal "
+          f"({len(ranks)} ranked by borda-mteb)")
+    assert not differ and not only_ours and not only_mteb, (sorted(differ)[:5], sorted(only_ours)[:5],
+                                                            sorted(only_mteb)[:5])
+    assert not borda_differ, list(borda_differ.items())[:5]
 
 
 # -- the numbers quoted in the importers' closing note: `python benchmarks/bench_importers.py` ------

@@ -198,3 +198,43 @@ def test_a_model_whose_every_value_is_an_error_is_named(bench, tmp_path):
     r = json.loads(bench("aggregate", "--input", f, "--json").stdout)
     assert {m["model"] for m in r["models"]} == {"a", "b"}
     assert any("c" in n and "left out" in n for n in r["diagnostics"]["notes"])
+
+
+def test_every_verb_in_the_lazy_table_lives_in_its_module():
+    """`bench` imports a verb's module only when it runs (COMMAND_MODULES); each entry must name
+    the module that defines the verb, and every verb any module defines is reachable."""
+    import importlib
+    import pkgutil
+
+    import samplebench.cli as cli_pkg
+
+    defined = {}
+    for info in pkgutil.iter_modules(cli_pkg.__path__):
+        if not info.name.startswith("_"):
+            for c in getattr(importlib.import_module(f"samplebench.cli.{info.name}"), "COMMANDS", []):
+                defined[c.name] = info.name
+    for verb, module in cli_pkg.COMMAND_MODULES.items():
+        assert defined.get(verb) == module, verb
+    assert set(cli_pkg.cli.list_commands(None)) == set(defined)
+
+
+def test_aggregate_from_a_file_imports_only_what_it_needs(tmp_path):
+    """A fresh `bench aggregate --input FILE` loads no other verb, and neither pandas, scipy nor
+    numba (their imports alone would cost more than reading and ranking 2M measurements), on
+    ballots of ~15 models (diagonal default intervals, as on ONEBench-size files)."""
+    values, _ = onebench_sim(30, 400, 0.5, seed=1)
+    s, m = np.nonzero(~np.isnan(values))
+    f = tmp_path / "sim.parquet"
+    pq.write_table(pa.table({"model": [f"m{i}" for i in m], "task": ["t"] * s.size, "sample_id": [f"s{i}" for i in s],
+                             "metric": ["acc"] * s.size, "value": values[s, m]}), f)
+    code = ("import sys\nfrom samplebench.cli import main\n"
+            f"sys.argv = ['bench', 'aggregate', '--input', {str(f)!r}, '--json']\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+            "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('pandas', 'scipy', 'numba') or "
+            "(m.startswith('samplebench.cli.') and m not in ('samplebench.cli._common', 'samplebench.cli.aggregate')))\n"
+            "print(heavy, file=sys.stderr)\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert json.loads(p.stdout)["diagnostics"]["ci_method"] == "fisher-diagonal"
+    assert p.stderr.strip().splitlines()[-1] == "[]"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from samplebench.errors import SampleBenchError
 from samplebench.results import ResultStore
 from samplebench.results.importers import IMPORTERS
 
@@ -106,6 +107,7 @@ def test_cli_json_counts_long_lists_and_writes_them_on_request(bench, home, tmp_
     shutil.copytree(QUIRKS, src)
     d = src / "acme__embed" / ("1" * 40)
     d.mkdir(parents=True)
+    (d / "model_meta.json").write_text(json.dumps({"name": "acme/embed", "revision": "1" * 40}))
     (d / "MassiveIntentClassification.json").write_text(json.dumps({
         "task_name": "MassiveIntentClassification", "mteb_version": "2.0.0", "dataset_revision": "x",
         "scores": {"test": [{"hf_subset": "en", "languages": ["eng-Latn"], "accuracy": 0.5, "main_score": 0.5}]}}))
@@ -130,3 +132,111 @@ def test_reimport_of_a_copy_adds_nothing(store, tmp_path):
     first = IMPORTERS["mteb"](store, src, use_mteb=False)
     again = IMPORTERS["mteb"](store, src, use_mteb=False)
     assert again.already_imported and store.scan().num_rows == first.rows
+
+
+# -- which files count: mteb's own load (ResultCache.load_results + join_revisions) ----------------
+
+MINILM = "sentence-transformers/all-MiniLM-L6-v2"  # in mteb's model registry: main revision below
+MINILM_MAIN = "8b3219a92973c328a8e22fadcfa821b5dc75636a"
+
+
+def _write(root: Path, model_dir: str, revision: str, task: str, score: float, *, version: str | None = "2.0.0",
+           meta: dict | None = None, experiment: str | None = None) -> None:
+    d = root / model_dir / revision
+    if experiment is not None:
+        d = d / "experiments" / experiment
+    d.mkdir(parents=True, exist_ok=True)
+    if meta is not None:
+        (d / "model_meta.json").write_text(json.dumps(meta))
+    if version is None:  # a file written before mteb 1.11: no version, no main_score
+        doc = {"mteb_dataset_name": task, "dataset_revision": "x", "test": {"cos_sim": {"spearman": score}}}
+    else:
+        doc = {"task_name": task, "mteb_version": version, "dataset_revision": "x", "evaluation_time": 1.0,
+               "scores": {"test": [{"hf_subset": "default", "languages": ["eng-Latn"], "main_score": score,
+                                    "cosine_spearman": score}]}}
+    (d / f"{task}.json").write_text(json.dumps(doc))
+
+
+def _meta(name: str, revision: str, **extra) -> dict:
+    return {"name": name, "revision": revision, **extra}
+
+
+def revision_cases(root: Path) -> None:
+    """One model folder per case of mteb's load (each comment says what mteb keeps)."""
+    # a revision folder without model_meta.json beside one with it: only the latter (STS13 absent)
+    _write(root, "org__mixed", "r1", "STS12", 0.61, meta=_meta("org/mixed", "r1"))
+    _write(root, "org__mixed", "no_revision_available", "STS12", 0.99)
+    _write(root, "org__mixed", "no_revision_available", "STS13", 0.62)
+    # a model with no model_meta.json anywhere: nothing at all
+    _write(root, "org__bare", "no_revision_available", "STS12", 0.63)
+    # external (no real revision) vs a real revision, both with an mteb version: the real one
+    _write(root, "org__ext", "external", "STS12", 0.64, meta=_meta("org/ext", "external"))
+    _write(root, "org__ext", "r2", "STS12", 0.65, meta=_meta("org/ext", "r2"))
+    # two real revisions: the newer mteb version; a file with a version beats one without
+    _write(root, "org__ver", "a", "STS12", 0.66, version="1.12.0", meta=_meta("org/ver", "a"))
+    _write(root, "org__ver", "b", "STS12", 0.67, version="2.1.0", meta=_meta("org/ver", "b"))
+    _write(root, "org__ver", "c", "STS13", 0.68, version=None, meta=_meta("org/ver", "c"))
+    _write(root, "org__ver", "d", "STS13", 0.69, version="1.0.0", meta=_meta("org/ver", "d"))
+    # the registry's main revision wins over a newer mteb version
+    _write(root, "sentence-transformers__all-MiniLM-L6-v2", MINILM_MAIN, "STS12", 0.70, version="1.12.0",
+           meta=_meta(MINILM, MINILM_MAIN))
+    _write(root, "sentence-transformers__all-MiniLM-L6-v2", "zzz", "STS12", 0.71, version="2.5.0",
+           meta=_meta(MINILM, "zzz"))
+    # experiments: an experiments/<kwargs>/ folder, and a folder whose model_meta declares kwargs: neither
+    _write(root, "org__exp", "r1", "STS12", 0.72, meta=_meta("org/exp", "r1"))
+    _write(root, "org__exp", "r1", "STS12", 0.73, meta=_meta("org/exp", "r1", experiment_kwargs={"k": 1}),
+           experiment="k_1")
+    _write(root, "org__exp", "r2", "STS13", 0.74, meta=_meta("org/exp", "r2", experiment_kwargs={"dim": 256}))
+
+
+def _mteb_cells(cache: Path, **kwargs) -> dict[tuple[str, str, str], float]:
+    """(model, task, split/subset) -> main score as mteb loads the tree under `cache/remote/results`."""
+    from mteb.cache import ResultCache
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = ResultCache(cache).load_results(**kwargs).join_revisions()
+    return {(mr.model_name, tr.task_name, f"{split}/{e['hf_subset']}"): e["main_score"]
+            for mr in res.model_results for tr in mr.task_results
+            for split, entries in tr.scores.items() for e in entries}
+
+
+def _store_cells(store: ResultStore) -> dict[tuple[str, str, str], float]:
+    t = store.scan(metrics=["main_score"], latest=False)
+    return {(m, task, s): v for m, task, s, v in zip(*(t[c].to_pylist() for c in ("model", "task", "sample_id", "value")),
+                                                    strict=True)}
+
+
+def test_import_keeps_the_files_mteb_load_results_keeps(store, tmp_path):
+    pytest.importorskip("mteb")
+    root = tmp_path / "cache" / "remote" / "results"
+    revision_cases(root)
+    s = IMPORTERS["mteb"](store, root)
+    ours = _store_cells(store)
+    assert ours == _mteb_cells(tmp_path / "cache")
+    assert ours == {
+        ("org/mixed", "STS12", "test/default"): 0.61, ("org/ext", "STS12", "test/default"): 0.65,
+        ("org/ver", "STS12", "test/default"): 0.67, ("org/ver", "STS13", "test/default"): 0.69,
+        (MINILM, "STS12", "test/default"): 0.70, ("org/exp", "STS12", "test/default"): 0.72,
+    }
+    no_meta = next(r for r in s.skipped if "without model_meta.json" in r)
+    assert s.skipped[no_meta] == 3 and "require_model_meta=false" in no_meta
+    assert s.skipped[next(r for r in s.skipped if r.startswith("experiment result file"))] == 2
+    # require_model_meta=false: the folders without it count too, as mteb's require_model_meta=False reads them
+    other = ResultStore(tmp_path / "other")
+    IMPORTERS["mteb"](other, root, require_model_meta=False)
+    loose = _store_cells(other)
+    assert loose == _mteb_cells(tmp_path / "cache", require_model_meta=False)
+    assert loose[("org/bare", "STS12", "test/default")] == 0.63 and loose[("org/mixed", "STS13", "test/default")] == 0.62
+    assert loose[("org/mixed", "STS12", "test/default")] == 0.61  # the revision with a real name still wins
+
+
+def test_a_tree_without_any_model_meta_is_read_from_its_folder_names(store, tmp_path):
+    _write(tmp_path / "r", "org__old", "no_revision_available", "STS12", 0.5)
+    s = IMPORTERS["mteb"](store, tmp_path / "r", use_mteb=False)
+    assert _store_cells(store) == {("org/old", "STS12", "test/default"): 0.5}
+    assert any("no model_meta.json beside any result file" in n for n in s.notes)
+    strict = IMPORTERS["mteb"](ResultStore(tmp_path / "strict"), tmp_path / "r", use_mteb=False, require_model_meta=True)
+    assert strict.rows == 0 and any("without model_meta.json" in r for r in strict.skipped)
+    with pytest.raises(SampleBenchError, match="require_model_meta=maybe: use true, false or auto"):
+        IMPORTERS["mteb"](store, tmp_path / "r", require_model_meta="maybe")

@@ -172,10 +172,20 @@ def test_the_real_tools_still_write_what_the_importers_read(tmp_path, store):
     gen.main(tmp_path / "real")
     s = IMPORTERS["lm-eval"](store, tmp_path / "real" / "lm_eval" / "out")
     assert s.rows == 24 and len(s.details["superseded_runs"]) == 1
-    s = IMPORTERS["inspect"](ResultStore(tmp_path / "s2"), tmp_path / "real" / "inspect")
+    # the folder holds one run as .eval and as .json (the same cells twice): import one log
+    s = IMPORTERS["inspect"](ResultStore(tmp_path / "s2"), next((tmp_path / "real" / "inspect").glob("*.eval")))
     assert set(s.metrics) == {"match", "multi/a", "multi/b"}
     s = IMPORTERS["inspect"](ResultStore(tmp_path / "s3"), tmp_path / "real" / "inspect_error")
     assert next(iter(s.details["incomplete_logs"].values()))["status"] == "error"
+    # sample cards: the documents' questions (not the few-shot prompt) and the chat inputs
+    from samplebench.results.cards import CardStore
+
+    s4 = ResultStore(tmp_path / "s4")
+    assert IMPORTERS["lm-eval"](s4, tmp_path / "real" / "lm_eval" / "cards").cards == 8
+    assert IMPORTERS["inspect"](s4, tmp_path / "real" / "inspect_cards").cards == 6
+    texts = CardStore(s4).read()["text"].to_pylist()
+    questions = [q for _, _, q, _ in gen.QUIZ]
+    assert texts == questions[:8] + questions[:6]
 
 
 def test_lm_eval_one_samples_file_takes_its_results_file(store):

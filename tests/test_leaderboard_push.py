@@ -295,3 +295,22 @@ def test_a_server_that_never_answers_times_out(prebuilt, hub):
     with pytest.raises(PushFailed):
         push_folder(out, "alice/board", **kw, endpoint=hub.url, retries=50, backoff=0.01, timeout=0.5, deadline=2.0)
     assert time.monotonic() - t0 < 10
+
+
+def test_cli_refuses_a_bad_repo_id_before_building(bench, spec, store, tmp_path):
+    out = tmp_path / "never-built"
+    r = bench("leaderboard", "push", spec, "--repo", "no-namespace", "--store", store.root, "--out", out, "--dry-run")
+    assert r.exit_code == 2 and "ORG/NAME" in r.output
+    assert not out.exists()
+
+
+def test_cli_timeout_and_deadline_bound_a_hanging_hub(bench, spec, store, hub):
+    import time
+
+    hub.state.inject(r"GET /api/whoami", times=100, kind="hang")
+    t0 = time.monotonic()
+    r = _push(bench, spec, store, hub, "--timeout", "0.5", "--deadline", "2", "--retries", "20")
+    assert r.exit_code == 1 and "nothing was published" in r.output
+    assert time.monotonic() - t0 < 15
+    r = _push(bench, spec, store, hub, "--timeout", "0")
+    assert r.exit_code == 2 and "--timeout" in r.output

@@ -238,3 +238,52 @@ def test_summarization_cosine_spearman(encoder, tmp_path):
 
     theirs = _run_mteb(Task(), encoder)
     assert ev.task_scores["cosine_spearman"] == pytest.approx(theirs["cosine_spearman"], abs=TOL)
+
+
+# -- the MTEB leaderboard's Borda rank, exactly -------------------------------------------------------
+
+def _long_results(seed: int):
+    """A sparse MTEB-like long table: tasks with 1-3 (split, subset) cells, models that skip cells
+    (partial coverage), some with no complete task at all, and tied scores."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    cells = {"T1": [("test", "a"), ("test", "b"), ("test", "c")], "T2": [("test", "default")],
+             "T3": [("dev", "x"), ("test", "x")], "T4": [("test", "a"), ("test", "b")]}
+    rows = []
+    for m in range(24):
+        for task, task_cells in cells.items():
+            if rng.random() < 0.2:
+                continue  # the model never ran the task
+            kept = [c for c in task_cells if rng.random() < (0.5 if m % 6 == 0 else 0.9)]
+            for split, subset in kept:
+                score = round(float(rng.choice([0.5, 0.6, rng.random()])), 3)  # ties on purpose
+                rows.append((f"org/m{m:02d}", task, split, subset, score))
+    return rows
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_borda_mteb_equals_the_mteb_leaderboard_rank(tmp_path, seed):
+    """`borda-mteb` on the imported cells equals mteb's own `Rank (Borda)` (`_borda_rank_from_long`
+    with `n_models` = the rows of its per-task table, as `_create_summary_table` calls it)."""
+    import polars as pl
+    from mteb.benchmarks._create_table import _borda_rank_from_long, _build_per_task_pivot
+
+    from samplebench.aggregators import fit
+    from samplebench.results import ResultStore
+    from samplebench.results.importers import IMPORTERS
+    from samplebench.selection import select_evidence
+
+    rows = _long_results(seed)
+    long_df = pl.DataFrame(rows, schema=["model_name", "task_name", "split", "subset", "score"], orient="row")
+    per_task, _ = _build_per_task_pivot(long_df)
+    theirs = dict(_borda_rank_from_long(long_df, n_models=per_task.height).iter_rows())
+
+    csv = tmp_path / "scores.csv"
+    csv.write_text("task,model,model_revision,split,subset,language,main_score\n"
+                   + "".join(f"{t},{m},r,{sp},{sub},eng-Latn,{v}\n" for m, t, sp, sub, v in rows))
+    store = ResultStore(tmp_path / "store")
+    IMPORTERS["mteb-scores"](store, csv)
+    ours = fit(select_evidence(store), "borda-mteb", ci="none").by_model()
+    assert per_task.height < len(theirs)  # some models have no complete task: n_models is not the model count
+    assert {m: r.rank for m, r in ours.items()} == theirs

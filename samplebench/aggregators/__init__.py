@@ -12,12 +12,34 @@ capabilities (`Capabilities`); `fit` adds levels (`level="sample"|"task"|"two"`)
 checks and typed diagnostics, reading only those declarations.
 """
 
-from .api import LEVELS, fit
-from .evidence import Evidence, EvidenceBuilder, evidence_from_matrix, merge_evidence
-from .evidence_ops import comparison_components, task_level_evidence
-from .methods import METHODS, Capabilities, Method, MethodOutput, Param
-from .plural import PluralisticResult, compare, fit_by_group, kendall_tau
-from .ranking import Diagnostics, FitDiagnostics, RankedModel, Ranking
+# Names resolve lazily (PEP 562): `from samplebench.aggregators.evidence import Evidence` or
+# `from samplebench.aggregators import fit` imports only the modules that name needs, so the
+# CLI's `bench aggregate` never pays for the methods it does not run.
+_LAZY = {
+    "LEVELS": "api", "fit": "api",
+    "Evidence": "evidence", "EvidenceBuilder": "evidence", "evidence_from_matrix": "evidence",
+    "merge_evidence": "evidence",
+    "comparison_components": "evidence_ops", "task_level_evidence": "evidence_ops",
+    "METHODS": "methods", "Capabilities": "methods", "Method": "methods", "MethodOutput": "methods",
+    "Param": "methods",
+    "PluralisticResult": "plural", "compare": "plural", "fit_by_group": "plural", "kendall_tau": "plural",
+    "Diagnostics": "ranking", "FitDiagnostics": "ranking", "RankedModel": "ranking", "Ranking": "ranking",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "LEVELS",

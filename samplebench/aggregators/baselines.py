@@ -38,15 +38,10 @@ def task_score_table(ev: Evidence) -> tuple[list[tuple[str, str]], np.ndarray, n
     Returns (column labels, table (columns x models) with NaN where the model has no sample,
     sign per column: +1 higher-is-better, -1 lower-is-better).
     """
-    n_m = max(len(ev.metrics), 1)
-    col = ev.sample_task.astype(np.int64) * n_m + ev.sample_metric
-    used, col_dense = np.unique(col, return_inverse=True)
+    n_m, used, _, count, key = _columns(ev)
     n_c, n = used.size, ev.n_models
-    member_col = np.repeat(col_dense, ev.sizes())
-    key = member_col * n + ev.member_model
     scale = _scale(ev.member_value)
     total = np.bincount(key, weights=ev.member_value / scale, minlength=n_c * n).reshape(n_c, n)
-    count = np.bincount(key, minlength=n_c * n).reshape(n_c, n)
     with np.errstate(invalid="ignore", divide="ignore"):
         table = np.where(count > 0, total / np.maximum(count, 1) * scale, np.nan)
     tasks = ev.tasks or ["task"]  # evidence built without vocabularies: one unnamed task and metric
@@ -54,6 +49,28 @@ def task_score_table(ev: Evidence) -> tuple[list[tuple[str, str]], np.ndarray, n
     labels = [(tasks[int(c) // n_m], metrics[int(c) % n_m]) for c in used]
     sign = np.array([1.0 if ev.higher_is_better.get(lab, True) else -1.0 for lab in labels])
     return labels, table, sign
+
+
+def _columns(ev: Evidence):
+    """(metrics per task, used (task, metric) codes, column of each sample, members per column and
+    model, column * n_models + model of each member) for the task-score tables."""
+    n_m = max(len(ev.metrics), 1)
+    col = ev.sample_task.astype(np.int64) * n_m + ev.sample_metric
+    used, col_dense = np.unique(col, return_inverse=True)
+    n_c, n = used.size, ev.n_models
+    key = np.repeat(col_dense, ev.sizes()) * n + ev.member_model
+    count = np.bincount(key, minlength=n_c * n).reshape(n_c, n)
+    return n_m, used, col_dense, count, key
+
+
+def task_complete(ev: Evidence) -> np.ndarray:
+    """(columns x models) bool, columns as in `task_score_table`: the model has a value on every
+    sample of the (task, metric) that any model has. For MTEB results (a sample = a (split,
+    subset) of the task) this is the MTEB leaderboard's rule for a task score to count: a model
+    that skipped a (split, subset) others have gets an empty cell there."""
+    _, used, col_dense, count, _ = _columns(ev)
+    samples = np.bincount(col_dense, weights=(ev.sizes() > 0).astype(np.float64), minlength=used.size)
+    return (count == samples[:, None]) & (count > 0)
 
 
 def mean_scores(ev: Evidence) -> np.ndarray:

@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from .._arrow import numpy_values
 from ..errors import SampleBenchError
 
 _EMPTY_I = np.zeros(0, np.int32)
@@ -227,36 +227,84 @@ def _densify(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.unique(codes, return_inverse=True)
 
 
+def group_order(code: np.ndarray) -> np.ndarray:
+    """The stable permutation that groups `code` (non-negative integers below 2**31): one
+    `np.sort` of `code << b | position` (b = bits of the length), several times faster than a
+    stable argsort, whose ties the position breaks. Larger inputs: a stable argsort."""
+    n = code.size
+    bits = max(int(n).bit_length(), 1)
+    top = int(code.max()) if n else 0
+    if n == 0 or top.bit_length() + bits > 62:
+        return np.argsort(code, kind="stable")
+    key = code.astype(np.int64) << bits
+    key |= np.arange(n, dtype=np.int64)
+    key.sort()
+    key &= (1 << bits) - 1
+    return key
+
+
+def _sort_within(starts: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """For members grouped by ballot (`starts`: ballot offsets), the stable permutation that
+    sorts each ballot by `key` ascending. Ballots of similar size (within a power of two) are
+    padded into one matrix with +inf and sorted row by row (`np.argsort(axis=1)`): no global
+    sort, no Python loop over ballots; blocks of rows keep the padding's memory bounded."""
+    counts = np.diff(starts)
+    out = np.arange(key.size, dtype=np.int64)
+    width = np.ones(counts.size, np.int64)
+    big = counts > 1
+    width[big] = 1 << np.ceil(np.log2(counts[big])).astype(np.int64)
+    for w in np.unique(width[big]).tolist():
+        rows = np.flatnonzero(width == w)
+        step = max(1, (1 << 22) // w)
+        for a in range(0, rows.size, step):
+            b = rows[a:a + step]
+            c, st = counts[b], starts[b]
+            row = np.repeat(np.arange(b.size), c)
+            src = np.arange(int(c.sum()), dtype=np.int64)
+            src -= np.repeat(np.cumsum(c) - c, c)  # position inside the ballot
+            pos = src.copy()
+            src += np.repeat(st, c)
+            pad = np.full((b.size, w), np.inf)
+            pad[row, pos] = key[src]
+            by_row = np.argsort(pad, axis=1, kind="stable")
+            by_row += st[:, None]
+            out[src] = by_row[by_row < (st + c)[:, None]]  # padding sorts last: drop it
+    return out
+
+
 def rank_levels(sample_code: np.ndarray, oriented: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sort members by (sample, value desc) and give each its dense level inside the sample.
 
     `sample_code` holds dense codes 0..n-1. Returns `(order, sample_sorted, level)`; `order` is
     the permutation applied to the inputs, stable (tied members keep their input order). Equal
-    values share a level (a tie). Small inputs: one lexsort and a few cumulative sums. Large
-    ones: members already grouped by sample (store shards, simulations) skip the grouping sort,
-    and each ballot is sorted on its own by a compiled kernel.
+    values share a level (a tie). Members not already grouped by sample are grouped first
+    (`group_order`); then each ballot is sorted on its own: in numpy by padded rows of similar
+    size (`_sort_within`), for large inputs by a compiled kernel.
     """
     from . import compiled
 
     sample_code = np.asarray(sample_code)
+    grouped = not np.any(sample_code[1:] < sample_code[:-1])
     if not compiled.wanted(sample_code.size):
-        order = np.lexsort((-oriented, sample_code))
-        s, v = sample_code[order], oriented[order]
+        by_sample = None if grouped else group_order(sample_code)
+        s = sample_code if by_sample is None else sample_code[by_sample]
         if s.size == 0:
-            return order, s, np.zeros(0, np.int32)
+            return np.zeros(0, np.int64), s, np.zeros(0, np.int32)
         new_sample = np.empty(s.size, bool)
         new_sample[0] = True
         np.not_equal(s[1:], s[:-1], out=new_sample[1:])
+        starts = np.r_[np.flatnonzero(new_sample), s.size]
+        v = oriented if by_sample is None else oriented[by_sample]
+        within = _sort_within(starts, -v)
+        order = within if by_sample is None else by_sample[within]
+        v = v[within]
         new_level = new_sample.copy()
         new_level[1:] |= v[1:] != v[:-1]
         glob = np.cumsum(new_level) - 1  # levels numbered across samples, then made per sample
         level = glob - glob[np.flatnonzero(new_sample)][np.cumsum(new_sample) - 1]
         return order, s, level.astype(np.int32)
-    if np.any(sample_code[1:] < sample_code[:-1]):
-        if int(sample_code.max()) < 65536:  # radix sort on 16-bit codes: ~2x faster than on int64
-            by_sample = np.argsort(sample_code.astype(np.uint16), kind="stable")
-        else:
-            by_sample = np.argsort(sample_code, kind="stable")
+    if not grouped:
+        by_sample = group_order(sample_code)
         sample_code, oriented = sample_code[by_sample], oriented[by_sample]
     else:
         by_sample = None
@@ -406,6 +454,8 @@ class EvidenceBuilder:
                                        "metric, value")
         n_err = table["value"].null_count
         if n_err:
+            import pyarrow.compute as pc  # only here: its import costs ~50 ms
+
             self.notes.append(f"{where}: {n_err} measurement(s) without a value (errors) were left out")
             valid = pc.is_valid(table["value"])
             kept = set(pc.unique(table.filter(valid)["model"].cast(pa.string())).to_pylist())
@@ -441,7 +491,7 @@ class EvidenceBuilder:
             del group_own
         uniq, dense = _densify(key)
         del key
-        value = np.asarray(table["value"].to_numpy(zero_copy_only=False), np.float64)
+        value = np.asarray(numpy_values(table["value"]), np.float64)
         sign_tk = np.array([[1.0 if self.higher_is_better.get((t, m), True) else -1.0 for m in self.metrics]
                             for t in self.tasks])
         oriented = value if (sign_tk == 1.0).all() else value * sign_tk[task, metric]
@@ -502,12 +552,14 @@ def _sample_codes(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
     if isinstance(col, pa.ChunkedArray) and pa.types.is_dictionary(col.type):
         col = col.unify_dictionaries().combine_chunks() if col.num_chunks != 1 else col.chunk(0)
     if not pa.types.is_dictionary(col.type):
+        import pyarrow.compute as pc
+
         col = pc.dictionary_encode(col.cast(pa.string()))
         if isinstance(col, pa.ChunkedArray):
             col = col.combine_chunks()
     if col.indices.null_count:
         raise SampleBenchError("a measurement has an empty sample_id")
-    return np.array(col.indices, np.int64)  # a copy the caller may change in place
+    return numpy_values(col.indices).astype(np.int64)  # a copy the caller may change in place
 
 
 def _codes(col: pa.ChunkedArray | pa.Array, index_of, null: int | None = None) -> np.ndarray:
@@ -525,14 +577,12 @@ def _both_codes(col: pa.ChunkedArray | pa.Array, index_of, null: int | None = No
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
     if not pa.types.is_dictionary(col.type):
-        col = pc.dictionary_encode(col)
+        col = col.dictionary_encode()
     dictionary = col.dictionary.to_pylist()
     idx = col.indices
-    if idx.null_count:
-        if null is None:
-            raise SampleBenchError("a key column (model/task/metric) has an empty value")
-        idx = pc.fill_null(idx, len(dictionary))
-    codes = np.asarray(idx).astype(np.int32, copy=False)
+    if idx.null_count and null is None:
+        raise SampleBenchError("a key column (model/task/metric) has an empty value")
+    codes = numpy_values(idx, null=len(dictionary)).astype(np.int32, copy=False)
     used = np.bincount(codes, minlength=len(dictionary) + 1) > 0  # a shard's dictionary may hold more
     lookup = np.array([index_of(str(v)) if v is not None and used[i] else -1 for i, v in enumerate(dictionary)]
                       + [-1], np.int32)

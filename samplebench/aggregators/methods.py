@@ -29,6 +29,7 @@ from .baselines import (
     mean_rank_scores,
     mean_scores,
     normalized_mean_scores,
+    task_complete,
     task_score_table,
     win_rate_scores,
 )
@@ -255,8 +256,18 @@ def _kemeny(ev: Evidence, *, exact_limit: int, time_limit: float) -> MethodOutpu
 
 
 def _borda_mteb(ev: Evidence) -> MethodOutput:
+    """As mteb's leaderboard (`_create_summary_table`): a task ranks every model by its mean over
+    the samples it has; n_models = models with at least one complete task (its table's rows)."""
     _, table, sign = task_score_table(ev)
-    return MethodOutput(borda_mteb_scores(table * sign[:, None]), scale="MTEB Borda points")
+    complete = task_complete(ev)
+    n_rows = int(complete.any(axis=0).sum())
+    notes = []
+    partial = int((~complete.any(axis=0) & ~np.all(np.isnan(table), axis=0)).sum())
+    if partial:
+        notes.append(f"borda-mteb: {partial} model(s) have no task with every sample (split/subset) other models "
+                     "have; as on the MTEB leaderboard they take part in each task's ranking but not in n_models")
+    return MethodOutput(borda_mteb_scores(table * sign[:, None], n_models=n_rows), scale="MTEB Borda points",
+                        notes=notes)
 
 
 # -- baselines ---------------------------------------------------------------------------------

@@ -269,16 +269,18 @@ def brute_force_kemeny(above: np.ndarray) -> float:
     return max(kemeny_agreement(above, list(p)) for p in itertools.permutations(range(n)))
 
 
-def borda_mteb_scores(task_scores: np.ndarray) -> np.ndarray:
+def borda_mteb_scores(task_scores: np.ndarray, n_models: int | None = None) -> np.ndarray:
     """MTEB leaderboard Borda: per task n_models - rank (rank = average rank, higher score first,
     among models with the task); a missing task gives 0 points; sum over tasks.
 
-    `task_scores` is (tasks x models), NaN = missing; `n_models` = models with any score.
+    `task_scores` is (tasks x models), NaN = missing; `n_models` defaults to the models with any
+    score (the MTEB leaderboard passes the rows of its summary table: models with at least one
+    complete task, see `aggregators.baselines.task_complete`).
     """
     from scipy.stats import rankdata
 
-    present_models = ~np.all(np.isnan(task_scores), axis=0)
-    n_models = int(present_models.sum())
+    if n_models is None:
+        n_models = int((~np.all(np.isnan(task_scores), axis=0)).sum())
     points = np.zeros(task_scores.shape[1])
     for row in task_scores:
         ok = ~np.isnan(row)

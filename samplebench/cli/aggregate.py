@@ -36,6 +36,8 @@ def _open_unit(ctx, param, value):  # noqa: ARG001 - click's signature
 
 
 def _parse_params(items: tuple[str, ...]) -> dict:
+    if not items:
+        return {}
     import yaml
 
     out = {}
@@ -136,9 +138,7 @@ def aggregate(method, models, tasks, tags, benchmark, capability, metrics, input
               executor, arena, params, on_disconnected, compare_methods, by_group, group_rule, store, registry,
               as_json) -> None:
     """Rank models from sample-level results (Plackett-Luce by default) with intervals and diagnostics."""
-    from ..aggregators import compare, fit, fit_by_group
-    from ..results import ResultStore
-    from ..selection import evidence_from_file, select_evidence
+    from ..aggregators.api import fit  # the modules this run needs, nothing more (a fresh process's start-up)
 
     kw = _parse_params(params)
     if arena:
@@ -150,9 +150,14 @@ def aggregate(method, models, tasks, tags, benchmark, capability, metrics, input
         if benchmark or tags or capability:
             raise SampleBenchError("--benchmark, --tag and --capability select from the store; with --input use "
                                    "--tasks/--metrics")
+        from ..selection.evidence import evidence_from_file
+
         ev = evidence_from_file(input_file, models=split_csv(models), tasks=split_csv(tasks),
                                 metrics=split_csv(metrics), registry=registry)
     else:
+        from ..results import ResultStore
+        from ..selection.evidence import select_evidence
+
         rs = ResultStore(store)
         task_list, only = split_csv(tasks), None
         if capability:
@@ -164,6 +169,8 @@ def aggregate(method, models, tasks, tags, benchmark, capability, metrics, input
                              sample_ids=only)
     common = {"level": level, "seed": seed, "on_disconnected": on_disconnected}
     if compare_methods:
+        from ..aggregators.plural import compare
+
         names = split_csv(compare_methods) or []
         rankings, tau = compare(ev, names, **common)
         if as_json:
@@ -177,6 +184,8 @@ def aggregate(method, models, tasks, tags, benchmark, capability, metrics, input
     fit_kw = {**common, "ci": ci, "bootstrap": bootstrap, "resample": resample, "confidence": confidence,
               "n_jobs": jobs, "progress": True, **kw}
     if by_group:
+        from ..aggregators.plural import fit_by_group
+
         res = fit_by_group(ev, by_group, method, rule=group_rule, **fit_kw)
         if as_json:
             echo_json(res)

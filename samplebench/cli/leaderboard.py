@@ -82,12 +82,16 @@ def _print_summary(b, top: int = 10) -> None:
 @click.option("--dry-run", is_flag=True, help="Build and show what would be uploaded; contact nobody.")
 @click.option("--retries", type=click.IntRange(0, 20), default=4, show_default=True,
               help="Retries on server errors and dropped connections.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
+              help="Seconds each request to the Hub may take.")
+@click.option("--deadline", type=click.FloatRange(min=0, min_open=True), default=600.0, show_default=True,
+              help="Seconds each Hub call may spend on retries in all.")
 @click.option("--eval-results", is_flag=True,
               help="Also write .eval_results/<name>.yaml into the ranked model repos you own.")
 @json_option
 def push(spec_path: Path, repo: str, store: Path | None, registry: Path | None, out: Path | None, private: bool,
-         revision: str | None, endpoint: str | None, force: bool, dry_run: bool, retries: int, eval_results: bool,
-         as_json: bool) -> None:
+         revision: str | None, endpoint: str | None, force: bool, dry_run: bool, retries: int, timeout: float,
+         deadline: float, eval_results: bool, as_json: bool) -> None:
     """Build SPEC and publish it to the Hub dataset repo ORG/NAME in one commit.
 
     The token comes from HF_TOKEN or `hf auth login` and is never printed. Nothing changes and no
@@ -98,7 +102,8 @@ def push(spec_path: Path, repo: str, store: Path | None, registry: Path | None, 
     try:
         b, result = push_leaderboard(spec_path, repo, store, out=out, registry=registry, private=private,
                                      revision=revision, endpoint=endpoint, force=force, dry_run=dry_run,
-                                     retries=retries, eval_results=eval_results, progress=_progress)
+                                     retries=retries, eval_results=eval_results, progress=_progress,
+                                     timeout=timeout, deadline=deadline)
     except PushFailed as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:

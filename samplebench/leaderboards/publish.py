@@ -154,6 +154,12 @@ def resolve_token(token: str | None) -> str:
     return tok
 
 
+def check_repo_id(repo_id: str) -> None:
+    """Refuse a repo id that is not ORG/NAME (before anything is built or contacted)."""
+    if "/" not in repo_id or repo_id.count("/") != 1 or not all(repo_id.split("/")):
+        raise SampleBenchError(f"--repo {repo_id!r}: write it as ORG/NAME (a Hub dataset repo id)")
+
+
 def push_folder(
     folder: str | Path,
     repo_id: str,
@@ -189,8 +195,7 @@ def push_folder(
     files = local_files(folder)
     if "README.md" not in files:
         raise SampleBenchError(f"{folder}: no README.md; build the leaderboard first (`bench leaderboard build`)")
-    if "/" not in repo_id or repo_id.count("/") != 1 or not all(repo_id.split("/")):
-        raise SampleBenchError(f"--repo {repo_id!r}: write it as ORG/NAME (a Hub dataset repo id)")
+    check_repo_id(repo_id)
     branch = revision or "main"
     endpoint = (endpoint or constants.ENDPOINT).rstrip("/")
     url = f"{endpoint}/datasets/{repo_id}" + (f"/tree/{branch}" if branch != "main" else "")
@@ -437,6 +442,7 @@ def push_leaderboard(
 
     from .build import build_leaderboard
 
+    check_repo_id(repo_id)
     with tempfile.TemporaryDirectory(prefix="samplebench-lb-") as tmp:
         folder = Path(out) if out is not None else Path(tmp)
         build = build_leaderboard(spec, store, folder, registry=registry, progress=progress)

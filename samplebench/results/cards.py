@@ -67,6 +67,29 @@ def _metadata_json(meta: Mapping[str, Any], where: str) -> str:
     return json.dumps(clean, sort_keys=True, ensure_ascii=False)
 
 
+def source_metadata(fields: Mapping[str, Any], *, prefix: str = "source_") -> dict[str, Any]:
+    """A source record's fields (an lm-eval `doc`, an inspect sample's `metadata`) as card metadata.
+
+    Strings, numbers, booleans and lists of them are kept as they are; nested objects (and lists
+    holding any) become compact JSON text; None is left out. A field whose name a card reserves
+    (`task`, `sample_id`, `text`, `text_sha1`, `metadata`) or that is empty is kept under
+    `prefix` + its name (e.g. an lm-eval doc's `text` field -> `source_text`).
+    """
+    out: dict[str, Any] = {}
+    for key, value in fields.items():
+        key = str(key)
+        if value is None:
+            continue
+        if key in RESERVED or not key:
+            key = prefix + key
+        scalar = (str, int, float, bool)
+        if isinstance(value, scalar) or (isinstance(value, list | tuple) and all(isinstance(v, scalar) for v in value)):
+            out[key] = list(value) if isinstance(value, tuple) else value
+        else:
+            out[key] = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str, separators=(",", ":"))
+    return out
+
+
 def card_table(cards: Iterable[Mapping[str, Any]], *, where: str = "cards") -> pa.Table:
     """Card dicts (`task`, `sample_id`, `text`, optional `metadata` dict or any other fields) ->
     a table in `CARD_SCHEMA`. A given `text_sha1` must match the text (it guards against a file
@@ -182,11 +205,19 @@ _TEXT_FIELDS = ("texts", "queries", "questions", "prompts", "text1", "texts1", "
 def cards_from_task_data(spec, data: Any) -> list[dict[str, Any]]:
     """Cards for the samples of a task's loaded data (the evaluator's `load()` result).
 
-    Works on the evaluators' dataclasses: the sample ids are the first of `ids`/`query_ids`/...,
-    the text joins the parallel string fields (`texts`, `queries`, `text1` + `text2`, ...; for
-    pairs both sides, one per paragraph). Metadata: task type, languages, tags. Data whose
-    samples have no text field gives no cards (nothing is invented).
+    Data that knows what its samples are says so: a `sample_cards()` method returning dicts
+    with `sample_id`, `text` and optional `metadata` (DICES conversations, CUBE prompts and
+    diversity groups). Otherwise it works on the evaluators' dataclasses: the sample ids are the
+    first of `ids`/`query_ids`/..., the text joins the parallel string fields (`texts`,
+    `queries`, `text1` + `text2`, ...; for pairs both sides, one per paragraph). Metadata, for
+    both: task type, languages, tags (a card's own metadata wins). Data whose samples have no
+    text field gives no cards (nothing is invented).
     """
+    task_meta = {"task_type": str(spec.type), "languages": list(spec.languages or []), "tags": list(spec.tags or [])}
+    own = getattr(data, "sample_cards", None)
+    if callable(own):
+        return [{"task": spec.name, "sample_id": str(c["sample_id"]), "text": c["text"],
+                 "metadata": {**task_meta, **(c.get("metadata") or {})}} for c in own() if str(c["text"]).strip()]
     if not dataclasses.is_dataclass(data):
         return []
     values = {f.name: getattr(data, f.name) for f in dataclasses.fields(data)}
@@ -199,7 +230,7 @@ def cards_from_task_data(spec, data: Any) -> list[dict[str, Any]]:
              and all(isinstance(v, str | None) for v in values[n][:50])]
     if not parts:
         return []
-    meta = {"task_type": str(spec.type), "languages": list(spec.languages or []), "tags": list(spec.tags or [])}
+    meta = task_meta
     cards = []
     for i, sid in enumerate(ids):
         text = "\n\n".join(p[i] for p in parts if p[i])
@@ -216,4 +247,5 @@ def write_task_cards(store, spec, data: Any) -> int:
     many were new. Idempotent: a rerun on the same data writes nothing."""
     cards = cards_from_task_data(spec, data)
     return CardStore(store).write(cards, where=f"task {spec.name}")["written"] if cards else 0
-__all__ = ["CARD_SCHEMA", "CardStore", "card_table", "cards_from_task_data", "text_sha1", "write_task_cards"]
+__all__ = ["CARD_SCHEMA", "CardStore", "card_table", "cards_from_task_data", "source_metadata", "text_sha1",
+           "write_task_cards"]

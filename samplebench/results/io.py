@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -81,6 +83,35 @@ def write_table(table: pa.Table, out: Path, fmt: str) -> Path:
     raise SampleBenchError(f"unknown export format '{fmt}'; choose one of {', '.join(FORMATS)}")
 
 
+def iter_jsonl(path: Path, *, hint: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+    """`(line number, object)` for every non-blank line of a JSON Lines file (the one loop every
+    `.jsonl` reader uses: canonical tables, lm-eval samples, sample cards).
+
+    A line that is not JSON or not one JSON object, or bytes that are not UTF-8 (a binary file, a
+    line cut inside a character), raise `SampleBenchError` naming the file and the line:
+    `FILE:LINE: invalid JSON (MESSAGE)`, `FILE:LINE: expected one JSON object per line, got
+    TYPE`, `FILE:LINE: not UTF-8 text`, each ending in "; nothing was imported". A truncated
+    last line (a writer killed mid-line) is invalid JSON like any other.
+    """
+    lineno = 0
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise SampleBenchError(f"{path}:{lineno}: invalid JSON ({exc.msg}); nothing was imported",
+                                           hint=hint) from None
+                if not isinstance(obj, dict):
+                    raise SampleBenchError(f"{path}:{lineno}: expected one JSON object per line, got "
+                                           f"{type(obj).__name__}; nothing was imported", hint=hint)
+                yield lineno, obj
+    except UnicodeDecodeError:
+        raise SampleBenchError(f"{path}:{lineno + 1}: not UTF-8 text; nothing was imported", hint=hint) from None
+
+
 def read_table(path: Path, fmt: str) -> pa.Table:
     """Read a canonical table file; any parse failure names the file and what went wrong."""
     if not path.exists():
@@ -99,18 +130,7 @@ def read_table(path: Path, fmt: str) -> pa.Table:
             )
             return restore_formulas(pacsv.read_csv(path, convert_options=opts))
         if fmt == "jsonl":
-            rows = []
-            with open(path, encoding="utf-8") as fh:
-                for lineno, line in enumerate(fh, 1):
-                    if not line.strip():
-                        continue
-                    try:
-                        row = json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        raise SampleBenchError(f"{path}:{lineno}: invalid JSON: {exc.msg}") from None
-                    if not isinstance(row, dict):
-                        raise SampleBenchError(f"{path}:{lineno}: each line must be a JSON object")
-                    rows.append(row)
+            rows = [row for _, row in iter_jsonl(path)]
             return pa.Table.from_pylist(rows)
     except SampleBenchError:
         raise

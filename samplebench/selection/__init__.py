@@ -10,12 +10,26 @@ ballots. It ranks nothing.
     ev = select_evidence(ResultStore(), tags=["mteb-eng-v2"])                 # ballots
 """
 
-from .benchmarks import Benchmark, BenchmarkTask, list_benchmarks, resolve_benchmark
 from .directions import resolve_directions
 from .evidence import EXECUTORS, evidence, evidence_from_file, select_evidence, task_evidence
 from .query import Selection
 from .read import Chunk, Measurements, read, read_file, read_store
-from .tables import main_score_table
+
+# The benchmark definitions (pydantic models) and the table helpers load on first use (PEP 562):
+# reading a file for `bench aggregate --input` needs neither.
+_LAZY = {"Benchmark": "benchmarks", "BenchmarkTask": "benchmarks", "list_benchmarks": "benchmarks",
+         "resolve_benchmark": "benchmarks", "main_score_table": "tables"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "EXECUTORS",

@@ -19,13 +19,26 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from .._arrow import numpy_values
 from ..errors import SampleBenchError
 from .directions import check_tasks, open_registry, resolve_directions, unknown_note, voting_metrics
 from .query import Plan, Selection, plan
 
 EVIDENCE_COLUMNS = ["model", "task", "sample_id", "metric", "value"]
+
+
+class _Compute:
+    """`pyarrow.compute`, imported on first use: its import (~50 ms) is most of what a plain
+    file read would otherwise pay for, and reading a whole file needs none of it."""
+
+    def __getattr__(self, name: str):
+        import pyarrow.compute
+
+        return getattr(pyarrow.compute, name)
+
+
+pc = _Compute()
 
 
 @dataclass
@@ -88,10 +101,7 @@ def _codes(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, list]:
     if not pa.types.is_dictionary(col.type):
         col = pc.dictionary_encode(col)
     dictionary = col.dictionary
-    idx = col.indices
-    if idx.null_count:
-        idx = pc.fill_null(idx, len(dictionary))
-    return np.asarray(idx).astype(np.int32, copy=False), dictionary.to_pylist()
+    return numpy_values(col.indices, null=len(dictionary)).astype(np.int32, copy=False), dictionary.to_pylist()
 
 
 def _first_appearance(col: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -296,10 +306,11 @@ def _kind(path: Path) -> str:
 
 
 def _read_columns(path: Path, columns: list[str], filters) -> pa.Table:
-    import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
     if path.suffix.lower() in (".csv", ".tsv"):
+        import pyarrow.csv as pacsv
+
         parse = pacsv.ParseOptions(delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
         with pacsv.open_csv(path, parse_options=parse) as reader:
             header = reader.schema.names
@@ -315,7 +326,10 @@ def _read_columns(path: Path, columns: list[str], filters) -> pa.Table:
     strings = [c for c in present if c != "value" and (pa.types.is_string(schema.field(c).type)
                                                         or pa.types.is_large_string(schema.field(c).type))]
     filters = [f for f in (filters or []) if f[0] in schema.names] or None
-    return pq.read_table(path, columns=present, read_dictionary=strings, filters=filters)
+    if filters:  # row groups skipped by their statistics (pyarrow.dataset)
+        return pq.read_table(path, columns=present, read_dictionary=strings, filters=filters)
+    with pq.ParquetFile(path, read_dictionary=strings) as f:  # no dataset layer (and no pandas import)
+        return f.read(columns=present)
 
 
 def read_file(path: str | Path, selection: Selection | None = None, registry=None) -> Measurements:

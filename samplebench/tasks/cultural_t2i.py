@@ -168,6 +168,21 @@ class T2IData:
     def sample_ids(self) -> list[str]:
         return self.awareness_ids + list(self.groups)
 
+    def sample_cards(self) -> list[dict[str, Any]]:
+        """What each sample is (the store's sample cards): an awareness sample is its prompt, with
+        the prompt's roles (concept, country, region, domain) as metadata; a diversity group is
+        its prompts, one per paragraph, with the roles all its prompts share."""
+        def roles_of(rows: list[int]) -> dict[str, str]:
+            return {r: vals[rows[0]] for r, vals in self.roles.items()
+                    if vals[rows[0]] and all(vals[i] == vals[rows[0]] for i in rows)}
+
+        index = {pid: i for i, pid in enumerate(self.ids)}
+        cards = [{"sample_id": pid, "text": self.prompts[index[pid]], "metadata": roles_of([index[pid]])}
+                 for pid in self.awareness_ids]
+        cards += [{"sample_id": gid, "text": "\n\n".join(self.prompts[i] for i in rows),
+                   "metadata": {**roles_of(rows), "prompts": len(rows)}} for gid, rows in self.groups.items()]
+        return cards
+
 
 def group_id(values: Sequence[str]) -> str:
     """`div:` + the group's non-empty role values joined by '|' (e.g. `div:cuisine|Brazil`)."""

@@ -178,6 +178,20 @@ class DicesData:
     def item_ids(self) -> list[str]:
         return self.items["item_id"].tolist()
 
+    def sample_cards(self) -> list[dict[str, Any]]:
+        """What each item is (the store's sample cards): the conversation (`context`) and its last
+        `response`, one per paragraph; `degree_of_harm`, `harm_type` and the expert label
+        (`safety_gold`: safe/unsafe) as metadata where the data has them."""
+        cards = []
+        for row in self.items.to_dict("records"):
+            text = "\n\n".join(t for t in (row.get("context"), row.get("response")) if isinstance(t, str) and t)
+            if text:
+                meta = {k: row[k] for k in ("degree_of_harm", "harm_type") if isinstance(row.get(k), str) and row[k]}
+                if row.get("gold"):
+                    meta["safety_gold"] = row["gold"]
+                cards.append({"sample_id": str(row["item_id"]), "text": text, "metadata": meta})
+        return cards
+
     def truth_for(self, item_id: str) -> pd.DataFrame:
         """Ground-truth rows of one item (overall row first)."""
         if not self._by_item:

@@ -19,6 +19,16 @@ scorers (`match`, and `multi`, whose value is a dict `{a, b}`):
 * `inspect_error/<date>_tiny-err_<id>.eval`: a run whose solver fails on sample 3 with
   `fail_on_error=True`: status "error", 4 of 10 samples in the log (3 and 4 with errors).
 
+Sample cards (`cards` part): what the importers read to write cards.
+
+* `lm_eval/cards/`: a task whose documents carry `subject` and `source` fields beside the
+  question, a train split and `--num_fewshot 2` (each logged prompt holds two worked examples
+  before the document's own question), `--limit 8`;
+* `inspect_cards/<date>_quiz_<id>.eval`: samples whose `input` is a chat (a system and a user
+  message) or a plain string, with `target`, `choices` and sample `metadata` (subject, level).
+
+    python tests/importers_fixtures/make_real_outputs.py [OUT] [--only lm_eval,inspect,cards]
+
 inspect counts tokens with tiktoken's o200k_base file, which it downloads; offline the script
 counts words instead (token counts are bookkeeping in the log, not scores).
 """
@@ -59,14 +69,53 @@ metadata:
 """
 
 
-def tiny_causal_lm(folder: Path) -> Path:
+QUIZ = [
+    ("geography", "atlas", "Which river flows through Cairo before it reaches the Mediterranean Sea?", "The Nile"),
+    ("biology", "textbook", "Which gas do green plants take from the air during photosynthesis?", "Carbon dioxide"),
+    ("chemistry", "textbook", "What is the chemical symbol of the element gold?", "Au"),
+    ("astronomy", "atlas", "Which planet of the solar system has the most visible rings?", "Saturn"),
+    ("history", "encyclopedia", "In which year did the Berlin Wall fall and open the border?", "1989"),
+    ("music", "encyclopedia", "How many strings does a standard classical violin have?", "Four"),
+    ("cooking", "recipe book", "Which leavening agent makes bread dough rise before baking?", "Yeast"),
+    ("geography", "atlas", "What is the capital city of the country of Canada?", "Ottawa"),
+    ("biology", "textbook", "Which organ pumps blood through the human body?", "The heart"),
+    ("chemistry", "textbook", "What is the chemical formula of table salt?", "NaCl"),
+    ("astronomy", "atlas", "Which star is closest to the planet Earth?", "The Sun"),
+    ("history", "encyclopedia", "Who was the first person to walk on the Moon?", "Neil Armstrong"),
+]
+CARD_DOCS = [{"subject": subj, "source": src, "question": q, "choices": [a, "None of these"], "answer": 0}
+             for subj, src, q, a in QUIZ]
+CARD_TASK_YAML = """task: quiz_cards
+dataset_path: json
+dataset_kwargs:
+  data_files:
+    train: {train}
+    test: {test}
+training_split: train
+fewshot_split: train
+test_split: test
+output_type: multiple_choice
+description: "Answer the questions.\\n\\n"
+doc_to_text: "Subject: {{{{subject}}}}\\nQuestion: {{{{question}}}}\\nAnswer:"
+doc_to_choice: "{{{{choices}}}}"
+doc_to_target: answer
+metric_list:
+  - metric: acc
+    aggregation: mean
+    higher_is_better: true
+metadata:
+  version: 1.0
+"""
+
+
+def tiny_causal_lm(folder: Path, docs: list[dict] | None = None, n_positions: int = 64) -> Path:
     """A randomly initialised 1-layer GPT-2 and a BPE tokenizer trained on the task text, saved to `folder`."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
     torch.manual_seed(0)
-    text = [f"Question: {d['question']}\nAnswer: {c}" for d in DOCS for c in d["choices"]]
+    text = [f"Question: {d['question']}\nAnswer: {c}" for d in (docs or DOCS) for c in d["choices"]]
     tok = Tokenizer(models.BPE(unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
@@ -76,7 +125,7 @@ def tiny_causal_lm(folder: Path) -> Path:
                                    bos_token="<|endoftext|>")
     fast.save_pretrained(folder)
     eos = fast.convert_tokens_to_ids("<|endoftext|>")
-    cfg = GPT2Config(vocab_size=len(fast), n_positions=64, n_embd=16, n_layer=1, n_head=2,
+    cfg = GPT2Config(vocab_size=len(fast), n_positions=n_positions, n_embd=16, n_layer=1, n_head=2,
                      bos_token_id=eos, eos_token_id=eos)
     GPT2LMHeadModel(cfg).save_pretrained(folder)
     return folder
@@ -150,11 +199,63 @@ def inspect_outputs(out: Path) -> None:
                  fail_on_error=True, max_samples=1)
 
 
-def main(out: Path) -> None:
+def card_outputs(out: Path) -> None:
+    """lm_eval/cards/ and inspect_cards/ (see the module docstring)."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        tiny_causal_lm(tmp / "tiny-gpt2", CARD_DOCS, n_positions=1024)
+        (tmp / "task").mkdir()
+        for split, docs in (("train", CARD_DOCS[8:]), ("test", CARD_DOCS[:8])):
+            with open(tmp / "task" / f"{split}.jsonl", "w") as fh:
+                fh.writelines(json.dumps(d) + "\n" for d in docs)
+        (tmp / "task" / "quiz_cards.yaml").write_text(
+            CARD_TASK_YAML.format(train=tmp / "task" / "train.jsonl", test=tmp / "task" / "test.jsonl"))
+        cmd = ["lm_eval", "--model", "hf", "--model_args", "pretrained=tiny-gpt2", "--tasks", "quiz_cards",
+               "--include_path", "task", "--device", "cpu", "--batch_size", "1", "--limit", "8",
+               "--num_fewshot", "2", "--log_samples", "--output_path", "cards"]
+        subprocess.run(cmd, cwd=tmp, env=env, check=True, capture_output=True)
+        shutil.rmtree(out / "lm_eval" / "cards", ignore_errors=True)
+        shutil.copytree(tmp / "cards", out / "lm_eval" / "cards")
+
+    import inspect_ai.model._model as inspect_model
+
+    inspect_model.count_text_tokens = lambda text: max(1, len(text.split()))  # offline: no tiktoken download
+
+    from inspect_ai import Task
+    from inspect_ai import eval as inspect_eval
+    from inspect_ai.dataset import Sample
+    from inspect_ai.model import ChatMessageSystem, ChatMessageUser, ModelOutput, get_model
+    from inspect_ai.scorer import match
+
+    samples = []
+    for i, (subj, _src, q, a) in enumerate(QUIZ[:6], 1):
+        chat = [ChatMessageSystem(content="You are a careful quiz master. Answer in a few words."),
+                ChatMessageUser(content=q)]
+        samples.append(Sample(id=f"q{i}", input=chat if i % 2 else q, target=a, choices=[a, "None of these"],
+                              metadata={"subject": subj, "level": 1 + i % 3}))
+    outputs = [ModelOutput.from_content("mockllm/model", a if i % 2 else "no idea")
+               for i, (_s, _r, _q, a) in enumerate(QUIZ[:6], 1)]
+    shutil.rmtree(out / "inspect_cards", ignore_errors=True)
+    inspect_eval(Task(name="quiz", dataset=samples, scorer=match()),
+                 model=get_model("mockllm/model", custom_outputs=outputs), log_dir=str(out / "inspect_cards"),
+                 display="none")
+
+
+PARTS = {"lm_eval": lm_eval_outputs, "inspect": inspect_outputs, "cards": card_outputs}
+
+
+def main(out: Path, parts: tuple[str, ...] = tuple(PARTS)) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    lm_eval_outputs(out)
-    inspect_outputs(out)
+    for part in parts:
+        PARTS[part](out)
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "real")
+    args = sys.argv[1:]
+    only = tuple(PARTS)
+    if "--only" in args:
+        i = args.index("--only")
+        only = tuple(args[i + 1].split(","))
+        del args[i:i + 2]
+    main(Path(args[0]) if args else HERE / "real", only)

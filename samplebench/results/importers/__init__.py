@@ -19,6 +19,9 @@ same content twice adds nothing).
 | `colombo` | "What are the best systems?" instance-level CSVs | (system, instance, metric) |
 | `samples` | sample cards (JSON Lines: task, sample_id, text, metadata) | (task, sample) card |
 
+`lm-eval` and `inspect` also write sample cards (what each sample is: text and metadata) from
+their logs, and `samples` writes only cards (see `driver`, step 7, and each module).
+
 Model names are normalised (`org__name` -> `org/name`) and mapped through an alias table
 (`aliases=` a YAML/JSON file or mapping, merged over `$SAMPLEBENCH_HOME/aliases.yaml`).
 """

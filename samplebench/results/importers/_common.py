@@ -178,13 +178,17 @@ def run_import(
     skips: Skips | None = None,
     notes: list[str] | None = None,
     meta: dict | None = None,
+    streamed: bool | None = None,
 ) -> ImportSummary:
     """Import `(kind, table)` pairs atomically and build the summary.
 
     `metric_info` may still be filling while `tables` streams (a generator): the manifest is
     written once more, atomically, with the complete metric metadata once the import is published.
+    `streamed=False` says `metric_info` is complete although `tables` is an iterator (a reader's
+    list passed through a `CardTap`).
     """
-    streamed = not isinstance(tables, list | tuple)
+    if streamed is None:
+        streamed = not isinstance(tables, list | tuple)
     extra = {"meta": meta or {}}
     if metric_info is not None and not streamed:
         extra["metric_info"] = metric_info.data

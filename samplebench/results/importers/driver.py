@@ -16,7 +16,14 @@ file of its format may plausibly have, and a `read` function. The driver, for ev
    table (NaN, +inf, -inf become rows with value null and an error naming the value);
 6. stages and publishes the tables atomically (`run_import`: all or nothing, nothing when the
    same identity was imported before) and returns the summary, with the reader's notes, skips
-   (reason -> count), details and metric metadata.
+   (reason -> count), details and metric metadata;
+7. writes the sample cards a reader yields as `("cards", table)` pairs (formats whose source
+   says what each sample is: `cards=True`), see `CardTap`: once every measurement table has
+   been read and staged, before the measurements are published. So a source that fails to
+   read writes neither; a kill leaves at worst cards whose measurements are not yet published
+   (the next import of the source publishes them); measurements are never visible without
+   their cards. Cards are idempotent by content, and are written also when the measurements
+   were imported before (by a version that wrote no cards), so importing again completes them.
 
 A reader gets an `ImportContext` and fills its `info` (metric metadata), `skips`, `notes`,
 `details` and `meta`; it raises `SampleBenchError` naming the file for anything malformed.
@@ -35,6 +42,7 @@ from typing import Any
 import pyarrow as pa
 
 from ...errors import SampleBenchError
+from ..cards import CardStore
 from ..store import ResultStore
 from ._common import MetricInfos, Skips, content_hash, run_import
 from .aliases import ModelNames
@@ -84,7 +92,8 @@ class Importer:
     another value is not mistaken for a repeat). `max_bytes` is the largest input file of this
     format the importer accepts. `select(root, files)` may narrow or extend the walked files
     (e.g. add the results file beside a single samples file). `pairwise`: the format accepts
-    `--pairwise`.
+    `--pairwise`. `cards`: the reader also yields `("cards", table)` pairs (sample cards, in
+    `cards.CARD_SCHEMA`), written as step 7 of the module docstring says.
     """
 
     name: str
@@ -97,6 +106,7 @@ class Importer:
     none_found: str = ""
     select: Callable[[Path, list[Path]], list[Path]] | None = None
     pairwise: bool = False
+    cards: bool = False
     publish: Callable[[ResultStore, ImportContext, Iterable[tuple[str, pa.Table]]], ImportSummary] | None = None
 
     def __call__(self, store: ResultStore, path: str | Path, *, aliases=None, kind: str = "measurements",
@@ -151,6 +161,35 @@ def walk_files(root: Path, suffixes: tuple[str, ...]) -> list[Path]:
     return out
 
 
+class CardTap:
+    """Passes a reader's measurement/pairwise tables on and keeps its `("cards", table)` pairs;
+    when the reader is exhausted (every measurement table read and staged, nothing published
+    yet) it writes the cards to the store's card store, as one shard (`CardStore.write`)."""
+
+    def __init__(self, store: ResultStore, tables: Iterable[tuple[str, pa.Table]]) -> None:
+        self.store = store
+        self.tables = iter(tables)
+        self.cards: list[pa.Table] = []
+        self.counts = {"written": 0, "unchanged": 0}
+        self.done = False
+
+    def __iter__(self):
+        for kind, table in self.tables:
+            if kind == "cards":
+                self.cards.append(table)
+            else:
+                yield kind, table
+        if not self.done:
+            self.done = True
+            if self.cards:
+                self.counts = CardStore(self.store).write(pa.concat_tables(self.cards))
+
+    def finish(self) -> None:
+        """Read whatever the import did not (it stops early when the content was imported before)."""
+        for _ in self:
+            pass
+
+
 def run(importer: Importer, store: ResultStore, root: Path, *, aliases=None, kind: str = "measurements",
         **options) -> ImportSummary:
     """Import `root` with `importer`: the steps in the module docstring."""
@@ -176,8 +215,14 @@ def run(importer: Importer, store: ResultStore, root: Path, *, aliases=None, kin
     salt = ":".join([importer.name, *(str(opts[k]) for k in importer.identity),
                      json.dumps(sorted(names.table.items()))])
     source_hash = content_hash(files, root if root.is_dir() else root.parent, salt=salt)
-    summary = run_import(store, importer.read(ctx), source=str(root), source_hash=source_hash, fmt=importer.name,
-                         metric_info=ctx.info, skips=ctx.skips, notes=ctx.notes, meta=ctx.meta)
+    tables = importer.read(ctx)
+    tap = CardTap(store, tables) if importer.cards else None
+    summary = run_import(store, tap if tap is not None else tables, source=str(root), source_hash=source_hash,
+                         fmt=importer.name, metric_info=ctx.info, skips=ctx.skips, notes=ctx.notes, meta=ctx.meta,
+                         streamed=not isinstance(tables, list | tuple))
+    if tap is not None:
+        tap.finish()  # measurements imported before: the source's cards are still written (idempotent)
+        summary.cards, summary.cards_unchanged = tap.counts["written"], tap.counts["unchanged"]
     if not summary.already_imported:
         summary.details.update(ctx.details)
         for hook in ctx.after:
@@ -185,4 +230,4 @@ def run(importer: Importer, store: ResultStore, root: Path, *, aliases=None, kin
     return summary
 
 
-__all__ = ["GiB", "ImportContext", "Importer", "MiB", "check_input_file", "refuse_options", "run", "walk_files"]
+__all__ = ["CardTap", "GiB", "ImportContext", "Importer", "MiB", "check_input_file", "refuse_options", "run", "walk_files"]

@@ -13,6 +13,13 @@ per metric the task's scorers declare (`eval.scorers`: `<scorer>/<key>` for a sc
 per-key metrics, the same names its scored samples get), so failed and scored samples share
 metric names. Other values (lists, free text) are skipped and counted.
 
+Sample cards (one per imported sample id, `<id>#<epoch>`, so they join the measurements): text
+= the sample's `input` (a string, or a chat: the text of its non-system messages in order, one
+per paragraph, images as `[image: REF]`; a chat of system messages only gives their text);
+metadata = `target`, `choices`, the chat's system prompt (`system`), the log's dataset name
+(`dataset`) and every field of the sample's `metadata` (see `cards.source_metadata`; one that
+clashes with those names is kept as `metadata_<name>`).
+
 `.eval` members are read whether stored, deflated or compressed with zstd (zip method 93,
 inspect's default), each checked against its CRC-32; a corrupted member stops the import
 (nothing is imported) naming the file and the member. A log whose status is not "success"
@@ -30,6 +37,7 @@ import zlib
 from pathlib import Path
 
 from ...errors import SampleBenchError
+from ..cards import card_table, source_metadata
 from ._common import Columns
 from .driver import GiB, ImportContext, Importer
 
@@ -169,10 +177,52 @@ def _expected_samples(ev: dict) -> set[tuple[str, int]] | None:
     return {(str(i), e) for i in ids for e in range(1, int(epochs) + 1)}
 
 
+def _content_text(content) -> str:
+    """A message's content (a string or a list of content parts) as text; images as a reference."""
+    if isinstance(content, str):
+        return content.strip()
+    parts = []
+    for part in content if isinstance(content, list) else []:
+        if isinstance(part, str):
+            parts.append(part.strip())
+        elif isinstance(part, dict):
+            if isinstance(part.get("text"), str):
+                parts.append(part["text"].strip())
+            elif part.get("type") in ("image", "audio", "video"):
+                ref = part.get(part["type"])
+                ref = ref if isinstance(ref, str) and not ref.startswith("data:") else "inline data"
+                parts.append(f"[{part['type']}: {ref[:200]}]")
+    return "\n".join(p for p in parts if p)
+
+
+def sample_card(s: dict, dataset: str | None = None) -> dict | None:
+    """An inspect sample's card (`text`, `metadata`), or None when its input holds no text."""
+    raw = s.get("input")
+    system = None
+    if isinstance(raw, list):
+        messages = [m for m in raw if isinstance(m, dict)]
+        said = [_content_text(m.get("content")) for m in messages if m.get("role") != "system"]
+        told = [_content_text(m.get("content")) for m in messages if m.get("role") == "system"]
+        text = "\n\n".join(t for t in said if t) or "\n\n".join(t for t in told if t)
+        system = "\n\n".join(t for t in told if t) if any(said) else None
+    else:
+        text = raw.strip() if isinstance(raw, str) else ""
+    if not text:
+        return None
+    own = {"target": s.get("target") or None, "choices": s.get("choices") or None, "system": system,
+           "dataset": dataset}
+    meta = source_metadata({k: v for k, v in own.items() if v is not None})
+    extra = s.get("metadata") if isinstance(s.get("metadata"), dict) else {}
+    for key, value in source_metadata(extra, prefix="metadata_").items():
+        meta["metadata_" + key if key in meta else key] = value
+    return {"text": text, "metadata": meta}
+
+
 def read_inspect(ctx: ImportContext):
     """Every log -> one measurement table; incomplete logs reported in `details.incomplete_logs`."""
     cols = Columns(detail=("prediction",))
     incomplete: dict[str, dict] = {}
+    cards: dict[tuple[str, str], dict] = {}
     for f in ctx.files:
         header, samples = _read_log(f)
         ev = header["eval"]
@@ -181,6 +231,7 @@ def read_inspect(ctx: ImportContext):
         tv = ev.get("task_version")
         task_revision = f"v{tv}" if tv is not None else None
         declared = declared_metrics(header)
+        dataset = (ev.get("dataset") or {}).get("name") if isinstance(ev.get("dataset"), dict) else None
         observed: list[str] = []
         present: set[tuple[str, int]] = set()
         failed: list[tuple[str, str]] = []
@@ -190,6 +241,11 @@ def read_inspect(ctx: ImportContext):
             epoch = s.get("epoch", 1)
             present.add((str(s["id"]), epoch))
             sid = f"{s['id']}#{epoch}"
+            card = sample_card(s, dataset if isinstance(dataset, str) and dataset else None)
+            if card is None:
+                ctx.skips.add("sample without input text: no sample card", 1, f"{task} {sid}")
+            else:
+                cards[task, sid] = {"task": task, "sample_id": sid, **card}
             scores = s.get("scores")
             if scores is None and isinstance(s.get("score"), dict):  # log format 1: a single score
                 scores = {declared[0] if declared else "score": s["score"]}
@@ -250,7 +306,10 @@ def read_inspect(ctx: ImportContext):
     if incomplete:
         ctx.details["incomplete_logs"] = incomplete
     ctx.notes.insert(0, "sample_id is '<sample id>#<epoch>'; C/I/P/N scored as 1/0/0.5/0")
-    return [("measurements", cols.take())]
+    tables = [("measurements", cols.take())]
+    if cards:
+        tables.append(("cards", card_table(cards.values(), where=str(ctx.root))))
+    return tables
 
 
 def _logs_only(root: Path, files: list[Path]) -> list[Path]:
@@ -258,8 +317,8 @@ def _logs_only(root: Path, files: list[Path]) -> list[Path]:
 
 
 IMPORTER = Importer(
-    name="inspect", suffixes=(".eval", ".json"), read=read_inspect, select=_logs_only, max_bytes=8 * GiB,
+    name="inspect", suffixes=(".eval", ".json"), read=read_inspect, select=_logs_only, max_bytes=8 * GiB, cards=True,
     none_found="no inspect_ai logs (*.eval, *.json) found",
     help="inspect_ai logs (.eval zip, zstd or deflate, or .json): one row per (sample, epoch, scorer); "
-         "C/I/P/N = 1/0/0.5/0",
+         "C/I/P/N = 1/0/0.5/0; writes sample cards from each sample's input, target and metadata",
 )

@@ -12,6 +12,11 @@ hash when recorded, else `v<version>`, `prediction` = the filtered response (JSO
 characters). Per-document values that are not numbers (corpus-level metrics such as BLEU log
 `[reference, prediction]` pairs) are skipped and counted.
 
+Sample cards, one per (task, document) imported (see `doc_card`): text = the document's own
+fields that the logged prompt quotes (the question, a passage), else the prompt from
+`arguments`; metadata = the other `doc` fields (subject, category, choices, ...) and the task's
+`dataset` as the results file records it.
+
 The results file is the JSON beside the samples file with the same timestamp: `results_<date>.json`
 for `--output_path DIR`, `<name>_<date>.json` for `--output_path DIR/<name>.json`. Checked and
 reported (never silently):
@@ -33,6 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...errors import SampleBenchError
+from ..cards import card_table, source_metadata
+from ..io import iter_jsonl
 from ._common import Columns, as_float
 from .driver import GiB, ImportContext, Importer
 
@@ -138,6 +145,7 @@ def read_lm_eval(ctx: ImportContext):
     superseded: list[str] = []
     incomplete: list[dict] = []
     empty_sha: set[str] = set()
+    cards: dict[tuple[str, str], dict] = {}
     for (model, task), runs in sorted(by_cell.items()):
         runs.sort(key=lambda r: r.date)
         run = runs[-1]
@@ -150,7 +158,7 @@ def read_lm_eval(ctx: ImportContext):
             versions.add(res["lm_eval_version"])
         if run.empty_sha and run.revision is None:
             empty_sha.add(model)
-        docs = _read_samples(ctx, cols, run)
+        docs = _read_samples(ctx, cols, run, cards)
         counted = ((res.get("n-samples") or {}).get(task) or {})
         expected = counted.get("effective", counted.get("original")) if isinstance(counted, dict) else None
         if isinstance(expected, int) and len(docs) < expected:
@@ -174,51 +182,114 @@ def read_lm_eval(ctx: ImportContext):
     if empty_sha:
         ctx.notes.append("model_sha is empty in the results file (a local model, or no hub commit) for "
                          + ", ".join(sorted(empty_sha)) + ": model_revision left empty")
-    return [("measurements", cols.take())]
+    tables = [("measurements", cols.take())]
+    if cards:
+        tables.append(("cards", card_table(cards.values(), where=str(ctx.root))))
+    return tables
 
 
-def _read_samples(ctx: ImportContext, cols: Columns, run: _Run) -> set[str]:
-    """Rows of one samples file into `cols`; returns the document ids seen."""
+def _read_samples(ctx: ImportContext, cols: Columns, run: _Run, cards: dict[tuple[str, str], dict]) -> set[str]:
+    """Rows of one samples file into `cols`, its documents' cards into `cards`; returns the document ids seen."""
     res, task, name, sf = run.results, run.task, run.model, run.samples
     hib = (res.get("higher_is_better") or {}).get(task) or {}
     version = (res.get("versions") or {}).get(task)
     task_hash = (res.get("task_hashes") or {}).get(task)
     task_revision = task_hash if isinstance(task_hash, str) and task_hash else (
         f"v{version}" if version is not None else None)
+    dataset = _dataset_of(res, task)
     docs: set[str] = set()
-    with open(sf, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
+    for lineno, doc in iter_jsonl(sf):
+        if "doc_id" not in doc:
+            raise SampleBenchError(f"{sf}:{lineno}: field 'doc_id' is missing; each line must be one logged document")
+        doc_id = str(doc["doc_id"])
+        if doc_id not in docs:
+            docs.add(doc_id)
+            card = doc_card(doc, dataset)
+            if card is None:
+                ctx.skips.add("document without text (no 'doc' or 'arguments'): no sample card", 1, f"{task} {doc_id}")
+            else:
+                cards[task, doc_id] = {"task": task, "sample_id": doc_id, **card}
+        filt = doc.get("filter") or "none"
+        metric_names = doc.get("metrics")
+        if not isinstance(metric_names, list):
+            metric_names = [k for k in doc if k not in _BOOKKEEPING]
+        pred = doc.get("filtered_resps")
+        pred_s = json.dumps(pred, default=str)[:1000] if pred is not None else None
+        for metric in metric_names:
+            if metric not in doc:
+                raise SampleBenchError(f"{sf}:{lineno}: field '{metric}' (listed in 'metrics') is missing")
+            raw = doc[metric]
             try:
-                doc = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise SampleBenchError(f"{sf}:{lineno}: invalid JSON ({exc.msg}); nothing was imported") from None
-            if not isinstance(doc, dict) or "doc_id" not in doc:
-                raise SampleBenchError(f"{sf}:{lineno}: field 'doc_id' is missing; each line must be one logged document")
-            docs.add(str(doc["doc_id"]))
-            filt = doc.get("filter") or "none"
-            metric_names = doc.get("metrics")
-            if not isinstance(metric_names, list):
-                metric_names = [k for k in doc if k not in _BOOKKEEPING]
-            pred = doc.get("filtered_resps")
-            pred_s = json.dumps(pred, default=str)[:1000] if pred is not None else None
-            for metric in metric_names:
-                if metric not in doc:
-                    raise SampleBenchError(f"{sf}:{lineno}: field '{metric}' (listed in 'metrics') is missing")
-                raw = doc[metric]
-                try:
-                    value, error = as_float(raw)
-                except TypeError:
-                    ctx.skips.add("per-document value is not a number (corpus-level metric input)", 1,
-                                  f"{task} {metric}")
-                    continue
-                out_metric = metric if filt == "none" else f"{metric},{filt}"
-                cols.add(name, run.revision, task, task_revision, str(doc["doc_id"]), out_metric, value, error, pred_s)
-                ctx.info.set(task, out_metric, higher_is_better=bool(hib.get(metric, True)),
-                             kind="binary" if isinstance(raw, bool) or metric in ("acc", "acc_norm", "exact_match")
-                             else "continuous")
+                value, error = as_float(raw)
+            except TypeError:
+                ctx.skips.add("per-document value is not a number (corpus-level metric input)", 1,
+                              f"{task} {metric}")
+                continue
+            out_metric = metric if filt == "none" else f"{metric},{filt}"
+            cols.add(name, run.revision, task, task_revision, doc_id, out_metric, value, error, pred_s)
+            ctx.info.set(task, out_metric, higher_is_better=bool(hib.get(metric, True)),
+                         kind="binary" if isinstance(raw, bool) or metric in ("acc", "acc_norm", "exact_match")
+                         else "continuous")
     return docs
+
+
+# -- sample cards -------------------------------------------------------------------------------
+def _dataset_of(res: dict, task: str) -> str | None:
+    """`dataset_path[:dataset_name]` of the task's config in the results file, when recorded."""
+    cfg = ((res.get("configs") or {}).get(task)) or {}
+    path = cfg.get("dataset_path") if isinstance(cfg, dict) else None
+    if not isinstance(path, str) or not path:
+        return None
+    name = cfg.get("dataset_name")
+    return f"{path}:{name}" if isinstance(name, str) and name else path
+
+
+def logged_prompt(arguments) -> str | None:
+    """The prompt lm-eval gave the model for a document: the first argument's first string
+    (`{"gen_args_0": {"arg_0": PROMPT, ...}}` in lm-eval >= 0.4.3, `[[PROMPT, ...], ...]` before)."""
+    first = None
+    if isinstance(arguments, dict) and arguments:
+        first = next(iter(arguments.values()))
+        first = next(iter(first.values()), None) if isinstance(first, dict) else first
+    elif isinstance(arguments, list) and arguments:
+        first = arguments[0]
+    if isinstance(first, list | tuple) and first:
+        first = first[0]
+    return first if isinstance(first, str) and first.strip() else None
+
+
+def doc_card(doc: dict, dataset: str | None = None) -> dict | None:
+    """A logged document -> a card's `text` and `metadata`, or None when it has no text at all.
+
+    text: the document's own string fields that the prompt quotes verbatim (a question, a
+    passage; fields of at least three words, so labels and answer letters do not count), in the
+    order the prompt shows them, without the prompt's template words, few-shot examples or chat
+    markup; a field inside another chosen one is left out. When the prompt quotes no field (its
+    template rewrote them) the text is the prompt itself; without a prompt, the longest string
+    field. metadata: every other `doc` field (`subject`, `category`, choices, ...; see
+    `cards.source_metadata`), plus `dataset` (the task's `dataset_path[:dataset_name]`) when the
+    results file records it and the doc has no field of that name.
+    """
+    fields = doc.get("doc") if isinstance(doc.get("doc"), dict) else {}
+    prompt = logged_prompt(doc.get("arguments"))
+    strings = {k: v.strip() for k, v in fields.items() if isinstance(v, str) and v.strip()}
+    quoted = {k: v for k, v in strings.items() if len(v.split()) >= 3 and prompt and v in prompt}
+    distinct = {v: k for k, v in reversed(quoted.items())}  # equal values: the first field names it
+    chosen = {k: v for v, k in distinct.items() if not any(v != o and v in o for o in distinct)}
+    if chosen:
+        used = [k for k in quoted if quoted[k] in distinct]  # equal copies are not metadata either
+        text = "\n\n".join(chosen[k] for k in sorted(chosen, key=lambda k: prompt.rfind(chosen[k])))
+    elif prompt:
+        used, text = [], prompt.strip()
+    elif strings:
+        longest = max(strings, key=lambda k: len(strings[k]))
+        used, text = [longest], strings[longest]
+    else:
+        return None
+    meta = source_metadata({k: v for k, v in fields.items() if k not in used}, prefix="doc_")
+    if dataset and "dataset" not in meta:
+        meta["dataset"] = dataset
+    return {"text": text, "metadata": meta}
 
 
 def _with_results_files(root: Path, files: list[Path]) -> list[Path]:
@@ -231,7 +302,8 @@ def _with_results_files(root: Path, files: list[Path]) -> list[Path]:
 
 IMPORTER = Importer(
     name="lm-eval", suffixes=(".json", ".jsonl"), read=read_lm_eval, select=_with_results_files,
-    options={"model": None}, identity=("model",), max_bytes=8 * GiB,
+    options={"model": None}, identity=("model",), max_bytes=8 * GiB, cards=True,
     none_found="no lm-eval samples_<task>_<date>.jsonl files found",
-    help="lm-evaluation-harness --log_samples output (samples_<task>_<date>.jsonl + results_<date>.json)",
+    help="lm-evaluation-harness --log_samples output (samples_<task>_<date>.jsonl + results_<date>.json); "
+         "writes sample cards from each doc",
 )

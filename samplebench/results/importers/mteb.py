@@ -25,10 +25,25 @@ and its scores take the mean over the entries. The import does the same: identic
 collapse into one, conflicting ones become their mean (score by score), and each is reported
 with its file (`details.duplicate_subsets`).
 
-Experiments. `<model>/<revision>/experiments/<kwargs>/Task.json` are runs of the model with
-non-default arguments. mteb's default load leaves them out, and so does the import (counted as
-skipped); `experiments=true` imports each as its own model, `<model> [experiment: <kwargs>]`,
-never merged into the base model.
+Which files count: mteb's own load. `ResultCache.load_results()` (mteb 2.x, defaults
+`require_model_meta=True`, `load_experiments="match_kwargs"`, then `join_revisions()`) reads
+
+* `<model>/<revision>/<Task>.json` only where a `model_meta.json` lies beside the file; the model
+  and revision are that file's `name` and `revision`. A revision folder without one (the public
+  repository has 1,627 such files, e.g. `gte-Qwen1.5-7B-instruct/no_revision_available/`) is
+  left out, and so does the import, reporting each file as skipped.
+  `require_model_meta=false` imports them as mteb's `require_model_meta=False` reads them (model
+  from the folder name, `org__name` -> `org/name`; revision = the folder name). The default,
+  `auto`, is mteb's rule whenever the tree holds any `model_meta.json`; a tree with none at all
+  (written by mteb before 1.12, or by hand) is one mteb's default load reads nothing from, and it
+  is read as `require_model_meta=false` reads it, with a note saying so.
+* no experiments: a folder whose `model_meta.json` declares non-empty `experiment_kwargs` is a run
+  with non-default arguments, skipped unless its kwargs are asked for. The import skips the same
+  folders and every `<model>/<revision>/experiments/<kwargs>/` folder (counted as skipped);
+  `experiments=true` imports each as its own model, `<model> [experiment: <kwargs>]`, never
+  merged into the base model. (One deliberate difference: an `experiments/` folder whose
+  `model_meta.json` lacks `experiment_kwargs` would be merged into the base model by mteb; the
+  import keeps it apart. The public repository has no such folder.)
 
 Limits: one result file may have at most 64 MiB (the largest in the public results repository
 has 2.6 MB). mteb's warnings while its task metadata is looked up (e.g. "currently in beta") are
@@ -79,6 +94,7 @@ class _TaskFile:
     revision: str | None
     data: dict = field(default_factory=dict)
     experiment: str | None = None
+    has_meta: bool = True  # a model_meta.json lies beside the file (mteb's require_model_meta)
 
     @property
     def mteb_version(self) -> str | None:
@@ -183,23 +199,41 @@ class _MtebMetadata:
         return self._revision[model]
 
 
+def experiment_name(kwargs) -> str | None:
+    """A name for a model_meta.json's `experiment_kwargs` (None when absent or empty, as mteb
+    treats them): `key_value` pairs in key order joined by `__`, non-scalar values as JSON."""
+    if not isinstance(kwargs, dict) or not kwargs:
+        return None
+    def text(v) -> str:
+        return str(v) if v is None or isinstance(v, str | int | float | bool) else json.dumps(v, sort_keys=True)
+    return "__".join(f"{k}_{text(v)}" for k, v in sorted(kwargs.items()))
+
+
 def _discover(files: list[Path], names: ModelNames) -> list[_TaskFile]:
     """Task files with model, revision and experiment (if any) from the layout and model_meta.json."""
     meta_cache: dict[Path, dict] = {}
+
+    def meta_of(folder: Path) -> dict:
+        path = folder / "model_meta.json"
+        if path not in meta_cache:
+            meta_cache[path] = _read_json(path) if path.is_file() else {}
+        return meta_cache[path]
+
     tasks: list[_TaskFile] = []
     for p in files:
         if p.name == "model_meta.json":
             continue
         folder = p.parent
+        has_meta = (folder / "model_meta.json").is_file()
         experiment = None
         if folder.parent.name == EXPERIMENTS and len(folder.parts) >= 4:
             # <model>/<revision>/experiments/<kwargs>/Task.json: a run with non-default arguments
             experiment = folder.name
             folder = folder.parent.parent
-        meta_path = folder / "model_meta.json"
-        if meta_path not in meta_cache:
-            meta_cache[meta_path] = _read_json(meta_path) if meta_path.is_file() else {}
-        meta = meta_cache[meta_path]
+        elif has_meta:
+            # a revision folder whose model_meta.json declares experiment kwargs: mteb's experiment too
+            experiment = experiment_name(meta_of(folder).get("experiment_kwargs"))
+        meta = meta_of(folder)
         raw_name = meta.get("name") if isinstance(meta.get("name"), str) else None
         revision = meta.get("revision") if isinstance(meta.get("revision"), str) else None
         if "__" in folder.name:
@@ -211,15 +245,30 @@ def _discover(files: list[Path], names: ModelNames) -> list[_TaskFile]:
             raw_name = model_dir.name
         if revision is None and rev_dir is not None:
             revision = rev_dir.name
-        if experiment is not None:
-            exp_meta_path = p.parent / "model_meta.json"
-            if exp_meta_path not in meta_cache:
-                meta_cache[exp_meta_path] = _read_json(exp_meta_path) if exp_meta_path.is_file() else {}
-            exp_meta = meta_cache[exp_meta_path]
+        if experiment is not None and p.parent != folder:
+            exp_meta = meta_of(p.parent)
             if isinstance(exp_meta.get("revision"), str):
                 revision = exp_meta["revision"]
-        tasks.append(_TaskFile(p, names(raw_name), revision, experiment=experiment))
+        tasks.append(_TaskFile(p, names(raw_name), revision, experiment=experiment, has_meta=has_meta))
     return tasks
+
+
+_NO_META = ("result file in a folder without model_meta.json: left out as mteb's load_results does "
+            "(require_model_meta=True, its default); require_model_meta=false imports it")
+
+
+def _require_model_meta(value, task_files: list[_TaskFile], notes: list[str]) -> bool:
+    """The option's value (true/false/auto) -> whether files without a model_meta.json are left out."""
+    if isinstance(value, str) and value.lower() == "auto":
+        if task_files and not any(tf.has_meta for tf in task_files):
+            notes.append("no model_meta.json beside any result file: read as mteb's load_results("
+                         "require_model_meta=False) reads such a tree (model and revision from the folder names); "
+                         "mteb's default load reads nothing from it")
+            return False
+        return True
+    if isinstance(value, bool):
+        return value
+    raise SampleBenchError(f"--set require_model_meta={value}: use true, false or auto")
 
 
 def _loads():
@@ -372,6 +421,11 @@ def read_mteb(ctx: ImportContext):
     use_mteb, experiments = ctx.option("use_mteb"), ctx.option("experiments")
     task_files = _discover(ctx.files, ctx.names)
     info, skips = ctx.info, ctx.skips
+    if _require_model_meta(ctx.option("require_model_meta"), task_files, ctx.notes):
+        for tf in task_files:
+            if not tf.has_meta:
+                skips.add(_NO_META, 1, str(tf.path))
+        task_files = [tf for tf in task_files if tf.has_meta]
     versions: dict[str, int] = defaultdict(int)
     main_names: dict[str, str] = {}
     missing_main: list[str] = []
@@ -529,10 +583,13 @@ def read_mteb(ctx: ImportContext):
 
 IMPORTER = Importer(
     name="mteb", suffixes=(".json",), read=read_mteb, max_bytes=MAX_FILE_BYTES,
-    options={"use_mteb": True, "experiments": False, "chunk_rows": 500_000}, identity=("experiments",),
+    options={"use_mteb": True, "experiments": False, "require_model_meta": "auto", "chunk_rows": 500_000},
+    identity=("experiments", "require_model_meta"),
     none_found="no MTEB result files (*.json) found; pass a folder laid out as org__model/revision/Task.json",
     help="MTEB results folder org__model/revision/Task.json (task-level: sample = split/subset); "
-         "experiments=true imports <revision>/experiments/<kwargs>/ as their own models",
+         "experiments=true imports <revision>/experiments/<kwargs>/ as their own models; "
+         "require_model_meta=true|false|auto (auto: mteb's rule, files without a model_meta.json beside them "
+         "are left out, unless the tree has none)",
 )
 import_mteb = IMPORTER
 

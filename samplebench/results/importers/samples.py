@@ -9,48 +9,28 @@ content (an unchanged card is not written again).
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pyarrow as pa
 
-from ...errors import SampleBenchError
 from ..cards import CardStore, card_table
+from ..io import iter_jsonl
 from ..store import ResultStore
 from .driver import GiB, ImportContext, Importer
 from .summary import ImportSummary
 
 
 class CardImportSummary(ImportSummary):
-    cards: int = 0
-    unchanged: int = 0
+    """An import of cards only: `cards` written, `cards_unchanged` already in the store."""
 
     def lines(self) -> list[str]:
         if self.already_imported:
-            return [f"{self.source}: all {self.unchanged:,} sample cards already in the store; nothing added"]
+            return [f"{self.source}: all {self.cards_unchanged:,} sample cards already in the store; nothing added"]
         return [f"imported {self.cards:,} sample cards from {self.source} (format {self.format}); "
-                f"{self.unchanged:,} unchanged", f"  tasks: {len(self.tasks)}"]
-
-
-def _read_cards(path: Path) -> list[dict]:
-    cards = []
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise SampleBenchError(f"{path}: line {n}: not JSON ({exc.msg})",
-                                       hint="one card object per line: task, sample_id, text, ...") from None
-            if not isinstance(obj, dict):
-                raise SampleBenchError(f"{path}: line {n}: expected an object with task, sample_id and text")
-            cards.append(obj)
-    return cards
+                f"{self.cards_unchanged:,} unchanged", f"  tasks: {len(self.tasks)}"]
 
 
 def read_samples(ctx: ImportContext) -> list[tuple[str, pa.Table]]:
-    cards = [card for f in ctx.files for card in _read_cards(f)]
+    hint = "one card object per line: task, sample_id, text, ..."
+    cards = [card for f in ctx.files for _, card in iter_jsonl(f, hint=hint)]
     return [("cards", card_table(cards, where=str(ctx.root)))]
 
 
@@ -59,7 +39,7 @@ def publish_cards(store: ResultStore, ctx: ImportContext, tables) -> CardImportS
     [(_, table)] = list(tables)
     counts = CardStore(store).write(table)
     return CardImportSummary(
-        source=str(ctx.root), format="samples", cards=counts["written"], unchanged=counts["unchanged"],
+        source=str(ctx.root), format="samples", cards=counts["written"], cards_unchanged=counts["unchanged"],
         already_imported=counts["written"] == 0, tasks=sorted(set(table["task"].to_pylist())),
     )
 

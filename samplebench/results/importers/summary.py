@@ -19,6 +19,8 @@ class ImportSummary(BaseModel):
     models: list[str] = Field(default_factory=list)
     tasks: list[str] = Field(default_factory=list)
     metrics: list[str] = Field(default_factory=list)
+    cards: int = Field(0, description="sample cards written (new or changed)")
+    cards_unchanged: int = Field(0, description="sample cards of the source the store already held as they are")
     skipped: dict[str, int] = Field(default_factory=dict, description="reason -> number of rows skipped")
     notes: list[str] = Field(default_factory=list)
     details: dict[str, Any] = Field(default_factory=dict, description="format-specific facts (e.g. missing main scores)")
@@ -45,6 +47,9 @@ class ImportSummary(BaseModel):
 
     def lines(self) -> list[str]:
         if self.already_imported:
+            if self.cards:
+                return [f"{self.source}: measurements already imported (same content); added {self.cards:,} "
+                        "sample cards the store lacked"]
             return [f"{self.source}: already imported (same content); nothing added"]
         out = [
             f"imported {self.rows:,} measurement rows"
@@ -52,6 +57,8 @@ class ImportSummary(BaseModel):
             + f" from {self.source} (format {self.format}, run {self.run_id})",
             f"  models: {len(self.models)}  tasks: {len(self.tasks)}  metrics: {len(self.metrics)}",
         ]
+        if self.cards or self.cards_unchanged:
+            out.append(f"  sample cards: {self.cards:,} written, {self.cards_unchanged:,} already in the store")
         out += [f"  skipped {n:,}: {reason}" for reason, n in sorted(self.skipped.items())]
         out += [f"  note: {note}" for note in self.notes]
         return out
