@@ -121,7 +121,7 @@ def query_encoder(name: str = DEFAULT_EMBEDDER, source: dict | None = None):
     """The encoder a query uses: `NumpyQueryEncoder` when `name` runs on `NumpyBert` (the default
     MiniLM does; `source` as `numpy_source` returned it at index time, re-resolved when the weight
     file changed since), else the registered adapter (`PoolEmbedder`, uncached: one text per
-    query). Both give the vectors the index was built with (within 1e-5, tests/test_pool_encoder.py)."""
+    query). Both give the vectors the index was built with (within 1e-5, tests/test_pool_numpy_bert.py)."""
     if not source or source.get("stamp") is None or source["stamp"] != _stamp(source["folder"]):
         source = numpy_source(name)
     if source is not None:
