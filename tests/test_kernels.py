@@ -200,11 +200,12 @@ def test_membership_counts_match_bincount():
                                                     minlength=10).astype(np.int64))
 
 
-def test_small_fits_with_far_apart_strengths_switch_to_the_kernel_pass(monkeypatch):
+def test_far_apart_strengths_fit_exactly_and_only_extreme_ones_switch_to_the_kernel_pass(monkeypatch):
     """A model that always wins and one that always loses drive the strengths ~24 log-units
-    apart (the prior stops them) or ~40 (no prior): the numpy pass would lose the bottom risk
-    sets to cancellation, so those evaluations run compiled; the fit equals the all-compiled
-    fit, and stays finite without a prior. Ordinary spreads never load the kernels."""
+    apart (the prior stops them) or ~40 (no prior). The numpy passes sum inside each ballot, so
+    at ~24 they lose nothing (the fit equals the all-compiled fit); beyond 30 log-units the
+    evaluations run compiled, and the fit stays finite without a prior. Ordinary spreads never
+    load the kernels."""
     values = _values(11, 3000, 8, decimals=None, missing=0.0)
     values[:, 0] += 100
     values[:, 7] -= 100
@@ -214,8 +215,9 @@ def test_small_fits_with_far_apart_strengths_switch_to_the_kernel_pass(monkeypat
     monkeypatch.setattr(compiled, "call", lambda name, *a: calls.append(name) or real(name, *a))
     with on_numpy():
         switched = fit(ev, "plackett-luce", ci="none")
-        assert "pl_pass" in calls
+        assert 20 < np.ptp([m.score for m in switched.models]) < 30
         free = fit(ev, "plackett-luce", ci="none", alpha=0.0)
+        assert "pl_pass" in calls
         calls.clear()
         fit(evidence_from_matrix(_values(12, 3000, 8, decimals=None)), "plackett-luce", ci="none")
         assert calls == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_placement import unmet_bars
 
 from samplebench.results import ResultStore
 
@@ -134,25 +135,32 @@ def alpaca_store(shared_data, bench, tmp_path):
 
 
 def test_simulate_on_alpacaeval(alpaca_store, bench):
-    """Real data: 52 models x 805 instructions, 100 samples per placed model, leave-one-model-out,
-    averaged over seeds 0-2 (one seed's numbers move by +-0.4 points). Measured: adaptive MAE 0.0193,
-    within 2 ranks 0.635, coverage 0.872; random 0.0259 / 0.519 / 0.910."""
+    """Real data: 52 models x 805 instructions, 100 samples per placed model, leave-one-model-out, mean
+    of seeds 0-4 (one seed's numbers move by +-0.4 points). Measured (2026-12-01): adaptive MAE 0.0182
+    (69% of random's), within 1 / 2 ranks 0.51 / 0.63, coverage 0.90; adaptive-irt (the item model
+    alone) 0.0195 / 0.50 / 0.64 / 0.90; random 0.0264 / 0.39 / 0.52 / 0.88. Over seeds 0-19: adaptive
+    0.0182 / 0.52 / 0.66 / 0.90, adaptive-irt 0.0202 / 0.48 / 0.63 / 0.89, random 0.0259 / 0.43 / 0.55 /
+    0.89. The guards hold that level; issue 15's bars (60% of random's MAE, 70% within 2 ranks) are
+    checked last and reported as an expected failure with the numbers while they are not met."""
     runs = []
-    for seed in ("0", "1", "2"):
-        r = bench("placement", "simulate", "--budget", "100", "--store", alpaca_store, "--seed", seed, "--json")
+    for seed in ("0", "1", "2", "3", "4"):
+        r = bench("placement", "simulate", "--budget", "100", "--strategy", "adaptive,adaptive-irt", "--store",
+                  alpaca_store, "--seed", seed, "--json")
         assert r.exit_code == 0, r.output
         out = json.loads(r.output)
-        assert out["budget"] == 100 and set(out["strategies"]) == {"adaptive", "random"}
+        assert out["budget"] == 100 and set(out["strategies"]) == {"adaptive", "adaptive-irt", "random"}
         assert set(out["strategies"]["adaptive"]) == {"mae", "within_1", "within_2", "coverage"}
         runs.append(out["strategies"])
-
-    def mean(strategy, key):
-        return sum(r[strategy][key] for r in runs) / len(runs)
-
-    assert mean("adaptive", "mae") < 0.8 * mean("random", "mae")
-    assert mean("adaptive", "within_2") > mean("random", "within_2")
-    assert 0.85 <= mean("adaptive", "coverage") <= 0.95
-    assert 0.02 < mean("random", "mae") < 0.03  # the issue's uniform random: about 2.6 points
+    ada, irt, rnd = ({key: sum(r[s][key] for r in runs) / len(runs) for key in runs[0][s]}
+                     for s in ("adaptive", "adaptive-irt", "random"))
+    assert ada["mae"] <= 0.72 * rnd["mae"]
+    assert ada["mae"] < irt["mae"]  # the pool's mix carries what the item model misses
+    assert ada["within_2"] >= rnd["within_2"] + 0.1
+    assert 0.85 <= ada["coverage"] <= 0.95
+    assert 0.02 < rnd["mae"] < 0.03  # the issue's uniform random: about 2.6 points
+    unmet = unmet_bars(ada, rnd)
+    if unmet:
+        pytest.xfail("issue 15's bars on AlpacaEval: " + "; ".join(unmet))
 
 
 def test_simulate_refuses_a_small_pool(bench, home, tmp_path):
@@ -180,8 +188,9 @@ def test_budget_with_the_ray_executor(bench, home, tmp_path):
 
 def test_simulate_on_the_bundled_tasks(bench, home, tmp_path):
     """The demo's six bundled tasks (mixed metrics and directions: accuracy, rank error, nDCG, B-cubed
-    F1) with the demo's weight-free models and six variants: nine models, leave-one-model-out.
-    Measured: adaptive MAE 0.0155, within 2 ranks 7/9, coverage 7/9; random 0.0247, 8/9, 8/9."""
+    F1) with the demo's weight-free models and six variants: nine models, leave-one-model-out, mean of
+    seeds 0-4. Measured: adaptive MAE 0.0126 / within 2 ranks 1.00 / coverage 0.87; adaptive-irt 0.0116 /
+    0.98 / 0.93; random 0.0181 / 0.87 / 0.96."""
     from samplebench.demo import DEMO_TASKS
 
     store = tmp_path / "store"
@@ -190,12 +199,20 @@ def test_simulate_on_the_bundled_tasks(bench, home, tmp_path):
 
     for name in ["baseline/bm25", "baseline/tfidf", "baseline/random", *(f"pool/{n}" for n in VARIANTS)]:
         evaluate(name, DEMO_TASKS, store=store, progress=False)
-    r = bench("placement", "simulate", "--budget", "100", "--store", store, "--json")
-    assert r.exit_code == 0, r.output
-    s = json.loads(r.output)["strategies"]
-    ada, rnd = s["adaptive"], s["random"]
-    assert ada["mae"] < rnd["mae"]
-    assert ada["coverage"] >= 7 / 9
+    runs = []
+    for seed in ("0", "1", "2", "3", "4"):
+        r = bench("placement", "simulate", "--budget", "100", "--strategy", "adaptive,adaptive-irt", "--store", store,
+                  "--seed", seed, "--json")
+        assert r.exit_code == 0, r.output
+        runs.append(json.loads(r.output)["strategies"])
+    ada, irt, rnd = ({key: sum(r[s][key] for r in runs) / len(runs) for key in runs[0][s]}
+                     for s in ("adaptive", "adaptive-irt", "random"))
+    assert ada["mae"] < 0.8 * rnd["mae"] and irt["mae"] < 0.8 * rnd["mae"]
+    assert ada["within_2"] >= rnd["within_2"]
+    assert 0.8 <= ada["coverage"] <= 0.95
+    unmet = unmet_bars(ada, rnd)
+    if unmet:
+        pytest.xfail("issue 15's bars on the bundled tasks: " + "; ".join(unmet))
 
 
 def test_budget_within_a_saved_capability(bench, home, tmp_path):
@@ -237,3 +254,30 @@ def test_budget_on_a_benchmark_defined_in_yaml(bench, home, tmp_path):
     assert r.exit_code == 0 and "x 120 samples in 1 task(s)" in r.output
     r = bench("evaluate", "baseline/bm25", "--benchmark", "FAQ(smal)", "--budget", "5", "--store", store)
     assert r.exit_code == 2 and "unknown benchmark" in r.output
+
+
+def test_pool_reads_directions_from_the_task_registry(bench, home, tmp_path):
+    """A canonical import records no metric info: the pool is read as `bench aggregate` reads it
+    (`selection.read_store`), so a registered task's lower-is-better main metric (bundled-sts's
+    rank_error) ranks lower values first instead of being taken as higher-is-better."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from samplebench.placement.source import read_pool
+
+    rows = {"model": [], "task": [], "sample_id": [], "metric": [], "value": []}
+    for m in range(6):
+        for j in range(30):
+            rows["model"].append(f"m{m}")
+            rows["task"].append("bundled-sts")
+            rows["sample_id"].append(f"s{j}")
+            rows["metric"].append("rank_error")
+            rows["value"].append(float((j * 7) % 10 + 3 * m))  # m0 has the smallest errors: the best
+    pq.write_table(pa.table(rows), tmp_path / "sts.parquet")
+    store = tmp_path / "store"
+    assert bench("results", "import", "--format", "parquet", tmp_path / "sts.parquet", "--store", store).exit_code == 0
+    assert ResultStore(store).metric_info() == {}
+    pool = read_pool(ResultStore(store), ["bundled-sts"]).pool
+    assert pool.higher_is_better.tolist() == [False]
+    assert np.argsort(-pool.rank_scores())[0] == pool.models.index("m0")

@@ -2,18 +2,17 @@
 
 The kernels cost a fixed start-up once per process: importing numba and loading the compiled
 code from numba's on-disk cache, ~1 s (on the first run after an install they are compiled
-first, ~20 s, and `call` says so on stderr). They save ~0.2 µs per measurement and fit (2M
-measurements: 0.1 s instead of 0.55 s for ballots + a Plackett-Luce fit), so in the fresh
-process a user's `bench aggregate` runs in they pay off from a few million measurements on:
-they run from `MIN_MEASUREMENTS` (4M; at 2M a whole `bench aggregate --input` took 2.7-3.8 s
-on the numpy paths against 4.2-7.2 s with the kernels, alternating runs on a loaded 2-core
-machine); smaller
-evidence takes the numpy paths, which compute the same quantities: the same ballots exactly,
-likelihoods within ~1e-12 (tests/test_kernels.py). Where strengths spread over tens of
-log-units the kernels are the more accurate ones (they sum within each ballot; the numpy pass
-differences one global cumulative sum), and a small fit whose strengths spread that far
-switches to the kernel pass (`plackett_luce.Objective._numpy_imprecise`). Both rules depend
-only on the input and the iterate, so a given input always takes the same path.
+first, ~20 s, and `call` says so on stderr). They save ~0.1 us per measurement and pass over the
+numpy paths (ballots sorted in rows of one size, Plackett-Luce passes on `plackett_luce.Blocks`),
+so in the fresh process a user's `bench aggregate` runs in they pay off only on large evidence:
+they run from `MIN_MEASUREMENTS` (16M). Measured on a loaded 2-core machine, the whole
+`bench aggregate --input` with the default intervals: 10M measurements 3.6-4.7 s on the numpy
+paths against 4.1-9.6 s with the kernels, 20M 6.1-6.6 s against 6.2-6.3 s (and 2.4 GB against
+1.6 GB peak); 2M 0.9 s against 2.1 s. Smaller evidence takes the numpy paths, which compute the
+same quantities: the same ballots exactly, likelihoods within ~1e-12 (tests/test_kernels.py).
+Strengths more than 30 log-units apart switch a small fit to the kernel pass, which handles
+risk-set products beyond the floating-point range (`plackett_luce.Objective._far_apart`). Both
+rules depend only on the input and the iterate, so a given input always takes the same path.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from __future__ import annotations
 import sys
 import threading
 
-MIN_MEASUREMENTS = 4_000_000
+MIN_MEASUREMENTS = 16_000_000
 _LOCK = threading.Lock()
 _ANNOUNCED = False
 

@@ -245,31 +245,63 @@ def group_order(code: np.ndarray) -> np.ndarray:
 
 def _sort_within(starts: np.ndarray, key: np.ndarray) -> np.ndarray:
     """For members grouped by ballot (`starts`: ballot offsets), the stable permutation that
-    sorts each ballot by `key` ascending. Ballots of similar size (within a power of two) are
-    padded into one matrix with +inf and sorted row by row (`np.argsort(axis=1)`): no global
-    sort, no Python loop over ballots; blocks of rows keep the padding's memory bounded."""
+    sorts each ballot by `key` descending. Ballots of one size are stacked as the rows of a
+    matrix and sorted row by row (`np.argsort(axis=1)`): no global sort, no Python loop over
+    ballots, no padding; blocks of rows bound the memory."""
     counts = np.diff(starts)
-    out = np.arange(key.size, dtype=np.int64)
-    width = np.ones(counts.size, np.int64)
-    big = counts > 1
-    width[big] = 1 << np.ceil(np.log2(counts[big])).astype(np.int64)
-    for w in np.unique(width[big]).tolist():
-        rows = np.flatnonzero(width == w)
+    out = np.empty(key.size, np.int64)
+    by_size = np.argsort(counts, kind="stable")
+    sizes = counts[by_size]
+    edges = np.r_[0, np.flatnonzero(sizes[1:] != sizes[:-1]) + 1, sizes.size]
+    for lo, hi in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
+        w = int(sizes[lo])
+        if w == 0:
+            continue
         step = max(1, (1 << 22) // w)
-        for a in range(0, rows.size, step):
-            b = rows[a:a + step]
-            c, st = counts[b], starts[b]
-            row = np.repeat(np.arange(b.size), c)
-            src = np.arange(int(c.sum()), dtype=np.int64)
-            src -= np.repeat(np.cumsum(c) - c, c)  # position inside the ballot
-            pos = src.copy()
-            src += np.repeat(st, c)
-            pad = np.full((b.size, w), np.inf)
-            pad[row, pos] = key[src]
-            by_row = np.argsort(pad, axis=1, kind="stable")
+        cols = np.arange(w)
+        for a in range(lo, hi, step):
+            st = starts[by_size[a:min(a + step, hi)]]
+            src = st[:, None] + cols[None, :]
+            if w == 1:
+                out[src] = src
+                continue
+            k = key[src]
+            np.negative(k, out=k)
+            by_row = np.argsort(k, axis=1, kind="stable")
             by_row += st[:, None]
-            out[src] = by_row[by_row < (st + c)[:, None]]  # padding sorts last: drop it
+            out[src] = by_row
     return out
+
+
+def _width(size: np.ndarray) -> np.ndarray:
+    """Padded width for ballots of `size` members: the size itself up to 16, then rounded up to
+    8 widths per doubling (padding at most 1/8 of a row)."""
+    size = np.asarray(size, np.int64)
+    step = np.maximum(1, 1 << np.maximum(np.frexp(np.maximum(size, 1).astype(np.float64))[1] - 4, 0))
+    return -(-size // step) * step
+
+
+def ballot_levels(starts: np.ndarray, oriented: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For members grouped by ballot (`starts`: ballot offsets), `(within, level)`: the stable
+    permutation that sorts each ballot by value, best first (tied members keep their order),
+    and each member's dense level in that order (0 = best; equal values share a level). In
+    numpy by padded rows of similar size (`_sort_within`), for large inputs by a compiled kernel."""
+    from . import compiled
+
+    if compiled.wanted(oriented.size):
+        return compiled.call("segment_levels", starts, np.ascontiguousarray(oriented, np.float64))
+    within = _sort_within(starts, oriented)
+    v = oriented[within]
+    new_level = np.ones(v.size, bool)
+    np.not_equal(v[1:], v[:-1], out=new_level[1:])
+    del v
+    counts = np.diff(starts)
+    filled = counts > 0
+    firsts = starts[:-1][filled]
+    new_level[firsts] = True
+    level = np.cumsum(new_level, dtype=np.int32)  # levels numbered across ballots, then made per ballot
+    level -= np.repeat(level[firsts], counts[filled])
+    return within, level
 
 
 def rank_levels(sample_code: np.ndarray, oriented: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -278,42 +310,17 @@ def rank_levels(sample_code: np.ndarray, oriented: np.ndarray) -> tuple[np.ndarr
     `sample_code` holds dense codes 0..n-1. Returns `(order, sample_sorted, level)`; `order` is
     the permutation applied to the inputs, stable (tied members keep their input order). Equal
     values share a level (a tie). Members not already grouped by sample are grouped first
-    (`group_order`); then each ballot is sorted on its own: in numpy by padded rows of similar
-    size (`_sort_within`), for large inputs by a compiled kernel.
+    (`group_order`), then each ballot is sorted on its own (`ballot_levels`).
     """
-    from . import compiled
-
     sample_code = np.asarray(sample_code)
-    grouped = not np.any(sample_code[1:] < sample_code[:-1])
-    if not compiled.wanted(sample_code.size):
-        by_sample = None if grouped else group_order(sample_code)
-        s = sample_code if by_sample is None else sample_code[by_sample]
-        if s.size == 0:
-            return np.zeros(0, np.int64), s, np.zeros(0, np.int32)
-        new_sample = np.empty(s.size, bool)
-        new_sample[0] = True
-        np.not_equal(s[1:], s[:-1], out=new_sample[1:])
-        starts = np.r_[np.flatnonzero(new_sample), s.size]
-        v = oriented if by_sample is None else oriented[by_sample]
-        within = _sort_within(starts, -v)
-        order = within if by_sample is None else by_sample[within]
-        v = v[within]
-        new_level = new_sample.copy()
-        new_level[1:] |= v[1:] != v[:-1]
-        glob = np.cumsum(new_level) - 1  # levels numbered across samples, then made per sample
-        level = glob - glob[np.flatnonzero(new_sample)][np.cumsum(new_sample) - 1]
-        return order, s, level.astype(np.int32)
-    if not grouped:
-        by_sample = group_order(sample_code)
-        sample_code, oriented = sample_code[by_sample], oriented[by_sample]
-    else:
-        by_sample = None
-    counts = np.bincount(sample_code)
-    starts = np.zeros(counts.size + 1, np.int64)
-    np.cumsum(counts, out=starts[1:])
-    order, level = compiled.call("segment_levels", starts, np.ascontiguousarray(oriented, np.float64))
-    s = sample_code[order]
-    return (order if by_sample is None else by_sample[order]), s, level
+    if sample_code.size == 0:
+        return np.zeros(0, np.int64), sample_code, np.zeros(0, np.int32)
+    by_sample = None if not np.any(sample_code[1:] < sample_code[:-1]) else group_order(sample_code)
+    s = sample_code if by_sample is None else sample_code[by_sample]
+    starts = np.zeros(int(s[-1]) + 2, np.int64)
+    np.cumsum(np.bincount(s), out=starts[1:])
+    within, level = ballot_levels(starts, oriented if by_sample is None else oriented[by_sample])
+    return (within if by_sample is None else by_sample[within]), s, level
 
 
 class EvidenceBuilder:
@@ -379,30 +386,53 @@ class EvidenceBuilder:
         scalar or an array indexed by `sample_code`. Returns the number of ballots added.
         """
         sample_code = np.asarray(sample_code)
+
+        def per_sample(x: np.ndarray | int):
+            return x if np.isscalar(x) else np.asarray(x, np.int32)
+
+        attrs = [per_sample(sample_task), per_sample(sample_metric), per_sample(sample_group)]
+        return self._add_rows(sample_code, model_code, value, oriented, attrs, by_code=True)
+
+    def _add_rows(self, key: np.ndarray, model_code: np.ndarray, value: np.ndarray, oriented: np.ndarray | None,
+                  attrs: list, *, by_code: bool = False) -> int:
+        """Add rows whose equal `key`s form one ballot; `attrs` = [task, metric, group], each a
+        scalar or an array per row (`by_code`: per key value); the list is emptied once read so
+        the per-row arrays can go before the sort. Grouped input (non-decreasing keys: a file or
+        shard written sample by sample) is neither re-coded nor re-ordered."""
         value = np.asarray(value, np.float64)
         oriented = value if oriented is None else np.asarray(oriented, np.float64)
         ok = ~np.isnan(oriented)
         if not ok.all():
-            sample_code, model_code, value, oriented = sample_code[ok], np.asarray(model_code)[ok], value[ok], oriented[ok]
-        if sample_code.size == 0:
+            key, model_code, value, oriented = key[ok], np.asarray(model_code)[ok], value[ok], oriented[ok]
+            if not by_code:
+                attrs[:] = [a if np.isscalar(a) else a[ok] for a in attrs]
+        del ok
+        n = key.size
+        if n == 0:
+            attrs.clear()
             return 0
-        if sample_code.size > 1 and np.all(sample_code[1:] >= sample_code[:-1]):  # grouped: no sort needed
-            change = np.empty(sample_code.size, bool)
-            change[0] = True
-            np.not_equal(sample_code[1:], sample_code[:-1], out=change[1:])
-            uniq = sample_code[change]
-            dense = np.cumsum(change)
-            dense -= 1
+        if not np.any(key[1:] < key[:-1]):  # grouped: each ballot is one run, in key order
+            perm = None
+            change = np.ones(n, bool)
+            np.not_equal(key[1:], key[:-1], out=change[1:])
+            first = np.flatnonzero(change)
+            del change
+            starts = np.append(first, n)
         else:
-            uniq, dense = _densify(sample_code)
-        order, s, level = rank_levels(dense, oriented)
-        counts = np.bincount(s, minlength=uniq.size)
-
-        def per_sample(x: np.ndarray | int) -> np.ndarray | int:
-            return x if np.isscalar(x) else np.asarray(x, np.int32)[uniq]
-
-        return self._append(counts, np.asarray(model_code, np.int32)[order], level, value[order],
-                            per_sample(sample_task), per_sample(sample_metric), per_sample(sample_group))
+            uniq, dense = _densify(key)
+            perm = group_order(dense)
+            starts = np.zeros(uniq.size + 1, np.int64)
+            np.cumsum(np.bincount(dense, minlength=uniq.size), out=starts[1:])
+            del uniq, dense
+            first = perm[starts[:-1]]  # a row of each ballot
+        where = key[first] if by_code else first
+        ballot_attrs = [a if np.isscalar(a) else a[where] for a in attrs]
+        attrs.clear()
+        within, level = ballot_levels(starts, oriented if perm is None else oriented[perm])
+        order = within if perm is None else perm[within]
+        del within, perm
+        return self._append(np.diff(starts), np.asarray(model_code, np.int32)[order], level, value[order],
+                            *ballot_attrs)
 
     def add_matrix(self, values: np.ndarray, *, higher_is_better: bool = True, sample_task: int = 0,
                    sample_metric: int = 0) -> int:
@@ -471,43 +501,30 @@ class EvidenceBuilder:
         # Lean on purpose (a 50M-row file): int32 codes, the ballot key built in place, and every
         # per-row array released as soon as it is used.
         model = _codes(table["model"], self.model_index)
-        task, task_own, n_t = _both_codes(table["task"], self.task_index)
-        metric, metric_own, n_k = _both_codes(table["metric"], self.metric_index)
+        task, task_own, n_t = _both_codes(table["task"], self.task_index, scalar_ok=True)
+        metric, metric_own, n_k = _both_codes(table["metric"], self.metric_index, scalar_ok=True)
         if "group" in table.column_names:
-            group, group_own, n_g = _both_codes(table["group"], self.group_index, null=-1)
+            group, group_own, n_g = _both_codes(table["group"], self.group_index, null=-1, scalar_ok=True)
         else:
             group, group_own, n_g = None, None, 1
         # one ballot per (sample, task, metric, group), ordered by the table's own codes: the
-        # order of ballots depends on this table only, not on the tables added before it
+        # order of ballots depends on this table only, not on the tables added before it. A
+        # column with one value (one task, one metric) adds nothing to the key.
         key = _sample_codes(table["sample_id"])
-        key *= n_t
-        key += task_own
-        key *= n_k
-        key += metric_own
-        del task_own, metric_own
-        if group_own is not None:
-            key *= n_g
-            key += group_own
-            del group_own
-        uniq, dense = _densify(key)
-        del key
+        for own, n_own in ((task_own, n_t), (metric_own, n_k), (group_own, n_g)):
+            if own is not None and own.size and int(own.min()) != int(own.max()):
+                if key.dtype != np.int64 or not key.flags.writeable:
+                    key = key.astype(np.int64)
+                key *= n_own
+                key += own
+        del task_own, metric_own, group_own
         value = np.asarray(numpy_values(table["value"]), np.float64)
         sign_tk = np.array([[1.0 if self.higher_is_better.get((t, m), True) else -1.0 for m in self.metrics]
                             for t in self.tasks])
         oriented = value if (sign_tk == 1.0).all() else value * sign_tk[task, metric]
-        s_task = np.empty(uniq.size, np.int32)
-        s_metric = np.empty(uniq.size, np.int32)
-        s_task[dense] = task
-        s_metric[dense] = metric
-        del task, metric
-        if group is None:
-            s_group = np.full(uniq.size, -1, np.int32)
-        else:
-            s_group = np.empty(uniq.size, np.int32)
-            s_group[dense] = group
-            del group
-        return self.add_ballots(dense, model, value, oriented=oriented, sample_task=s_task,
-                                sample_metric=s_metric, sample_group=s_group)
+        attrs = [task, metric, -1 if group is None else group]
+        del task, metric, group
+        return self._add_rows(key, model, value, oriented, attrs)
 
     def add_pairwise_table(self, table: pa.Table) -> int:
         """Add canonical pairwise rows (task, model_a, model_b, winner in a|b|tie)."""
@@ -547,8 +564,9 @@ class EvidenceBuilder:
 
 
 def _sample_codes(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """Integer codes of the sample ids: a dictionary column's own codes (its chunks' dictionaries
-    unified, no string copied), else those of a fresh encoding (order of first appearance)."""
+    """Integer codes of the sample ids (read-only): a dictionary column's own codes (its chunks'
+    dictionaries unified, no string copied), else those of a fresh encoding (order of first
+    appearance)."""
     if isinstance(col, pa.ChunkedArray) and pa.types.is_dictionary(col.type):
         col = col.unify_dictionaries().combine_chunks() if col.num_chunks != 1 else col.chunk(0)
     if not pa.types.is_dictionary(col.type):
@@ -559,7 +577,7 @@ def _sample_codes(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
             col = col.combine_chunks()
     if col.indices.null_count:
         raise SampleBenchError("a measurement has an empty sample_id")
-    return numpy_values(col.indices).astype(np.int64)  # a copy the caller may change in place
+    return numpy_values(col.indices)  # read-only
 
 
 def _codes(col: pa.ChunkedArray | pa.Array, index_of, null: int | None = None) -> np.ndarray:
@@ -567,13 +585,27 @@ def _codes(col: pa.ChunkedArray | pa.Array, index_of, null: int | None = None) -
     return _both_codes(col, index_of, null)[0]
 
 
-def _both_codes(col: pa.ChunkedArray | pa.Array, index_of, null: int | None = None
-                ) -> tuple[np.ndarray, np.ndarray, int]:
+def _single_value(col: pa.ChunkedArray | pa.Array) -> str | None:
+    """The one value of a dictionary-encoded column without nulls whose every chunk's dictionary
+    holds that one value, else None (undecided: the caller reads the codes)."""
+    chunks = col.chunks if isinstance(col, pa.ChunkedArray) else [col]
+    if not chunks or not pa.types.is_dictionary(col.type) or col.null_count:
+        return None
+    values = {v for c in chunks for v in c.dictionary.to_pylist()}
+    return str(values.pop()) if len(values) == 1 and all(len(c.dictionary) == 1 for c in chunks) else None
+
+
+def _both_codes(col: pa.ChunkedArray | pa.Array, index_of, null: int | None = None, *, scalar_ok: bool = False
+                ) -> tuple[np.ndarray, np.ndarray | None, int]:
     """(codes from `index_of(name)`, the table's own codes, how many own codes there can be).
 
     The own codes (dictionary indices; a null gets the last one) depend on this column alone,
     not on what a builder has seen before: ballots ordered by them come out the same whether a
-    table is built alone or after others."""
+    table is built alone or after others. With `scalar_ok`, a column holding one value and no
+    null (one task, one metric) comes back as (its code, None, 1): no array over the rows."""
+    single = _single_value(col) if scalar_ok else None
+    if single is not None:
+        return np.int32(index_of(single)), None, 1
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
     if not pa.types.is_dictionary(col.type):

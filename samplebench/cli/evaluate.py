@@ -42,7 +42,7 @@ def print_report(report) -> None:
 @click.option("--until-rank-width", type=int, default=None, help="With --budget: stop once the rank interval is at "
               "most W ranks wide.")
 @click.option("--strategy", default="adaptive", show_default=True, help="How --budget chooses samples: adaptive, "
-              "information, random, random-irt.")
+              "adaptive-irt, information, random, random-irt.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of --budget's random choices.")
 @click.option("--benchmark", help="With --budget: this benchmark's tasks (an MTEB name, a benchmark defined in "
               "YAML, or a .yaml file).")

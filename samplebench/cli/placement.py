@@ -18,7 +18,8 @@ def placement_group() -> None:
 @click.option("--budget", "budgets", required=True, multiple=True, type=int,
               help="Samples per placed model (repeat for several budgets).")
 @click.option("--strategy", "strategies", default="adaptive",
-              help="Comma-separated: adaptive, information, random, random-irt (random is always added as the peer).")
+              help="Comma-separated: adaptive, adaptive-irt, information, random, random-irt (random is always added "
+                   "as the peer).")
 @click.option("--tasks", help="Comma-separated task names (default: every task in the store).")
 @click.option("--tag", help="Every registered task with this tag.")
 @click.option("--benchmark", help="This benchmark's tasks that the store holds (MTEB name, YAML name or file).")

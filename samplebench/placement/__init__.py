@@ -2,7 +2,9 @@
 
 * `pool.Pool` — the pool's values (models x samples), tasks and directions; scores and ranks.
 * `items.fit_items` — a two-parameter logistic item model for graded values, fitted on the pool.
-* `place.place` — choose samples in rounds (adaptive, random, random-irt), refit, stop at the
+* `mix` — the placed model's values as a non-negative mix of the pool models' values, and the
+  blending weight calibrated on the pool's own models.
+* `place.place` — choose samples in rounds (adaptive, adaptive-irt, information, random, random-irt), refit, stop at the
   budget or when the rank interval is narrow enough; every choice recorded.
 * `estimate` — the ability posterior and the full-evaluation score and rank with intervals.
 * `simulate.simulate` — leave-one-model-out replay of a pool.

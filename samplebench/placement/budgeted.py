@@ -195,7 +195,8 @@ def evaluate_with_budget(model: str, tasks: Sequence[str] | None = None, *, tag:
 
     placed = place(items, answer, budget=limit, population=population, pool_rank_scores=pool.rank_scores(),
                    higher_is_better=pool.higher_is_better, strategy=strategy, rank_width=rank_width,
-                   round_size=round_size, known=known, level=level, seed=seed, on_round=on_round)
+                   round_size=round_size, known=known, level=level, seed=seed, on_round=on_round,
+                   pool_values=pool.values)
     record["stop_reason"] = placed.stop_reason
     record["estimate"] = _estimate_json(placed.estimate)
     _write(record_path, record)
@@ -254,7 +255,7 @@ def replay(record_path: str | Path, store=None) -> Replay:
     placed = place(items, answer, budget=rec["budget"], population=np.arange(pool.n_samples),
                    pool_rank_scores=pool.rank_scores(), higher_is_better=pool.higher_is_better,
                    strategy=rec["strategy"], rank_width=rec.get("rank_width"), round_size=rec.get("round_size"),
-                   known=known, level=rec.get("level", 0.9), seed=rec.get("seed", 0))
+                   known=known, level=rec.get("level", 0.9), seed=rec.get("seed", 0), pool_values=pool.values)
     again = [(pool.tasks[pool.sample_task[c.sample]], pool.sample_ids[c.sample]) for c in placed.choices]
     same = 0
     for a, b in zip(recorded, again, strict=False):

@@ -3,11 +3,22 @@
 Strategies:
 
 * `adaptive` — strata by difficulty within each task, samples allocated in rounds toward Neyman's
-  allocation for the model's current estimate, drawn at random within strata; the estimate is the
-  item model's prediction for the samples not evaluated, corrected per stratum by the observed
-  residuals, shrunk as much as the strata's residuals show the item model to be right for this
-  model (Fay-Herriot, see `strata`), with an interval that counts the unobserved samples' spread,
-  the residual correction's error, the uncertainty of the shrinkage and of the ability.
+  allocation for the model's current estimate, drawn at random within strata; the estimate is a
+  prediction for the samples not evaluated, corrected per stratum by the observed residuals, shrunk
+  as much as the strata's residuals show the prediction to be right for this model (Fay-Herriot,
+  see `strata`), with an interval that counts the unobserved samples' spread, the residual
+  correction's error, the uncertainty of the shrinkage and of the ability. The prediction blends
+  two working models (unit scale):
+
+      v_hat_j = (1 - alpha) p_j(theta_hat) + alpha q_j
+
+  the item model's expected value at the model's ability, and `q_j` the non-negative combination of
+  the pool models' own values that best fits the values observed so far (`mix`: the new model as a
+  mix of the pool's models, which carries what the one-dimensional item model misses, e.g. a model
+  close to one family of the pool). `alpha` is calibrated on the pool's own models, hidden in turn
+  (`mix.mix_weight`), never on the placed model; without a pool matrix (`pool_values`), p alone.
+* `adaptive-irt` — the same design and estimator with the item model's prediction alone (alpha = 0):
+  better only where the values follow the item model (a simulation drawn from it), faster.
 * `information` — the samples with the largest expected reduction of the variance of each task's
   unobserved sum at the current ability estimate (Fisher information, as in Fluid Benchmarking),
 
@@ -34,10 +45,13 @@ import numpy as np
 
 from .estimate import AbilityPosterior, Estimate, ability_posterior, predict, sample_mean_estimate
 from .items import ItemModel, _sigmoid
+from .mix import mix_prediction, mix_weight, unit_matrix
 from .pool import _onehot, rank_of
 from .strata import Strata, difficulty_strata, neyman_targets, stratified_total, stratum_spread
 
-STRATEGIES = ("adaptive", "information", "random", "random-irt")
+STRATEGIES = ("adaptive", "adaptive-irt", "information", "random", "random-irt")
+MIN_MIX = 10  # observed values before the pool's mix joins the prediction
+VAR_FLOOR = 0.01  # least p (1 - p) of a blended prediction
 
 
 @dataclass(frozen=True)
@@ -88,6 +102,8 @@ class _Run:
     values: dict[int, float]
     strata: Strata | None = None
     post: AbilityPosterior | None = None
+    pool_unit: np.ndarray | None = None  # (models, population) the pool's unit-scale values, NaN -> the sample's pool mean
+    mix_alpha: float = 0.0
 
     def observed(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(indices with a value, their raw values, indices that failed)."""
@@ -100,9 +116,13 @@ class _Run:
 def place(items: ItemModel, answer: Callable[[np.ndarray], np.ndarray], *, budget: int, population: np.ndarray,
           pool_rank_scores: np.ndarray, higher_is_better: np.ndarray, strategy: str = "adaptive",
           rank_width: int | None = None, round_size: int | None = None, known: dict[int, float] | None = None,
-          level: float = 0.9, seed: int = 0, on_round: Callable[[Placement], None] | None = None) -> Placement:
+          level: float = 0.9, seed: int = 0, on_round: Callable[[Placement], None] | None = None,
+          pool_values: np.ndarray | None = None) -> Placement:
     """Place a model by asking `answer(sample indices) -> raw values` (NaN: the sample failed) for at most
     `budget` samples of `population` (indices of the selection's samples it can be scored on).
+
+    `pool_values` (pool models x samples, raw; the models `items` was fitted on, never the placed
+    model) lets `adaptive` predict from the pool's mix as well (see the module docstring).
 
     `known` holds values it already has (index -> raw value); they count as observed, not against
     the budget. `on_round(placement)` is called after each estimate (round 0: before any sample).
@@ -118,7 +138,11 @@ def place(items: ItemModel, answer: Callable[[np.ndarray], np.ndarray], *, budge
     budget = max(0, min(budget, len(population) - int(in_pop)))
     step = round_size or default_round_size(budget, int((n_task > 0).sum()))
     run = _Run(items, population, n_task, pool_rank_scores, higher_is_better, level, seed, values)
-    if strategy == "adaptive":
+    if strategy == "adaptive" and pool_values is not None and len(pool_values):
+        run.pool_unit, seen = unit_matrix(items, pool_values, population)
+        n_known = int(np.isin(population, np.fromiter(values, dtype=np.int64, count=len(values))).sum())
+        run.mix_alpha = mix_weight(items, run.pool_unit, seen, population, n_known + budget, seed)
+    if strategy.startswith("adaptive"):
         # per task: the samples it already has plus its share of the budget (by its samples still open)
         seen = np.isin(population, np.fromiter(values.keys(), dtype=np.int64, count=len(values)))
         open_t = np.bincount(items.sample_task[population[~seen]], minlength=items.n_tasks)
@@ -143,7 +167,7 @@ def place(items: ItemModel, answer: Callable[[np.ndarray], np.ndarray], *, budge
         k = min(step, budget - spent)
         if order is not None:
             picked = [Choice(int(s), rnd, "uniform random within task", 0.0) for s in order[spent:spent + k]]
-        elif strategy == "adaptive":
+        elif strategy.startswith("adaptive"):
             picked = _neyman_round(run, k, rnd, rng, first=rnd == 1)
         else:
             picked = _information_round(run, k, rnd)
@@ -168,7 +192,7 @@ def _estimate(run: _Run, strategy: str) -> Estimate:
                                     pool_rank_scores=run.pool_rank_scores, higher_is_better=run.higher_is_better,
                                     level=run.level)
     run.post = ability_posterior(items, idx, items.to_unit(raw, idx), start=None if run.post is None else run.post.mode)
-    if strategy == "adaptive":
+    if strategy.startswith("adaptive"):
         return _stratified_estimate(run, idx, raw)
     return predict(items, run.post, observed=idx, raw_observed=raw, population=pop,
                    pool_rank_scores=run.pool_rank_scores, higher_is_better=run.higher_is_better, level=run.level,
@@ -176,11 +200,20 @@ def _estimate(run: _Run, strategy: str) -> Estimate:
 
 
 def _fitted(run: _Run) -> tuple[np.ndarray, np.ndarray]:
-    """(v_hat, the item model's variance of v) over the population at the current ability estimate."""
+    """(v_hat, its variance) over the population at the current estimate: the item model's expected
+    value, for `adaptive` blended with the pool's mix (see the module docstring)."""
     items, pop = run.items, run.population
     st = items.sample_task[pop]
     p = items.expected(run.post.mode, pop)
-    return items.to_raw(p, st), items.phi[st] * items.span[st] ** 2 * p * (1 - p)
+    var = p * (1 - p)
+    if run.pool_unit is not None and run.mix_alpha > 0:
+        idx, raw, _ = run.observed()
+        pos, inside = _positions(run, idx)
+        if len(pos) >= MIN_MIX:
+            q = mix_prediction(run.pool_unit, pos, items.to_unit(raw[inside], idx[inside]))
+            p = (1 - run.mix_alpha) * p + run.mix_alpha * q
+            var = np.maximum(p * (1 - p), VAR_FLOOR)  # the mix may predict 0 or 1 exactly: never certain
+    return items.to_raw(p, st), items.phi[st] * items.span[st] ** 2 * var
 
 
 def _positions(run: _Run, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -2,7 +2,8 @@
 
 For model i: the item model is refitted on the pool without i (warm-started from the fit on the
 whole pool, so it costs a few passes; for pools over `EXACT_REFIT_CELLS` values, one Newton step
-from the full fit, `items.leave_one_out`), the placement asks i's stored values, and the estimate is
+from the full fit, `items.leave_one_out`), the pool's mix is taken from the other models only, the
+placement asks i's stored values, and the estimate is
 compared with i's full-evaluation score (the mean of task means over all the samples it has) and its
 full rank among all the pool's models. Reported per strategy: `mae` (mean absolute error of the
 score, on the metric's own scale), `within_1`/`within_2` (share of models whose estimated rank is
@@ -86,8 +87,9 @@ def simulate(pool: Pool, *, budget: int, strategies: Sequence[str] = ("adaptive"
         population = np.flatnonzero(~np.isnan(row))
         if len(population) == 0:
             continue
+        rest = pool.without(i)  # every fit, prediction and calibration below sees the pool without model i
         if pool.values.size <= EXACT_REFIT_CELLS:
-            items = fit_items(pool.without(i), start=drop_model(full, i), iterations=4)
+            items = fit_items(rest, start=drop_model(full, i), iterations=4)
         else:
             items = leave_one_out(full, row, i)
         others = np.delete(rank_scores, i)
@@ -95,7 +97,8 @@ def simulate(pool: Pool, *, budget: int, strategies: Sequence[str] = ("adaptive"
         for s in strategies:  # each strategy's seed depends on its name, not on the list's order
             placed = place(items, lambda idx, row=row: row[idx], budget=budget, population=population,
                            pool_rank_scores=others, higher_is_better=pool.higher_is_better, strategy=s,
-                           level=level, seed=seed * 1_000_003 + i * 7919 + zlib.crc32(s.encode()))
+                           level=level, seed=seed * 1_000_003 + i * 7919 + zlib.crc32(s.encode()),
+                           pool_values=rest.values)
             e = placed.estimate
             report.outcomes.append(ModelOutcome(model=pool.models[i], strategy=s, true_score=float(scores[i]),
                                                 score=e.score, score_low=e.score_low, score_high=e.score_high,

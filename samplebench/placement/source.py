@@ -1,7 +1,8 @@
 """Reading a pool from a results store: the one module of `samplebench.placement` that does I/O.
 
-`read_pool(store, tasks)` scans the store once for the selected tasks' main metric (overall rows
-only: per-rater-group rows are details, not more samples) and returns the models x samples `Pool`
+`read_pool(store, tasks)` reads the selected tasks' main metric through `selection.read_store` (the
+read `bench aggregate` does; overall rows only: per-rater-group rows are details, not more samples)
+and returns the models x samples `Pool`
 plus, for a `target` model, the values it already has (they count as answered). The rest of the
 package is pure computation over the arrays this returns.
 """
@@ -27,32 +28,15 @@ class PoolData:
     metrics: dict[str, str]
 
 
-def main_metrics(store, tasks: Sequence[str], present: Mapping[str, set[str]]) -> tuple[dict[str, str], dict[str, bool]]:
-    """Main metric and its direction per task from the runs' metric info; a task with one metric in
-    the rows (`present`) and no declared main metric uses that one (higher is better unless declared)."""
-    info = store.metric_info()
-    metrics: dict[str, str] = {}
-    direction: dict[str, bool] = {}
-    for t in tasks:
-        declared = info.get(t, {})
-        main = [m for m, mi in declared.items() if mi.main and m in present.get(t, set())]
-        if not main and len(present.get(t, ())) == 1:
-            main = list(present[t])
-        if not main:
-            if not present.get(t):
-                raise SampleBenchError(f"task '{t}': the store holds no results for it",
-                                       hint="evaluate or import results for it first")
-            raise SampleBenchError(f"task '{t}': the store records no main metric among {', '.join(sorted(present[t]))}",
-                                   hint="import it with its metric info (a task spec) or select one metric per task")
-        metrics[t] = main[0]
-        direction[t] = declared[main[0]].higher_is_better if main[0] in declared else True
-    return metrics, direction
-
-
 def read_pool(store, tasks: Sequence[str], *, target: str | None = None,
               task_samples: Mapping[str, Sequence[str]] | None = None, models: Sequence[str] | None = None,
               only: Mapping[str, Sequence[str]] | None = None) -> PoolData:
-    """The pool of every model but `target` on `tasks` (main metrics), in one scan of `store`.
+    """The pool of every model but `target` on `tasks` (main metrics), read by `selection.read_store`.
+
+    The read is the one `bench aggregate` does (`Selection` of the tasks, `only` as its sample ids):
+    each task's main metric and its direction from the runs' metric info and the task registry,
+    per-rater-group rows left out (details, not more samples). A task whose rows name no main
+    metric among several is refused: a placement scores one value per sample.
 
     Samples are those any model has a value on, plus `task_samples` (every sample of each task, when
     the caller knows them: a new model may be placed on samples no pool model has). `models` limits
@@ -60,41 +44,34 @@ def read_pool(store, tasks: Sequence[str], *, target: str | None = None,
     a saved capability's) keeps only those samples of the tasks it names."""
     import pyarrow.compute as pc
 
-    tasks = list(dict.fromkeys(tasks))
-    cols = ["model", "task", "sample_id", "metric", "value"]
-    has_group = "group" in store.column_names()
-    wanted_models = None if models is None else sorted({*models, *([target] if target else [])})
-    table = store.scan(tasks=tasks, models=wanted_models, columns=cols + (["group"] if has_group else []))
-    if has_group:
-        table = table.filter(pc.is_null(table["group"]))
-    if only is not None:
-        import pyarrow as pa
+    from ..selection import Selection, read_store
 
-        task_s = table["task"].cast(pa.string())
-        sid_s = table["sample_id"].cast(pa.string())
-        keep_rows = pc.invert(pc.is_in(task_s, value_set=pa.array(list(only), pa.string())))
-        for t, ids in only.items():
-            in_task = pc.equal(task_s, pa.scalar(t, pa.string()))
-            keep_rows = pc.or_(keep_rows, pc.and_(in_task, pc.is_in(sid_s, value_set=pa.array(list(map(str, ids)),
-                                                                                              pa.string()))))
-        table = table.filter(keep_rows)
+    tasks = list(dict.fromkeys(tasks))
+    wanted_models = None if models is None else sorted({*models, *([target] if target else [])})
+    meas = read_store(store, Selection.of(tasks=tasks, models=wanted_models, sample_ids=only, pairwise=False),
+                      columns=["value"])
+    metrics: dict[str, str] = {}
+    direction: dict[str, bool] = {}
+    for t in tasks:
+        use = meas.metrics.get(t) or []
+        if not use:
+            raise SampleBenchError(f"task '{t}': the store holds no results for it",
+                                   hint="evaluate or import results for it first")
+        if len(use) > 1:
+            raise SampleBenchError(f"task '{t}': the store records no main metric among {', '.join(sorted(use))}",
+                                   hint="import it with its metric info (a task spec) or select one metric per task")
+        metrics[t] = use[0]
+        direction[t] = meas.directions.get((t, use[0]), True)
+    table = meas.table()
+    if "group" in table.column_names:
+        table = table.filter(pc.is_null(table["group"]))
     t_code, t_dict = _codes(table["task"])
-    m_code, m_dict = _codes(table["metric"])
-    present: dict[str, set[str]] = {}
-    for tm in np.unique(t_code * max(len(m_dict), 1) + m_code):
-        present.setdefault(t_dict[tm // max(len(m_dict), 1)], set()).add(m_dict[tm % max(len(m_dict), 1)])
-    metrics, direction = main_metrics(store, tasks, present)
     task_index = {t: i for i, t in enumerate(tasks)}
-    # per (task code, metric code): the row is kept when the metric is its task's main metric
-    wanted = np.array([[metrics.get(t) == m for m in m_dict] for t in t_dict], dtype=bool).reshape(len(t_dict), -1)
-    keep = wanted[t_code, m_code] if len(t_code) else np.zeros(0, bool)
     task_of_code = np.array([task_index.get(t, -1) for t in t_dict], dtype=np.int64)
-    t_row = task_of_code[t_code[keep]] if len(t_dict) else np.zeros(0, np.int64)
+    t_row = task_of_code[t_code] if len(t_dict) else np.zeros(0, np.int64)
     model_code, model_dict = _codes(table["model"])
-    model_code = model_code[keep]
     s_code, s_dict = _codes(table["sample_id"])
-    s_code = s_code[keep]
-    values = table["value"].to_numpy(zero_copy_only=False).astype(np.float64)[keep]
+    values = table["value"].to_numpy(zero_copy_only=False).astype(np.float64)
     # every sample of the selection: the listed ones first (a new model may be placed on samples no pool
     # model has), then those only the store knows
     s_names = list(s_dict)

@@ -104,6 +104,18 @@ def _codes(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, list]:
     return numpy_values(col.indices, null=len(dictionary)).astype(np.int32, copy=False), dictionary.to_pylist()
 
 
+def _only_value(col: pa.ChunkedArray) -> str | None:
+    """The value of a dictionary column without nulls whose chunks' dictionaries all hold just
+    that one value (a file of one task or one metric), else None."""
+    if not pa.types.is_dictionary(col.type) or col.null_count or not col.num_chunks:
+        return None
+    values = {v for c in col.chunks for v in c.dictionary.to_pylist()}
+    if len(values) != 1 or any(len(c.dictionary) != 1 for c in col.chunks):
+        return None
+    value = values.pop()
+    return None if value is None or value == "" else str(value)
+
+
 def _first_appearance(col: pa.ChunkedArray | pa.Array) -> pa.Array:
     """The column dictionary-encoded with its values in order of first appearance (only those used):
     what encoding these rows on their own gives, whatever dictionary they were read with."""
@@ -352,7 +364,10 @@ def read_file(path: str | Path, selection: Selection | None = None, registry=Non
                                    "metric, value")
     reg = open_registry(registry) if registry is not None else None
     by_task: dict[str, list[str]] = {}
-    if table.num_rows:
+    one_task, one_metric = _only_value(table["task"]), _only_value(table["metric"])
+    if table.num_rows and one_task is not None and one_metric is not None:  # no pass over the rows
+        by_task[one_task] = [one_metric]
+    elif table.num_rows:
         t_codes, t_names = _codes(table["task"])
         m_codes, m_names = _codes(table["metric"])
         n_m = len(m_names) + 1
