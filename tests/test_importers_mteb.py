@@ -240,3 +240,52 @@ def test_a_tree_without_any_model_meta_is_read_from_its_folder_names(store, tmp_
     assert strict.rows == 0 and any("without model_meta.json" in r for r in strict.skipped)
     with pytest.raises(SampleBenchError, match="require_model_meta=maybe: use true, false or auto"):
         IMPORTERS["mteb"](store, tmp_path / "r", require_model_meta="maybe")
+
+
+def test_task_level_sample_cards_from_mteb_metadata(store, tmp_path):
+    """Each imported (task, split/subset) gets a card from mteb's task metadata; importing again
+    (or another model's results on the same cells) adds none; a task mteb does not know gets none."""
+    pytest.importorskip("mteb")
+    from samplebench.results.cards import CardStore
+
+    root = tmp_path / "results"
+    d = root / "acme__embed" / ("1" * 40)
+    d.mkdir(parents=True)
+    (d / "model_meta.json").write_text(json.dumps({"name": "acme/embed", "revision": "1" * 40}))
+    (d / "STS17.json").write_text(json.dumps({
+        "task_name": "STS17", "mteb_version": "2.0.0", "dataset_revision": "x", "scores": {"test": [
+            {"hf_subset": sub, "languages": [], "cosine_spearman": v, "main_score": v}
+            for sub, v in (("en-de", 0.5), ("ko-ko", 0.6))]}}))
+    (d / "MadeUpTaskNobodyKnows.json").write_text(json.dumps({
+        "task_name": "MadeUpTaskNobodyKnows", "mteb_version": "2.0.0", "dataset_revision": "x",
+        "scores": {"test": [{"hf_subset": "default", "languages": [], "main_score": 0.1}]}}))
+    s = IMPORTERS["mteb"](store, root)
+    cards = {(r["task"], r["sample_id"]): r for r in CardStore(store).read().to_pylist()}
+    assert set(cards) == {("STS17", "test/en-de"), ("STS17", "test/ko-ko")}
+    card = cards[("STS17", "test/en-de")]
+    assert card["text"].startswith("Semeval-2017 task 1") and "test split, subset en-de (deu-Latn, eng-Latn)" in card["text"]
+    meta = json.loads(card["metadata"])
+    assert meta["task_type"] == "STS" and meta["languages"] == ["deu-Latn", "eng-Latn"]
+    assert "News" in meta["domains"] and meta["main_score"] == "cosine_spearman" and meta["split"] == "test"
+    assert s.cards == 2
+    shards = CardStore(store).shard_paths()
+    again = IMPORTERS["mteb"](store, root)
+    assert again.already_imported and CardStore(store).shard_paths() == shards
+    other = root / "other__model" / "r"
+    other.mkdir(parents=True)
+    (other / "model_meta.json").write_text(json.dumps({"name": "other/model", "revision": "r"}))
+    (other / "STS17.json").write_text((d / "STS17.json").read_text())
+    IMPORTERS["mteb"](store, root)  # new measurements, the same cells: no new card
+    assert CardStore(store).shard_paths() == shards
+    # a store imported before cards existed: importing again completes them, reading no scores
+    import samplebench.results.importers.mteb as mteb_importer
+
+    shutil.rmtree(store.root / "cards")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(mteb_importer, "_flatten", lambda *a, **k: pytest.fail("scores read again"))
+        completed = IMPORTERS["mteb"](store, root)
+    assert completed.already_imported and completed.cards == 2 and len(CardStore(store)) == 2
+    # without mteb's metadata no card is made up
+    bare = ResultStore(tmp_path / "bare")
+    IMPORTERS["mteb"](bare, root, use_mteb=False)
+    assert len(CardStore(bare)) == 0

@@ -93,7 +93,10 @@ class Importer:
     format the importer accepts. `select(root, files)` may narrow or extend the walked files
     (e.g. add the results file beside a single samples file). `pairwise`: the format accepts
     `--pairwise`. `cards`: the reader also yields `("cards", table)` pairs (sample cards, in
-    `cards.CARD_SCHEMA`), written as step 7 of the module docstring says.
+    `cards.CARD_SCHEMA`), written as step 7 of the module docstring says. `cards_first`: its first
+    pair is `("cards", table)` with all its cards (if it has any), so an import of content imported
+    before reads only that far to complete the cards (the MTEB repository: not 104,642 files'
+    scores again).
     """
 
     name: str
@@ -107,6 +110,7 @@ class Importer:
     select: Callable[[Path, list[Path]], list[Path]] | None = None
     pairwise: bool = False
     cards: bool = False
+    cards_first: bool = False
     publish: Callable[[ResultStore, ImportContext, Iterable[tuple[str, pa.Table]]], ImportSummary] | None = None
 
     def __call__(self, store: ResultStore, path: str | Path, *, aliases=None, kind: str = "measurements",
@@ -166,9 +170,10 @@ class CardTap:
     when the reader is exhausted (every measurement table read and staged, nothing published
     yet) it writes the cards to the store's card store, as one shard (`CardStore.write`)."""
 
-    def __init__(self, store: ResultStore, tables: Iterable[tuple[str, pa.Table]]) -> None:
+    def __init__(self, store: ResultStore, tables: Iterable[tuple[str, pa.Table]], *, cards_first: bool = False) -> None:
         self.store = store
         self.tables = iter(tables)
+        self.cards_first = cards_first
         self.cards: list[pa.Table] = []
         self.counts = {"written": 0, "unchanged": 0}
         self.done = False
@@ -185,7 +190,14 @@ class CardTap:
                 self.counts = CardStore(self.store).write(pa.concat_tables(self.cards))
 
     def finish(self) -> None:
-        """Read whatever the import did not (it stops early when the content was imported before)."""
+        """Read whatever the import did not (it stops early when the content was imported before);
+        with `cards_first`, only the reader's first pair, its cards."""
+        if self.cards_first and not self.done:
+            self.done = True
+            first = next(self.tables, None)
+            if first is not None and first[0] == "cards":
+                self.counts = CardStore(self.store).write(pa.concat_tables([*self.cards, first[1]]))
+            return
         for _ in self:
             pass
 
@@ -216,7 +228,7 @@ def run(importer: Importer, store: ResultStore, root: Path, *, aliases=None, kin
                      json.dumps(sorted(names.table.items()))])
     source_hash = content_hash(files, root if root.is_dir() else root.parent, salt=salt)
     tables = importer.read(ctx)
-    tap = CardTap(store, tables) if importer.cards else None
+    tap = CardTap(store, tables, cards_first=importer.cards_first) if importer.cards else None
     summary = run_import(store, tap if tap is not None else tables, source=str(root), source_hash=source_hash,
                          fmt=importer.name, metric_info=ctx.info, skips=ctx.skips, notes=ctx.notes, meta=ctx.meta,
                          streamed=not isinstance(tables, list | tuple))

@@ -45,6 +45,16 @@ Which files count: mteb's own load. `ResultCache.load_results()` (mteb 2.x, defa
   `model_meta.json` lacks `experiment_kwargs` would be merged into the base model by mteb; the
   import keeps it apart. The public repository has no such folder.)
 
+Sample cards. With mteb installed (and `use_mteb` on), every (task, split/subset) imported gets a
+sample card (`results/cards.py`) from mteb's task metadata: text = the task's description and
+what the sample is ("STS17 (STS): test split, subset en-de (eng-Latn, deu-Latn)"), metadata =
+task type, category, the subset's languages, domains, modalities, split, subset, main score,
+dataset path and revision, reference. They are what `bench pool index` / `bench query` search.
+They come before the measurements (one light parse-only pass over the files), so importing
+content imported before reads no further to complete them. Cards are written idempotently
+(importing again, or another model's files, adds none); a task mteb does not know gets no card
+(nothing invented).
+
 Limits: one result file may have at most 64 MiB (the largest in the public results repository
 has 2.6 MB). mteb's warnings while its task metadata is looked up (e.g. "currently in beta") are
 summarised in one note instead of printed per task. Long lists (absent subsets, duplicates) are
@@ -65,6 +75,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from ...errors import SampleBenchError
+from ..cards import card_table
 from ..store import ResultStore
 from ._common import Columns
 from .aliases import AliasSource, ModelNames
@@ -140,6 +151,7 @@ class _MtebMetadata:
         self._main_score: dict[str, str | None] = {}
         self._revision: dict[str, str | None] = {}
         self._expected: dict[str, set[tuple[str, str]] | None] = {}
+        self._metadata: dict[str, object] = {}
 
     def _load(self):
         if self._mteb is None and self.enabled:
@@ -179,6 +191,36 @@ class _MtebMetadata:
                     out = None
             self._expected[task] = out
         return self._expected[task]
+
+    def card(self, task: str, split: str, subset: str) -> dict | None:
+        """The sample card of one (split, subset) of `task` from mteb's task metadata (None when
+        mteb does not know the task): text = the task's description, then what the sample is."""
+        if task not in self._metadata:
+            mteb, md = self._load(), None
+            if mteb is not None:
+                try:
+                    with _quiet(self.warnings):
+                        md = mteb.get_task(task).metadata
+                except Exception:
+                    md = None
+            self._metadata[task] = md
+        md = self._metadata[task]
+        if md is None or not str(md.description or "").strip():
+            return None
+        langs = (md.hf_subsets_to_langscripts or {}).get(subset)
+        if langs is None and not isinstance(md.eval_langs, dict):
+            langs = md.eval_langs
+        langs = sorted(set(langs or []))  # sorted: mteb builds an aggregate task's lists from sets
+        dataset = md.dataset or {}
+        path = dataset.get("path")
+        text = (f"{' '.join(str(md.description).split())}\n\n{task} ({md.type}): {split} split, subset {subset}"
+                + (f" ({', '.join(langs)})" if langs else ""))
+        return {"task": task, "sample_id": f"{split}/{subset}", "text": text, "metadata": {
+            "source": "mteb task metadata", "task_type": md.type, "category": md.category, "languages": langs,
+            "domains": sorted(set(md.domains or [])), "modalities": sorted(set(md.modalities or [])),
+            "split": split, "subset": subset, "main_score": md.main_score,
+            "dataset": path if isinstance(path, str) and " " not in path else None,  # an aggregate task has none
+            "dataset_revision": dataset.get("revision"), "reference": md.reference or None}}
 
     def main_revision(self, model: str) -> str | None:
         if model not in self._revision:
@@ -447,7 +489,25 @@ def read_mteb(ctx: ImportContext):
             tf.model = f"{tf.model} [experiment: {tf.experiment}]"
         by_model[tf.model].append(tf)
 
+    def cards():
+        """The sample card of every (task, split, subset) in the files read: one light pass over
+        them (parse only) so the cards come before any measurement (`cards_first`)."""
+        if mt._load() is None:
+            return None
+        cells = set()
+        for files in by_model.values():
+            for tf in files:
+                tf.data = _read_json(tf.path)
+                task, entries = _entries(tf)
+                cells.update((task, split, subset) for split, subset, _ in entries)
+                tf.data = {}
+        found = [c for task, split, subset in sorted(cells) if (c := mt.card(task, split, subset))]
+        return card_table(found, where="mteb task metadata") if found else None
+
     def generate():
+        made = cards()
+        if made is not None:
+            yield "cards", made
         cols = Columns(detail=(SOURCE_VERSION,), chunk=ctx.option("chunk_rows"))
         for model in sorted(by_model):
             per_task: dict[str, list[tuple[_TaskFile, list]]] = defaultdict(list)
@@ -582,7 +642,7 @@ def read_mteb(ctx: ImportContext):
 
 
 IMPORTER = Importer(
-    name="mteb", suffixes=(".json",), read=read_mteb, max_bytes=MAX_FILE_BYTES,
+    name="mteb", suffixes=(".json",), read=read_mteb, max_bytes=MAX_FILE_BYTES, cards=True, cards_first=True,
     options={"use_mteb": True, "experiments": False, "require_model_meta": "auto", "chunk_rows": 500_000},
     identity=("experiments", "require_model_meta"),
     none_found="no MTEB result files (*.json) found; pass a folder laid out as org__model/revision/Task.json",
