@@ -154,7 +154,8 @@ def test_full_mteb_repository_import_beside_mteb_load(tmp_path):
             "include_remote=False); print(len(r.model_results))", str(MTEB_RESULTS)]
     t_mteb, rss_mteb, n_models = _timed(peer)
     print(f"\nbench results import --format mteb (whole repository): {t_import:.1f} s, peak RSS {rss_import:.2f} GB, "
-          f"{summary['rows']:,} rows, {len(summary['models'])} models, {len(summary['tasks'])} tasks")
+          f"{summary['rows']:,} rows, {len(summary['models'])} models, {len(summary['tasks'])} tasks, "
+          f"{summary.get('cards', 0):,} sample cards")
     print("  skipped by reason: " + json.dumps(summary["skipped"]))
     print(f"  again: {t_again:.1f} s, {json.loads(again)['already_imported']=}")
     print(f"mteb ResultCache.load_results (same folder, {n_models.strip()} model results): {t_mteb:.1f} s, "
