@@ -16,6 +16,7 @@ from samplebench.results.cards import CardStore
 
 sys.path.insert(0, str(Path(__file__).parent))
 ENCODER = "callable:pool_encoder:encode"
+SHARED_ALPACA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "alpacaeval"
 
 TOPICS = {
     "cook": ["bake bread with flour and yeast", "simmer a tomato sauce with garlic", "roast a chicken with lemon"],
@@ -235,7 +236,7 @@ def test_capability_save_and_aggregate_reproducible(pool_store, bench):
 # -- bad input: one line, exit 2 -----------------------------------------------------------------
 def _one_error(r) -> str:
     assert r.exit_code == 2, r.output
-    lines = r.output.strip().splitlines()
+    lines = [x for x in r.output.strip().splitlines() if not x.startswith("... ")]  # progress lines (stderr)
     assert 1 <= len(lines) <= 2 and lines[0].startswith("error: ")
     assert "Traceback" not in r.output
     return lines[0]
@@ -324,3 +325,124 @@ def test_aggregate_capability_ranks_exactly_the_saved_samples(pool_store, bench)
     whole = json.loads(bench("aggregate", "--json").output)
     assert max(m["n_samples"] for m in whole["models"]) > len(cap.samples)
     assert "no capability named" in _one_error(bench("aggregate", "--capability", "nope"))
+
+
+# -- leaderboards from a capability or a query (real data: AlpacaEval 1.0) ------------------------
+@pytest.fixture(scope="module")
+def alpaca_store(tmp_path_factory):
+    """AlpacaEval 1.0 measurements and cards imported and indexed with the real MiniLM, once per
+    module; each test works on a copy (`alpaca`)."""
+    from click.testing import CliRunner
+
+    from samplebench.cli import cli
+
+    d = SHARED_ALPACA
+    if not d.is_dir():
+        pytest.skip(f"real data folder {d} is absent")
+    root = tmp_path_factory.mktemp("alpaca")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SAMPLEBENCH_HOME", str(root / "home"))
+        mp.setenv("HF_HUB_OFFLINE", "1")
+        run = CliRunner()
+        store = root / "store"
+        for args in (["results", "import", "--format", "parquet", d / "alpaca-eval-1_measurements.parquet"],
+                     ["results", "import", "--format", "samples", d / "alpaca-eval-1_samples.jsonl"],
+                     ["pool", "index", "--no-progress"]):
+            r = run.invoke(cli, [*map(str, args), "--store", str(store)], catch_exceptions=False)
+            assert r.exit_code == 0, r.output
+    return store
+
+
+@pytest.fixture
+def alpaca(alpaca_store, tmp_path, home):
+    import shutil
+
+    store = tmp_path / "store"
+    shutil.copytree(alpaca_store, store)
+    return store
+
+
+def _spec(path: Path, selection: str) -> Path:
+    path.write_text(f"name: cap-board\ntitle: Capability board\nselection: {selection}\n"
+                    "aggregator: plackett-luce\n", encoding="utf-8")
+    return path
+
+
+def test_leaderboard_from_a_saved_capability(alpaca, bench, tmp_path):
+    """`selection: {capability: NAME}` ranks exactly the capability's samples, as `bench aggregate
+    --capability` and the query itself do, and the card records the query, index and count."""
+    from samplebench.pool import Pool, load_capability
+
+    s = ("--store", alpaca)
+    r = bench("query", "cooking recipes", "--top-k", "40", "--save", "cooking", *s)
+    assert r.exit_code == 0, r.output
+    cap = load_capability(alpaca, "cooking")
+    r = bench("leaderboard", "build", _spec(tmp_path / "b.yaml", "{capability: cooking}"), "--out", tmp_path / "out", *s)
+    assert r.exit_code == 0, r.output
+    doc = json.loads((tmp_path / "out" / "leaderboard.json").read_text())
+    assert doc["n_samples_selected"] == 40 and len(doc["rows"]) == 52
+    used = pq.read_table(tmp_path / "out" / "samples" / "alpaca-eval-1.parquet")
+    assert set(used["sample_id"].to_pylist()) == {sid for _, sid in cap.sample_keys()}
+    card = (tmp_path / "out" / "README.md").read_text()
+    assert "capability 'cooking'" in card and "'cooking recipes'" in card and cap.index_version in card
+    assert "40 samples selected" in card
+    agg = json.loads(bench("aggregate", "--capability", "cooking", "--json", *s).output)
+    by_model = {m["model"]: m["score"] for m in agg["models"]}
+    assert {x["model"]: x["score"] for x in doc["rows"]} == pytest.approx(by_model, abs=1e-9)
+    query = Pool(alpaca).rank(cap.sample_keys())[0]
+    assert [m["model"] for m in query["models"]] == [x["model"] for x in doc["rows"]]
+
+
+def test_leaderboard_from_a_query_is_reproducible(alpaca, bench, tmp_path):
+    from samplebench.pool import Pool
+
+    spec = _spec(tmp_path / "q.yaml", "{query: {text: write a poem, top_k: 25, where: {dataset: vicuna}}}")
+    for out in ("a", "b"):
+        r = bench("leaderboard", "build", spec, "--out", tmp_path / out, "--store", alpaca)
+        assert r.exit_code == 0, r.output
+    for f in ("leaderboard.json", "README.md", "index.html", "leaderboard.parquet"):
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
+    doc = json.loads((tmp_path / "a" / "leaderboard.json").read_text())
+    want = Pool(alpaca).search("write a poem", top_k=25, where={"dataset": "vicuna"})
+    assert doc["n_samples_selected"] == len(want) == 25
+    card = (tmp_path / "a" / "README.md").read_text()
+    assert "the capability query 'write a poem' (top_k 25" in card and Pool(alpaca).version in card
+    assert "25 samples selected" in card and "where {'dataset': 'vicuna'}" in card
+
+
+def test_leaderboard_pool_selection_errors(alpaca, bench, tmp_path):
+    s = ("--store", alpaca)
+    bad = _spec(tmp_path / "bad.yaml", "{capability: nope}")
+    line = _one_error(bench("leaderboard", "build", bad, "--out", tmp_path / "o", *s))
+    assert "selection.capability: no capability named 'nope'" in line
+    both = _spec(tmp_path / "both.yaml", "{capability: x, query: {text: poems}}")
+    assert "capability or query" in _one_error(bench("leaderboard", "build", both, "--out", tmp_path / "o", *s))
+    empty = _spec(tmp_path / "empty.yaml", "{query: {text: '  '}}")
+    assert "query text is empty" in _one_error(bench("leaderboard", "build", empty, "--out", tmp_path / "o", *s))
+    typo = _spec(tmp_path / "typo.yaml", "{query: {text: poems, k: 3}}")
+    assert "k" in _one_error(bench("leaderboard", "build", typo, "--out", tmp_path / "o", *s))
+    wrong_task = _spec(tmp_path / "wt.yaml", "{tasks: [other], query: {text: poems}}")
+    assert "none of them holds a sample" in _one_error(bench("leaderboard", "build", wrong_task, "--out",
+                                                             tmp_path / "o", *s))
+    # a store with measurements but no pool index
+    bare = tmp_path / "bare"
+    assert bench("results", "import", "--format", "parquet", SHARED_ALPACA / "alpaca-eval-1_measurements.parquet",
+                 "--store", bare).exit_code == 0
+    q = _spec(tmp_path / "q.yaml", "{query: {text: poems}}")
+    line = _one_error(bench("leaderboard", "build", q, "--out", tmp_path / "o", "--store", bare))
+    assert "selection.query" in line and "no pool index yet" in line
+    assert not (tmp_path / "o").exists()
+
+
+def test_capability_without_measurements_is_one_line_exit_2(bench, tmp_path):
+    """A capability whose samples have no measurements: `bench aggregate --capability` and a
+    leaderboard built from it say so in one line and exit 2."""
+    bench("results", "import", "--format", "samples", _cards(tmp_path / "cards.jsonl"))
+    _measurements(ResultStore(), skip=("sql0", "sql1", "sql2"))
+    bench("pool", "index", "--embedder", ENCODER, "--no-progress")
+    assert bench("query", "sql customers", "--top-k", "3", "--where", "dataset=sql", "--save", "unmeasured").exit_code == 0
+    line = _one_error(bench("aggregate", "--capability", "unmeasured"))
+    assert "measurement" in line
+    spec = _spec(tmp_path / "u.yaml", "{capability: unmeasured}")
+    line = _one_error(bench("leaderboard", "build", spec, "--out", tmp_path / "o"))
+    assert "matches no measurement" in line

@@ -122,16 +122,22 @@ def fit_by_group(ev: Evidence, column: str, method: str = "plackett-luce", *, ru
 
 
 def kendall_tau(a: Ranking, b: Ranking) -> float:
-    """Kendall tau-b between two rankings' orders on their common models (NaN if < 2 common)."""
-    from scipy.stats import kendalltau
+    """Kendall tau-b between two rankings' orders on their common models (NaN if < 2 common).
 
+    Over the model pairs, with s_x = sign(x_i - x_j) and s_y likewise:
+    tau_b = sum s_x s_y / sqrt(#{s_x != 0} #{s_y != 0}) (ties count in neither); NaN when one
+    ranking ties every common model. Computed directly (what scipy.stats.kendalltau gives) so a
+    caller does not pay scipy.stats' ~1 s import."""
     ra, rb = a.by_model(), b.by_model()
     common = sorted(set(ra) & set(rb))
     if len(common) < 2:
         return float("nan")
-    x = [-ra[m].rank for m in common]
-    y = [-rb[m].rank for m in common]
-    return float(kendalltau(x, y).statistic)
+    x = np.array([ra[m].rank for m in common], np.float64)
+    y = np.array([rb[m].rank for m in common], np.float64)
+    sx = np.sign(x[:, None] - x[None, :])
+    sy = np.sign(y[:, None] - y[None, :])
+    denom = np.sqrt(float(np.count_nonzero(sx)) * float(np.count_nonzero(sy)))
+    return float((sx * sy).sum() / denom) if denom > 0 else float("nan")
 
 
 def compare(ev: Evidence, methods: list[str], **kwargs: Any) -> tuple[dict[str, Ranking], np.ndarray]:

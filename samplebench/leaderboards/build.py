@@ -128,14 +128,47 @@ def _ranking_rows(ranking) -> dict[str, Any]:
     return {m.model: m for m in ranking.models}
 
 
-def selection_of(spec: LeaderboardSpec) -> Selection:
-    """The spec's `selection:` as a `samplebench.selection.Selection`."""
+def selection_of(spec: LeaderboardSpec, sample_ids: dict[str, list[str]] | None = None) -> Selection:
+    """The spec's `selection:` as a `samplebench.selection.Selection`; `sample_ids` (task -> ids,
+    from `selection.capability` / `selection.query`) keeps only those samples, and their tasks."""
     sel = spec.selection
+    tasks = None if sel.tasks == "all" else list(sel.tasks)
+    if sample_ids is not None:
+        tasks = [t for t in tasks if t in sample_ids] if tasks else sorted(sample_ids)
+        if not tasks:
+            raise SampleBenchError(f"leaderboard spec {spec.name}: selection.tasks: none of them holds a sample of "
+                                   f"the {'capability' if sel.capability else 'query'}",
+                                   hint=f"its tasks: {', '.join(sorted(sample_ids))}")
     return Selection.of(
-        models=None if sel.models == "all" else sel.models, tasks=None if sel.tasks == "all" else sel.tasks,
-        tags=sel.tags, task_types=sel.task_types, benchmark=sel.benchmark,
+        models=None if sel.models == "all" else sel.models, tasks=tasks,
+        tags=sel.tags, task_types=sel.task_types, benchmark=sel.benchmark, sample_ids=sample_ids,
         metrics=None if sel.metrics in ("main", "all") else sel.metrics, all_metrics=sel.metrics == "all",
     )
+
+
+def pool_selection(spec: LeaderboardSpec, store: ResultStore) -> tuple[dict[str, list[str]] | None, dict | None]:
+    """The samples of the spec's `selection.capability` or `selection.query` (None, None without
+    either) and the record that makes them reproducible (query, index version, sample count)."""
+    sel = spec.selection
+    if sel.capability is None and sel.query is None:
+        return None, None
+    from ..pool.capabilities import resolve_selection
+
+    field = "capability" if sel.capability is not None else "query"
+    try:
+        return resolve_selection(store, capability=sel.capability,
+                                 query=sel.query.model_dump() if sel.query is not None else None)
+    except SampleBenchError as exc:
+        raise SampleBenchError(f"leaderboard spec {spec.name}: selection.{field}: {exc.message}", hint=exc.hint) from None
+
+
+def pool_note(record: dict) -> str:
+    q = record["query"] or {}
+    opts = ", ".join(f"{k} {v}" for k, v in q.items() if k != "text" and v not in (None, {}, ""))
+    what = (f"capability '{record['capability']}' (query {q.get('text')!r}{'; ' + opts if opts else ''})"
+            if record["capability"] else f"the capability query {q.get('text')!r}{' (' + opts + ')' if opts else ''}")
+    return (f"Samples: {what} on pool index {record['index_version']} ({record['embedder']}): "
+            f"{record['n_samples']} samples selected.")
 
 
 def select(spec: LeaderboardSpec, store: ResultStore, registry=None):
@@ -146,11 +179,14 @@ def select(spec: LeaderboardSpec, store: ResultStore, registry=None):
     `tables` (task -> rows) what the evidence was made of.
     """
     sel = spec.selection
+    sample_ids, record = pool_selection(spec, store)
     try:
-        m = read_store(store, selection_of(spec), registry)
+        m = read_store(store, selection_of(spec, sample_ids), registry)
     except SampleBenchError as exc:
         raise SampleBenchError(f"leaderboard spec {spec.name}: selection: {exc.message}", hint=exc.hint) from None
     tables, bench = m.tables(), m.benchmark
+    if record is not None:
+        m.notes.insert(0, pool_note(record))
     ev = evidence(m)
     models = None if sel.models == "all" else list(sel.models)
     if ev.n_measurements == 0 and ev.n_pairs == 0:

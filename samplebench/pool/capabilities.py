@@ -87,11 +87,20 @@ def capability_tasks(store, capability: str, tasks: list[str] | None) -> tuple[l
 def capability_selection(store, *, capability: str | None = None, query: dict | None = None) -> dict[str, list[str]]:
     """The samples a saved capability names, or those a query selects on the store's current
     index (`query`: text, top_k, min_similarity, where, retrieval), as {task: [sample_id, ...]}."""
+    return resolve_selection(store, capability=capability, query=query)[0]
+
+
+def resolve_selection(store, *, capability: str | None = None, query: dict | None = None
+                      ) -> tuple[dict[str, list[str]], dict[str, Any]]:
+    """`capability_selection` and what makes it reproducible: {capability, query, index_version,
+    embedder, n_samples} (a capability's own record; for a query, the index it ran on now)."""
     if capability is not None:
         cap = load_capability(store, capability)
         if not cap.samples:
             raise SampleBenchError(f"capability '{capability}' holds no samples")
-        return sample_ids_by_task(cap.sample_keys())
+        record = {"capability": cap.name, "query": cap.query, "index_version": cap.index_version,
+                  "embedder": cap.embedder, "n_samples": len(cap.samples)}
+        return sample_ids_by_task(cap.sample_keys()), record
     from .query import Pool
 
     q = dict(query or {})
@@ -101,7 +110,10 @@ def capability_selection(store, *, capability: str | None = None, query: dict | 
     if unknown:
         raise SampleBenchError(f"query: unknown field(s) {', '.join(sorted(unknown))}; allowed: text, "
                                f"{', '.join(sorted(allowed))}")
-    hits = Pool(store).search(text or "", **q)
+    pool = Pool(store)
+    hits = pool.search(text or "", **{k: v for k, v in q.items() if v is not None})
     if not hits:
         raise SampleBenchError(f"query {text!r} selects no samples", hint="lower min_similarity or widen where")
-    return sample_ids_by_task([(h.task, h.sample_id) for h in hits])
+    record = {"capability": None, "query": {"text": text, **q}, "index_version": pool.version,
+              "embedder": pool.meta.get("embedder_identity"), "n_samples": len(hits)}
+    return sample_ids_by_task([(h.task, h.sample_id) for h in hits]), record

@@ -9,6 +9,7 @@ is encoded once, whichever index, run or task asked for it first.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -67,6 +68,65 @@ class PoolEmbedder:
         if out is None:
             return np.zeros((0, 0), np.float32)
         return normalise(out)
+
+
+class NumpyQueryEncoder:
+    """A sentence-transformers BERT encoder run by `NumpyBert` (no torch): a query in milliseconds."""
+
+    def __init__(self, name: str, source: dict) -> None:
+        from .bert_numpy import NumpyBert
+
+        self.name = name
+        self.model = NumpyBert(source["folder"], max_seq_length=source.get("max_seq_length"))
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 32, progress=None) -> np.ndarray:
+        return self.model.encode(texts, batch_size=batch_size)
+
+
+def _stamp(folder: str) -> list[int] | None:
+    try:
+        st = (Path(folder) / "model.safetensors").stat()
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
+def numpy_source(name: str) -> dict | None:
+    """Where `NumpyBert` can compute `name`'s vectors: {folder, max_seq_length, stamp} when `name`
+    is a sentence-transformers model (registered, an alias, a folder or a cached Hub id) whose
+    folder it supports, else None. `bench pool index` records it in the index's meta, so a query
+    finds the encoder without resolving the model again (which imports the runners, ~0.3 s)."""
+    from ..runners.adapters.sentence_transformer import resolve_local
+    from ..runners.models import resolve_spec
+    from .bert_numpy import NumpyBert
+
+    try:
+        import safetensors  # noqa: F401
+        import tokenizers  # noqa: F401
+    except ImportError:  # the `models` extra is not installed
+        return None
+    try:
+        spec = resolve_spec(name)
+    except SampleBenchError:
+        return None
+    if spec.adapter != "sentence_transformers" or spec.args.get("trust_remote_code"):
+        return None
+    folder = resolve_local(spec.args.get("model") or spec.name)
+    if folder is None or not NumpyBert.supports(folder):
+        return None
+    return {"folder": str(folder), "max_seq_length": spec.args.get("max_seq_length"), "stamp": _stamp(str(folder))}
+
+
+def query_encoder(name: str = DEFAULT_EMBEDDER, source: dict | None = None):
+    """The encoder a query uses: `NumpyQueryEncoder` when `name` runs on `NumpyBert` (the default
+    MiniLM does; `source` as `numpy_source` returned it at index time, re-resolved when the weight
+    file changed since), else the registered adapter (`PoolEmbedder`, uncached: one text per
+    query). Both give the vectors the index was built with (within 1e-5, tests/test_pool_numpy_bert.py)."""
+    if not source or source.get("stamp") is None or source["stamp"] != _stamp(source["folder"]):
+        source = numpy_source(name)
+    if source is not None:
+        return NumpyQueryEncoder(name, source)
+    return PoolEmbedder(name, cache=False)
 
 
 def normalise(x: np.ndarray) -> np.ndarray:

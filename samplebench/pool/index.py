@@ -3,7 +3,7 @@
 Layout under the store root::
 
     pool/CURRENT                     the published index version (atomic pointer, JSON)
-    pool/index/<version>/            cards.parquet (task, sample_id, text, metadata), fields.parquet
+    pool/index/<version>/            cards.arrow (task, sample_id, text, metadata; Arrow IPC, memory-mapped), fields.parquet
                                      (metadata as list columns, for --where), vectors.faiss + mean.npy,
                                      bm25/, meta.json
     pool/index/<version>/ballots-<measurements fingerprint>/   card ballots + cached whole-pool rankings
@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from .._atomic import fsync_dir, write_text_atomic
 from ..errors import SampleBenchError
 from ..results.cards import CardStore
-from .embedder import DEFAULT_EMBEDDER, PoolEmbedder
+from .embedder import DEFAULT_EMBEDDER, PoolEmbedder, numpy_source
 from .lexical import LexicalIndex
 from .vectors import VectorIndex
 
@@ -56,6 +56,30 @@ def cards_version(cards: pa.Table, embedder_identity: str) -> str:
                 if buf is not None:
                     h.update(buf)
     return h.hexdigest()[:16]
+
+
+CARD_COLUMNS = ("task", "sample_id", "text", "metadata")
+
+
+def write_cards(cards: pa.Table, folder: Path) -> None:
+    """The indexed cards as an uncompressed Arrow IPC file, `cards.arrow`, in index row order."""
+    import pyarrow.ipc as ipc
+
+    cards = cards.combine_chunks()
+    with pa.OSFile(str(folder / "cards.arrow"), "wb") as sink, ipc.new_file(sink, cards.schema) as writer:
+        writer.write_table(cards, max_chunksize=1 << 16)
+
+
+def read_cards(folder: Path) -> pa.Table:
+    """The cards of an index folder, memory-mapped: opening costs no read of the texts, and a query
+    touches only the pages of the cards it returns. (Indexes written before cards.arrow existed
+    hold cards.parquet, read whole.)"""
+    import pyarrow.ipc as ipc
+
+    path = folder / "cards.arrow"
+    if path.exists():
+        return ipc.open_file(pa.memory_map(str(path), "r")).read_all()
+    return pq.ParquetFile(folder / "cards.parquet").read(columns=list(CARD_COLUMNS))
 
 
 def metadata_fields(metadata: list[str]) -> pa.Table:
@@ -126,12 +150,13 @@ def build_index(store, embedder: str = DEFAULT_EMBEDDER, *, progress: bool = Tru
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        pq.write_table(cards.select(["task", "sample_id", "text", "text_sha1", "metadata"]), tmp / "cards.parquet")
+        write_cards(cards.select(list(CARD_COLUMNS)), tmp)
         pq.write_table(metadata_fields(cards["metadata"].to_pylist()), tmp / "fields.parquet")
         vindex.save(tmp)
         LexicalIndex.build(texts).save(tmp)
         meta = {"version": version, "embedder": embedder, "embedder_identity": identity, "cards": cards.num_rows,
-                "dim": int(vectors.shape[1]), "exact": vindex.exact, "cards_fingerprint": CardStore(store).fingerprint()}
+                "dim": int(vectors.shape[1]), "exact": vindex.exact, "cards_fingerprint": CardStore(store).fingerprint(),
+                "numpy_encoder": numpy_source(embedder)}
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
         if folder.exists():
             shutil.rmtree(folder)

@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 from .._atomic import fsync_dir, write_text_atomic
 from ..errors import SampleBenchError
 from .ballots import PoolBallots, build_ballots
-from .index import pool_dir, read_current
+from .index import pool_dir, read_cards, read_current
 from .lexical import LexicalIndex
 from .vectors import VectorIndex
 
@@ -82,23 +82,32 @@ class Pool:
         self.meta = current
         self.folder = folder
         self.version = current["version"]
-        self.cards = pq.read_table(folder / "cards.parquet", columns=["task", "sample_id", "text", "metadata"])
-        self.fields = pq.read_table(folder / "fields.parquet")
+        self.cards = read_cards(folder)
+        self._fields: pa.Table | None = None
         self.vectors = VectorIndex.load(folder)
         self._lexical: LexicalIndex | None = None
         self._embedder = None
         self._ballots: PoolBallots | None = None
         self._global: dict[str, Any] = {}
         self._judge: tuple[str, Any] | None = None
+        self._rows: dict[tuple[str, str], int] = {}  # (task, sample_id) -> card row, for the cards searched
+        self._keys: pa.ChunkedArray | None = None
 
     # -- pieces loaded on demand ---------------------------------------------------------------
     @property
     def embedder(self):
         if self._embedder is None:
-            from .embedder import PoolEmbedder
+            from .embedder import query_encoder
 
-            self._embedder = PoolEmbedder(self.meta["embedder"], cache=False)
+            self._embedder = query_encoder(self.meta["embedder"], self.meta.get("numpy_encoder"))
         return self._embedder
+
+    @property
+    def fields(self) -> pa.Table:
+        """Card metadata as one list<string> column per field (for --where)."""
+        if self._fields is None:
+            self._fields = pq.ParquetFile(self.folder / "fields.parquet").read()
+        return self._fields
 
     @property
     def lexical(self) -> LexicalIndex:
@@ -195,6 +204,7 @@ class Pool:
             keep = sims >= min_similarity
             sims, rows = sims[keep], rows[keep]
         sub = self.cards.take(pa.array(rows, pa.int64())).to_pylist()
+        self._rows.update(((c["task"], c["sample_id"]), int(r)) for c, r in zip(sub, rows, strict=True))
         return [SampleMatch(task=c["task"], sample_id=c["sample_id"], similarity=round(float(s), 6),
                             snippet=_snippet(c["text"]), metadata=json.loads(c["metadata"]))
                 for c, s in zip(sub, sims, strict=True)]
@@ -212,9 +222,15 @@ class Pool:
         return samples
 
     def rows_of(self, samples: list[tuple[str, str]]) -> np.ndarray:
-        keys = pc.binary_join_element_wise(self.cards["task"], self.cards["sample_id"], "\0")
+        """Card rows of (task, sample_id) pairs (pairs not in the index are left out). Rows a
+        search returned are remembered; others are looked up in the whole card table."""
+        samples = list(samples)
+        if all(s in self._rows for s in samples):
+            return np.asarray([self._rows[s] for s in samples], np.int64)
+        if self._keys is None:
+            self._keys = pc.binary_join_element_wise(self.cards["task"], self.cards["sample_id"], "\0")
         want = pa.array([f"{t}\0{s}" for t, s in samples], pa.string())
-        idx = pc.index_in(want, value_set=keys)
+        idx = pc.index_in(want, value_set=self._keys)
         return np.asarray(idx.drop_null(), np.int64)
 
     # -- query = search + ranking --------------------------------------------------------------
@@ -224,8 +240,9 @@ class Pool:
         from ..aggregators import fit, kendall_tau
 
         ballots = self.ballots()
-        ev = ballots.for_cards(self.rows_of(samples))
-        measured = int(np.unique(ballots.ballot_card[np.isin(ballots.ballot_card, self.rows_of(samples))]).size)
+        rows = self.rows_of(samples)
+        ev = ballots.for_cards(rows)
+        measured = ballots.n_measured(rows)
         if ev.n_samples == 0:
             raise SampleBenchError(f"none of the {len(samples)} selected sample(s) has measurements in store "
                                    f"{self.store.root}", hint="widen the query (--top-k, --min-similarity) or import "

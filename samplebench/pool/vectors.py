@@ -71,7 +71,11 @@ class VectorIndex:
     def load(cls, folder: Path) -> VectorIndex:
         import faiss
 
-        index = faiss.read_index(str(folder / "vectors.faiss"))
+        path = str(folder / "vectors.faiss")
+        try:  # memory-mapped: opening a 1M-vector index costs milliseconds, pages load as lists are probed
+            index = faiss.read_index(path, faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+        except RuntimeError:
+            index = faiss.read_index(path)
         if hasattr(index, "nprobe"):
             faiss.extract_index_ivf(index).nprobe = NPROBE
         return cls(index, np.load(folder / "mean.npy"))

@@ -48,6 +48,23 @@ def _all_or_list(v: Any, field: str) -> Any:
     return v
 
 
+class CapabilityQuery(_Strict):
+    """A capability query over the store's pool index (`bench query TEXT` with these options)."""
+
+    text: str = Field(min_length=1)
+    top_k: int = Field(default=50, ge=1)
+    min_similarity: float | None = None
+    where: dict[str, str] = Field(default_factory=dict)
+    retrieval: Literal["dense", "hybrid", "bm25"] = "dense"
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("the query text is empty; write what the samples should test")
+        return v
+
+
 class Selection(_Strict):
     """Which measurements the leaderboard uses.
 
@@ -58,7 +75,11 @@ class Selection(_Strict):
     or a list of metric names. `min_coverage`: a model measured on fewer than this fraction of
     the selected samples is left out (and listed in the card). `require_all_tasks`: only models
     with a score on every selected task (every split/subset cell of a benchmark's task-level
-    results) are ranked — MTEB's own population.
+    results) are ranked — MTEB's own population. `capability`: only the samples of a capability
+    saved with `bench query TEXT --save NAME`; `query`: only the samples a capability query
+    selects on the store's pool index now (`{text, top_k, min_similarity, where, retrieval}`).
+    Either narrows the other criteria; the build records the query, the index version and the
+    sample count.
     """
 
     tasks: Literal["all"] | list[str] = "all"
@@ -70,6 +91,14 @@ class Selection(_Strict):
     min_coverage: float = Field(default=0.0, ge=0.0, le=1.0)
     benchmark: str | None = Field(default=None, min_length=1)
     require_all_tasks: bool = False
+    capability: str | None = Field(default=None, min_length=1)
+    query: CapabilityQuery | None = None
+
+    @model_validator(mode="after")
+    def _one_pool_selection(self) -> Selection:
+        if self.capability is not None and self.query is not None:
+            raise ValueError("give either capability or query, not both")
+        return self
 
     @field_validator("tasks", "models", mode="before")
     @classmethod
@@ -84,7 +113,7 @@ class Selection(_Strict):
         return _all_or_list(v, "metrics")
 
 
-_LATER_SELECTION_FIELDS = {"benchmark": None, "require_all_tasks": False}
+_LATER_SELECTION_FIELDS = {"benchmark": None, "require_all_tasks": False, "capability": None, "query": None}
 
 
 class AggregatorChoice(_Strict):
