@@ -11,28 +11,17 @@ __version__ = "0.1.0"
 
 __all__ = ["ModelSpec", "ResultStore", "SampleBenchError", "TaskRegistry", "TaskSpec", "__version__"]
 
+from ._lazy import lazy_exports
+
 _LAZY = {
-    "SampleBenchError": "samplebench.errors",
-    "ModelSpec": "samplebench.registry",
-    "TaskRegistry": "samplebench.registry",
-    "TaskSpec": "samplebench.registry",
-    "ResultStore": "samplebench.results",
+    "SampleBenchError": "errors",
+    "ModelSpec": "registry",
+    "TaskRegistry": "registry",
+    "TaskSpec": "registry",
+    "ResultStore": "results",
     # diversity metrics (CUBE-style tasks), exported at top level without importing them eagerly
-    "vendi_score": "samplebench.tasks.diversity",
-    "quality_weighted_vendi": "samplebench.tasks.diversity",
-    "grade_entropy": "samplebench.tasks.diversity",
+    "vendi_score": "tasks.diversity",
+    "quality_weighted_vendi": "tasks.diversity",
+    "grade_entropy": "tasks.diversity",
 }
-
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value  # later lookups skip this function
-        return value
-    raise AttributeError(f"module 'samplebench' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY)

@@ -15,6 +15,8 @@ checks and typed diagnostics, reading only those declarations.
 # Names resolve lazily (PEP 562): `from samplebench.aggregators.evidence import Evidence` or
 # `from samplebench.aggregators import fit` imports only the modules that name needs, so the
 # CLI's `bench aggregate` never pays for the methods it does not run.
+from .._lazy import lazy_exports
+
 _LAZY = {
     "LEVELS": "api", "fit": "api",
     "Evidence": "evidence", "EvidenceBuilder": "evidence", "evidence_from_matrix": "evidence",
@@ -25,20 +27,7 @@ _LAZY = {
     "PluralisticResult": "plural", "compare": "plural", "fit_by_group": "plural", "kendall_tau": "plural",
     "Diagnostics": "ranking", "FitDiagnostics": "ranking", "RankedModel": "ranking", "Ranking": "ranking",
 }
-
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY)
 
 
 __all__ = [

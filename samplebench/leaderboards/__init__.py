@@ -10,6 +10,7 @@ Heavy modules (matplotlib, huggingface_hub) load only when used.
 
 from __future__ import annotations
 
+from .._lazy import lazy_exports
 from ..registry.leaderboard_spec import LeaderboardSpec, load_leaderboard_spec
 
 _LAZY = {
@@ -24,11 +25,4 @@ _LAZY = {
 }
 
 __all__ = ["LeaderboardSpec", "load_leaderboard_spec", *sorted(_LAZY)]
-
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY)

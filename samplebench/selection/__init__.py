@@ -10,6 +10,7 @@ ballots. It ranks nothing.
     ev = select_evidence(ResultStore(), tags=["mteb-eng-v2"])                 # ballots
 """
 
+from .._lazy import lazy_exports
 from .directions import resolve_directions
 from .evidence import EXECUTORS, evidence, evidence_from_file, select_evidence, task_evidence
 from .query import Selection
@@ -19,16 +20,7 @@ from .read import Chunk, Measurements, read, read_file, read_store
 # reading a file for `bench aggregate --input` needs neither.
 _LAZY = {"Benchmark": "benchmarks", "BenchmarkTask": "benchmarks", "list_benchmarks": "benchmarks",
          "resolve_benchmark": "benchmarks", "main_score_table": "tables"}
-
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY)
 
 
 __all__ = [
